@@ -1,0 +1,208 @@
+//! The Wireshark fields labcap's filters know, and how to read each from a [`Packet`].
+
+use std::net::IpAddr;
+
+use crate::wire::{Packet, TcpFlags};
+
+/// A filter field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// `frame.len`: length on the wire.
+    FrameLen,
+    /// `ip`: an IPv4 packet.
+    Ip,
+    /// `ip.addr`: IPv4 source or destination.
+    IpAddr,
+    /// `ip.src`
+    IpSrc,
+    /// `ip.dst`
+    IpDst,
+    /// `ip.proto`
+    IpProto,
+    /// `ip.ttl`
+    IpTtl,
+    /// `ipv6`: an IPv6 packet.
+    Ipv6,
+    /// `ipv6.addr`
+    Ipv6Addr,
+    /// `ipv6.src`
+    Ipv6Src,
+    /// `ipv6.dst`
+    Ipv6Dst,
+    /// `tcp`
+    Tcp,
+    /// `tcp.port`: source or destination.
+    TcpPort,
+    /// `tcp.srcport`
+    TcpSrcPort,
+    /// `tcp.dstport`
+    TcpDstPort,
+    /// `tcp.len`: payload length.
+    TcpLen,
+    /// `tcp.flags`: the flag bits as a number.
+    TcpFlags,
+    /// `tcp.flags.<name>`: one flag bit.
+    TcpFlag(u16),
+    /// `tcp.window_size_value`: the raw window field.
+    TcpWindow,
+    /// `udp`
+    Udp,
+    /// `udp.port`
+    UdpPort,
+    /// `udp.srcport`
+    UdpSrcPort,
+    /// `udp.dstport`
+    UdpDstPort,
+    /// `udp.length`: the UDP length field, header included.
+    UdpLength,
+    /// `dns`
+    Dns,
+}
+
+/// What values a field holds, which decides what it can be compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A protocol: only tested for presence.
+    Protocol,
+    /// An IPv4 address.
+    Ipv4,
+    /// An IPv6 address.
+    Ipv6,
+    /// An unsigned number.
+    Number,
+    /// A flag: 0/1, false/true.
+    Boolean,
+}
+
+/// Every field name labcap accepts, with its field.
+pub const NAMES: &[(&str, Field)] = &[
+    ("frame.len", Field::FrameLen),
+    ("ip", Field::Ip),
+    ("ip.addr", Field::IpAddr),
+    ("ip.src", Field::IpSrc),
+    ("ip.dst", Field::IpDst),
+    ("ip.proto", Field::IpProto),
+    ("ip.ttl", Field::IpTtl),
+    ("ipv6", Field::Ipv6),
+    ("ipv6.addr", Field::Ipv6Addr),
+    ("ipv6.src", Field::Ipv6Src),
+    ("ipv6.dst", Field::Ipv6Dst),
+    ("tcp", Field::Tcp),
+    ("tcp.port", Field::TcpPort),
+    ("tcp.srcport", Field::TcpSrcPort),
+    ("tcp.dstport", Field::TcpDstPort),
+    ("tcp.len", Field::TcpLen),
+    ("tcp.flags", Field::TcpFlags),
+    ("tcp.flags.fin", Field::TcpFlag(TcpFlags::FIN)),
+    ("tcp.flags.syn", Field::TcpFlag(TcpFlags::SYN)),
+    ("tcp.flags.reset", Field::TcpFlag(TcpFlags::RST)),
+    ("tcp.flags.rst", Field::TcpFlag(TcpFlags::RST)),
+    ("tcp.flags.push", Field::TcpFlag(TcpFlags::PSH)),
+    ("tcp.flags.ack", Field::TcpFlag(TcpFlags::ACK)),
+    ("tcp.flags.urg", Field::TcpFlag(TcpFlags::URG)),
+    ("tcp.flags.ece", Field::TcpFlag(TcpFlags::ECE)),
+    ("tcp.flags.cwr", Field::TcpFlag(TcpFlags::CWR)),
+    ("tcp.flags.ae", Field::TcpFlag(TcpFlags::AE)),
+    ("tcp.window_size_value", Field::TcpWindow),
+    ("udp", Field::Udp),
+    ("udp.port", Field::UdpPort),
+    ("udp.srcport", Field::UdpSrcPort),
+    ("udp.dstport", Field::UdpDstPort),
+    ("udp.length", Field::UdpLength),
+    ("dns", Field::Dns),
+];
+
+/// The values one field has in one packet: none (absent), one, or two (`ip.addr`, `tcp.port`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Values {
+    /// The field is absent.
+    None,
+    /// One number.
+    Number(u64),
+    /// Two numbers (source and destination).
+    Numbers(u64, u64),
+    /// One address.
+    Addr(IpAddr),
+    /// Two addresses.
+    Addrs(IpAddr, IpAddr),
+    /// A protocol that is present.
+    Present,
+}
+
+impl Field {
+    /// Looks a field up by its Wireshark name.
+    pub fn by_name(name: &str) -> Option<Field> {
+        NAMES.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+    }
+
+    /// The Wireshark name.
+    pub fn name(self) -> &'static str {
+        NAMES.iter().find(|(_, f)| *f == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+
+    /// The kind of value the field holds.
+    pub fn kind(self) -> Kind {
+        match self {
+            Field::Ip | Field::Ipv6 | Field::Tcp | Field::Udp | Field::Dns => Kind::Protocol,
+            Field::IpAddr | Field::IpSrc | Field::IpDst => Kind::Ipv4,
+            Field::Ipv6Addr | Field::Ipv6Src | Field::Ipv6Dst => Kind::Ipv6,
+            Field::TcpFlag(_) => Kind::Boolean,
+            _ => Kind::Number,
+        }
+    }
+
+    /// The field's values in `packet`.
+    pub fn values(self, packet: &Packet<'_>) -> Values {
+        let ip = packet.ip.as_ref();
+        let v4 = ip.filter(|ip| ip.src.is_ipv4());
+        let v6 = ip.filter(|ip| ip.src.is_ipv6());
+        let tcp = packet.tcp();
+        let udp = packet.udp();
+        let present = |yes: bool| if yes { Values::Present } else { Values::None };
+        let num = |n: Option<u64>| n.map_or(Values::None, Values::Number);
+        match self {
+            Field::FrameLen => Values::Number(u64::from(packet.frame_len)),
+            Field::Ip => present(v4.is_some()),
+            Field::IpAddr => v4.map_or(Values::None, |ip| Values::Addrs(ip.src, ip.dst)),
+            Field::IpSrc => v4.map_or(Values::None, |ip| Values::Addr(ip.src)),
+            Field::IpDst => v4.map_or(Values::None, |ip| Values::Addr(ip.dst)),
+            Field::IpProto => num(v4.map(|ip| u64::from(ip.protocol))),
+            Field::IpTtl => num(v4.map(|ip| u64::from(ip.ttl))),
+            Field::Ipv6 => present(v6.is_some()),
+            Field::Ipv6Addr => v6.map_or(Values::None, |ip| Values::Addrs(ip.src, ip.dst)),
+            Field::Ipv6Src => v6.map_or(Values::None, |ip| Values::Addr(ip.src)),
+            Field::Ipv6Dst => v6.map_or(Values::None, |ip| Values::Addr(ip.dst)),
+            Field::Tcp => present(tcp.is_some()),
+            Field::TcpPort => tcp.map_or(Values::None, |t| Values::Numbers(u64::from(t.src_port), u64::from(t.dst_port))),
+            Field::TcpSrcPort => num(tcp.map(|t| u64::from(t.src_port))),
+            Field::TcpDstPort => num(tcp.map(|t| u64::from(t.dst_port))),
+            Field::TcpLen => num(tcp.map(|t| u64::from(t.len))),
+            Field::TcpFlags => num(tcp.map(|t| u64::from(t.flags.0))),
+            Field::TcpFlag(bit) => num(tcp.map(|t| u64::from(t.flags.0 & bit != 0))),
+            Field::TcpWindow => num(tcp.map(|t| u64::from(t.window))),
+            Field::Udp => present(udp.is_some()),
+            Field::UdpPort => udp.map_or(Values::None, |u| Values::Numbers(u64::from(u.src_port), u64::from(u.dst_port))),
+            Field::UdpSrcPort => num(udp.map(|u| u64::from(u.src_port))),
+            Field::UdpDstPort => num(udp.map(|u| u64::from(u.dst_port))),
+            Field::UdpLength => num(udp.map(|u| u64::from(u.len) + 8)),
+            Field::Dns => present(packet.is_dns()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_round_trips() {
+        for (name, field) in NAMES {
+            assert_eq!(Field::by_name(name), Some(*field));
+            // `rst` is an alias of Wireshark's `reset`: the first name is the canonical one.
+            if *name != "tcp.flags.rst" {
+                assert_eq!(field.name(), *name);
+            }
+        }
+        assert_eq!(Field::by_name("tcp.bogus"), None);
+    }
+}

@@ -1,0 +1,73 @@
+//! Wireshark-style display filters: one parser, two back ends — an in-process matcher for
+//! decoded packets and a translation to a libpcap (BPF) expression for the kernel.
+
+mod bpf;
+mod fields;
+mod lexer;
+mod matcher;
+mod parser;
+
+use std::fmt;
+
+pub use bpf::Bpf;
+pub use fields::{Field, NAMES as FIELD_NAMES};
+pub use matcher::in_net;
+
+use crate::wire::Packet;
+
+/// A syntax or type error in a filter, at a 1-based column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FilterError {
+    /// Where the problem starts.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl FilterError {
+    fn new(column: usize, message: impl Into<String>) -> FilterError {
+        FilterError { column, message: message.into() }
+    }
+
+    /// The filter text, a caret under the column, and the message: for a terminal.
+    pub fn explain(&self, text: &str) -> String {
+        format!("{text}\n{}^ {}", " ".repeat(self.column.saturating_sub(1)), self.message)
+    }
+}
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "column {}: {}", self.column, self.message)
+    }
+}
+
+impl std::error::Error for FilterError {}
+
+/// A parsed display filter.
+#[derive(Clone, Debug)]
+pub struct Filter {
+    text: String,
+    expr: parser::Expr,
+}
+
+impl Filter {
+    /// Parses Wireshark display-filter syntax (the subset in [`FIELD_NAMES`]).
+    pub fn parse(text: &str) -> Result<Filter, FilterError> {
+        Ok(Filter { text: text.to_string(), expr: parser::parse(text)? })
+    }
+
+    /// The text the filter was parsed from.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// True when `packet` matches.
+    pub fn matches(&self, packet: &Packet<'_>) -> bool {
+        matcher::matches(&self.expr, packet)
+    }
+
+    /// The libpcap expression for the kernel: exact, or a superset the matcher refines.
+    pub fn to_bpf(&self) -> Bpf {
+        bpf::translate(&self.expr)
+    }
+}

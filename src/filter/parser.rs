@@ -1,0 +1,246 @@
+//! The display-filter grammar, and the tree it builds.
+//!
+//! ```text
+//! or      := and (("or" | "||") and)*
+//! and     := unary (("and" | "&&") unary)*
+//! unary   := ("not" | "!") unary | "(" or ")" | test
+//! test    := FIELD (OP VALUE)?
+//! ```
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::fields::{Field, Kind, NAMES};
+use super::lexer::{tokenize, CompareOp, Spanned, Token};
+use super::FilterError;
+
+/// A parsed filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expr {
+    /// The field is present.
+    Has(Field),
+    /// The field compared with a value.
+    Compare(Field, CompareOp, Value),
+    /// Both hold.
+    And(Box<Expr>, Box<Expr>),
+    /// Either holds.
+    Or(Box<Expr>, Box<Expr>),
+    /// It does not hold.
+    Not(Box<Expr>),
+}
+
+/// A literal on the right of a comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// A number (booleans are 0 and 1).
+    Number(u64),
+    /// An address and a prefix length (32 or 128 for a single address).
+    Net(IpAddr, u8),
+}
+
+/// Parses filter text.
+pub fn parse(text: &str) -> Result<Expr, FilterError> {
+    let tokens = tokenize(text)?;
+    if tokens.is_empty() {
+        return Err(FilterError::new(1, "empty filter"));
+    }
+    let mut parser = Parser { tokens, pos: 0, end: text.chars().count() + 1 };
+    let expr = parser.or()?;
+    if let Some((_, column)) = parser.tokens.get(parser.pos) {
+        return Err(FilterError::new(*column, "expected 'and', 'or' or the end of the filter"));
+    }
+    Ok(expr)
+}
+
+struct Parser {
+    tokens: Vec<Spanned>,
+    pos: usize,
+    /// The column just past the text, for "unexpected end" errors.
+    end: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos).map(|(t, _)| t)
+    }
+
+    fn column(&self) -> usize {
+        self.tokens.get(self.pos).map_or(self.end, |(_, c)| *c)
+    }
+
+    fn or(&mut self) -> Result<Expr, FilterError> {
+        let mut left = self.and()?;
+        while self.peek() == Some(&Token::Or) {
+            self.pos += 1;
+            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Expr, FilterError> {
+        let mut left = self.unary()?;
+        while self.peek() == Some(&Token::And) {
+            self.pos += 1;
+            left = Expr::And(Box::new(left), Box::new(self.unary()?));
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Expr, FilterError> {
+        let column = self.column();
+        match self.tokens.get(self.pos).cloned() {
+            Some((Token::Not, _)) => {
+                self.pos += 1;
+                Ok(Expr::Not(Box::new(self.unary()?)))
+            }
+            Some((Token::Open, _)) => {
+                self.pos += 1;
+                let inner = self.or()?;
+                if self.peek() != Some(&Token::Close) {
+                    return Err(FilterError::new(self.column(), format!("expected ')' to close the '(' at column {column}")));
+                }
+                self.pos += 1;
+                Ok(inner)
+            }
+            Some((Token::Word(name), _)) => {
+                self.pos += 1;
+                let field = Field::by_name(&name).ok_or_else(|| unknown_field(&name, column))?;
+                self.test(field)
+            }
+            Some(_) => Err(FilterError::new(column, "expected a field name, 'not' or '('")),
+            None => Err(FilterError::new(column, "the filter ends where a field name was expected")),
+        }
+    }
+
+    fn test(&mut self, field: Field) -> Result<Expr, FilterError> {
+        let Some(Token::Compare(op)) = self.peek().cloned() else {
+            return Ok(Expr::Has(field));
+        };
+        let op_column = self.column();
+        self.pos += 1;
+        let column = self.column();
+        if field.kind() == Kind::Protocol {
+            return Err(FilterError::new(op_column, format!("'{}' is a protocol: test it alone, without '{}'", field.name(), op.symbol())));
+        }
+        let word = match self.tokens.get(self.pos).cloned() {
+            Some((Token::Word(word), _)) | Some((Token::Text(word), _)) => word,
+            Some(_) => return Err(FilterError::new(column, "expected a value after the operator")),
+            None => return Err(FilterError::new(column, "the filter ends where a value was expected")),
+        };
+        self.pos += 1;
+        let value = parse_value(field, &word).map_err(|message| FilterError::new(column, message))?;
+        if let Value::Net(_, prefix) = value {
+            let full = if field.kind() == Kind::Ipv4 { 32 } else { 128 };
+            if prefix != full && !matches!(op, CompareOp::Eq | CompareOp::Ne) {
+                return Err(FilterError::new(column, "a subnet can only be compared with '==' or '!='"));
+            }
+        }
+        Ok(Expr::Compare(field, op, value))
+    }
+}
+
+fn unknown_field(name: &str, column: usize) -> FilterError {
+    let close: Vec<&str> = NAMES
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| n.split('.').next() == name.split('.').next())
+        .collect();
+    let hint = if close.is_empty() {
+        "known fields: ".to_string() + &NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+    } else {
+        "did you mean one of: ".to_string() + &close.join(", ")
+    };
+    FilterError::new(column, format!("unknown field '{name}' ({hint})"))
+}
+
+fn parse_value(field: Field, word: &str) -> Result<Value, String> {
+    match field.kind() {
+        Kind::Ipv4 | Kind::Ipv6 => {
+            let v4 = field.kind() == Kind::Ipv4;
+            let (addr, prefix) = match word.split_once('/') {
+                Some((addr, prefix)) => (addr, Some(prefix)),
+                None => (word, None),
+            };
+            let full: u8 = if v4 { 32 } else { 128 };
+            let addr: IpAddr = if v4 {
+                addr.parse::<Ipv4Addr>().map(IpAddr::V4).map_err(|_| format!("'{word}' is not an IPv4 address ({} takes e.g. 172.16.16.101 or 172.16.16.0/24)", field.name()))?
+            } else {
+                addr.parse::<Ipv6Addr>().map(IpAddr::V6).map_err(|_| format!("'{word}' is not an IPv6 address ({} takes e.g. ::1 or fe80::/10)", field.name()))?
+            };
+            let prefix = match prefix {
+                None => full,
+                Some(p) => match p.parse::<u8>() {
+                    Ok(p) if p <= full => p,
+                    _ => return Err(format!("'{p}' is not a prefix length from 0 to {full}")),
+                },
+            };
+            Ok(Value::Net(addr, prefix))
+        }
+        Kind::Boolean => match word {
+            "1" | "true" | "True" | "TRUE" => Ok(Value::Number(1)),
+            "0" | "false" | "False" | "FALSE" => Ok(Value::Number(0)),
+            _ => Err(format!("'{word}' is not a flag value: use 1/0 or true/false")),
+        },
+        Kind::Number => {
+            let parsed = match word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
+                Some(hex) => u64::from_str_radix(hex, 16),
+                None => word.parse::<u64>(),
+            };
+            parsed.map(Value::Number).map_err(|_| format!("'{word}' is not a number ({} takes a number)", field.name()))
+        }
+        Kind::Protocol => Err(format!("'{}' is a protocol and takes no value", field.name())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmp(field: Field, op: CompareOp, n: u64) -> Expr {
+        Expr::Compare(field, op, Value::Number(n))
+    }
+
+    #[test]
+    fn comparisons_and_presence() {
+        assert_eq!(parse("tcp.port==10000").unwrap(), cmp(Field::TcpPort, CompareOp::Eq, 10000));
+        assert_eq!(parse("udp").unwrap(), Expr::Has(Field::Udp));
+        assert_eq!(parse("tcp.flags == 0x12").unwrap(), cmp(Field::TcpFlags, CompareOp::Eq, 0x12));
+        assert_eq!(parse("tcp.flags.syn == true").unwrap(), cmp(Field::TcpFlag(2), CompareOp::Eq, 1));
+    }
+
+    #[test]
+    fn and_binds_tighter_than_or_and_not_tightest() {
+        let e = parse("tcp or udp and not dns").unwrap();
+        assert_eq!(
+            e,
+            Expr::Or(
+                Box::new(Expr::Has(Field::Tcp)),
+                Box::new(Expr::And(Box::new(Expr::Has(Field::Udp)), Box::new(Expr::Not(Box::new(Expr::Has(Field::Dns))))))
+            )
+        );
+        let p = parse("(tcp or udp) && !dns").unwrap();
+        assert!(matches!(p, Expr::And(..)));
+    }
+
+    #[test]
+    fn addresses_and_subnets() {
+        assert_eq!(parse("ip.addr == 172.16.16.0/24").unwrap(), Expr::Compare(Field::IpAddr, CompareOp::Eq, Value::Net("172.16.16.0".parse().unwrap(), 24)));
+        assert_eq!(parse("ipv6.src == ::1").unwrap(), Expr::Compare(Field::Ipv6Src, CompareOp::Eq, Value::Net("::1".parse().unwrap(), 128)));
+    }
+
+    #[test]
+    fn errors_point_at_the_column() {
+        let e = parse("tcp.port == abc").unwrap_err();
+        assert_eq!(e.column, 13);
+        assert!(e.message.contains("not a number"));
+        assert_eq!(parse("tcp.prot == 1").unwrap_err().column, 1);
+        assert!(parse("tcp.prot == 1").unwrap_err().message.contains("tcp.port"));
+        assert_eq!(parse("(tcp").unwrap_err().column, 5);
+        assert_eq!(parse("tcp udp").unwrap_err().column, 5);
+        assert_eq!(parse("tcp ==").unwrap_err().column, 5);
+        assert_eq!(parse("ip.addr == 1.2.3.4/33").unwrap_err().column, 12);
+        assert_eq!(parse("tcp.port == ").unwrap_err().column, 13);
+        assert_eq!(parse("ip.src > 10.0.0.0/8").unwrap_err().column, 10);
+        assert_eq!(parse("").unwrap_err().column, 1);
+        assert_eq!(parse("and").unwrap_err().column, 1);
+    }
+}

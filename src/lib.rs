@@ -1,0 +1,8 @@
+//! labcap: capture, decode, analyse and check the traffic of a network-programming lab.
+//!
+//! One pipeline, two sources: **source → link decode → filter → analyzers → report**.
+//! Decoding, filtering and analysis are pure code over bytes and timestamps.
+
+pub mod source;
+pub mod wire;
+pub mod filter;

@@ -1,0 +1,214 @@
+//! From frame bytes to a [`Packet`]: the link layer by link type, then IP, TCP and UDP with
+//! etherparse's lax slicer, which decodes a snaplen-cut frame as far as it goes.
+
+use std::net::IpAddr;
+
+use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, LenSource, TransportSlice};
+
+use super::packet::{Ip, Packet, Status, Tcp, Transport, Udp};
+use super::{null, sll, sll2, TcpFlags, TcpOptions};
+use crate::source::{Frame, LinkType};
+
+/// Decodes one frame. Never fails: what cannot be decoded is reported in [`Packet::status`].
+pub fn decode<'a>(frame: &Frame<'a>) -> Packet<'a> {
+    let mut packet = Packet {
+        ts: frame.ts,
+        frame_len: frame.orig_len,
+        cap_len: frame.data.len() as u32,
+        interface: frame.interface,
+        packet_type: None,
+        ether_type: None,
+        ip: None,
+        transport: Transport::None,
+        status: Status::Ok,
+    };
+    let cut = frame.is_cut();
+    let short = |what: &str| {
+        if cut {
+            Status::Truncated
+        } else {
+            Status::Malformed(format!("frame shorter than a {what} header"))
+        }
+    };
+    let data = frame.data;
+    let sliced = match frame.link {
+        LinkType::ETHERNET => match LaxSlicedPacket::from_ethernet(data) {
+            Ok(sliced) => {
+                packet.ether_type = sliced.link.as_ref().and_then(|link| match link {
+                    etherparse::LinkSlice::Ethernet2(eth) => Some(eth.ether_type().0),
+                    _ => None,
+                });
+                if let Some(last_vlan) = sliced.link_exts.iter().rev().find_map(|ext| match ext {
+                    etherparse::LaxLinkExtSlice::Vlan(vlan) => Some(vlan.ether_type().0),
+                    _ => None,
+                }) {
+                    packet.ether_type = Some(last_vlan);
+                }
+                sliced
+            }
+            Err(_) => {
+                packet.status = short("Ethernet");
+                return packet;
+            }
+        },
+        LinkType::LINUX_SLL => match sll::parse(data) {
+            Some((header, payload)) => {
+                packet.packet_type = Some(header.packet_type);
+                match by_ether_type(&mut packet, header.arphrd, header.protocol, payload) {
+                    Some(sliced) => sliced,
+                    None => return packet,
+                }
+            }
+            None => {
+                packet.status = short("Linux cooked (SLL)");
+                return packet;
+            }
+        },
+        LinkType::LINUX_SLL2 => match sll2::parse(data) {
+            Some((header, payload)) => {
+                packet.packet_type = Some(header.packet_type);
+                match by_ether_type(&mut packet, header.arphrd, header.protocol, payload) {
+                    Some(sliced) => sliced,
+                    None => return packet,
+                }
+            }
+            None => {
+                packet.status = short("Linux cooked v2 (SLL2)");
+                return packet;
+            }
+        },
+        LinkType::RAW | LinkType::RAW_BSD | LinkType::IPV4 | LinkType::IPV6 => match LaxSlicedPacket::from_ip(data) {
+            Ok(sliced) => sliced,
+            Err(e) => {
+                packet.status = if cut && data.len() < 40 { Status::Truncated } else { Status::Malformed(format!("raw IP: {e}")) };
+                return packet;
+            }
+        },
+        LinkType::NULL | LinkType::LOOP => match null::parse(data, frame.link == LinkType::LOOP) {
+            Some((Some(ether_type), payload)) => {
+                packet.ether_type = Some(ether_type);
+                LaxSlicedPacket::from_ether_type(EtherType(ether_type), payload)
+            }
+            Some((None, _)) => return packet,
+            None => {
+                packet.status = short("BSD loopback");
+                return packet;
+            }
+        },
+        other => {
+            packet.status = Status::Malformed(format!("unsupported link type {other}"));
+            return packet;
+        }
+    };
+    network_and_transport(&mut packet, &sliced, cut);
+    packet
+}
+
+/// Linux ARPHRD_NETLINK: the SLL protocol field is a netlink family, not an Ethernet type.
+const ARPHRD_NETLINK: u16 = 824;
+
+/// Slices the payload of a cooked capture by its protocol field. `None` for payloads that are
+/// not a network layer labcap decodes (netlink, 802.2 LLC, …): such packets are listed, not
+/// malformed.
+fn by_ether_type<'a>(packet: &mut Packet<'a>, arphrd: u16, protocol: u16, payload: &'a [u8]) -> Option<LaxSlicedPacket<'a>> {
+    if arphrd == ARPHRD_NETLINK || protocol < 0x0600 {
+        return None;
+    }
+    packet.ether_type = Some(protocol);
+    Some(LaxSlicedPacket::from_ether_type(EtherType(protocol), payload))
+}
+
+fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'a>, cut: bool) {
+    // The IP payload length the headers claim, which a snaplen cut does not change.
+    let mut claimed_payload: Option<usize> = None;
+    match &sliced.net {
+        Some(LaxNetSlice::Ipv4(ipv4)) => {
+            let header = ipv4.header();
+            let payload = ipv4.payload();
+            packet.ether_type = Some(0x0800);
+            packet.ip = Some(Ip {
+                src: IpAddr::V4(header.source_addr()),
+                dst: IpAddr::V4(header.destination_addr()),
+                protocol: payload.ip_number.0,
+                ttl: header.ttl(),
+                fragment: payload.fragmented,
+            });
+            claimed_payload = Some(if payload.incomplete && payload.len_source == LenSource::Ipv4HeaderTotalLen {
+                let headers = offset_between(header.slice(), payload.payload);
+                usize::from(header.total_len()).saturating_sub(headers)
+            } else {
+                payload.payload.len()
+            });
+            if payload.incomplete && !cut && payload.len_source == LenSource::Ipv4HeaderTotalLen {
+                packet.status = Status::Malformed("IPv4 total length is larger than the frame".into());
+            }
+        }
+        Some(LaxNetSlice::Ipv6(ipv6)) => {
+            let header = ipv6.header();
+            let payload = ipv6.payload();
+            packet.ether_type = Some(0x86dd);
+            packet.ip = Some(Ip {
+                src: IpAddr::V6(header.source_addr()),
+                dst: IpAddr::V6(header.destination_addr()),
+                protocol: payload.ip_number.0,
+                ttl: header.hop_limit(),
+                fragment: payload.fragmented,
+            });
+            claimed_payload = Some(if payload.incomplete && payload.len_source == LenSource::Ipv6HeaderPayloadLen {
+                let headers = offset_between(header.slice(), payload.payload);
+                (40 + usize::from(header.payload_length())).saturating_sub(headers)
+            } else {
+                payload.payload.len()
+            });
+            if payload.incomplete && !cut && payload.len_source == LenSource::Ipv6HeaderPayloadLen {
+                packet.status = Status::Malformed("IPv6 payload length is larger than the frame".into());
+            }
+        }
+        Some(LaxNetSlice::Arp(_)) | None => {}
+    }
+    match &sliced.transport {
+        Some(TransportSlice::Tcp(tcp)) => {
+            let header = tcp.header_slice();
+            let header_len = header.len();
+            let captured = tcp.payload();
+            let len = claimed_payload.map_or(captured.len(), |claimed| claimed.saturating_sub(header_len));
+            packet.transport = Transport::Tcp(Tcp {
+                src_port: tcp.source_port(),
+                dst_port: tcp.destination_port(),
+                seq: tcp.sequence_number(),
+                ack: tcp.acknowledgment_number(),
+                flags: TcpFlags::from_header(header[12], header[13]),
+                window: tcp.window_size(),
+                header_len: header_len as u8,
+                len: len as u32,
+                payload: captured,
+                options: TcpOptions::parse(tcp.options()),
+            });
+        }
+        Some(TransportSlice::Udp(udp)) => {
+            let len = u32::from(udp.length()).saturating_sub(8);
+            packet.transport = Transport::Udp(Udp {
+                src_port: udp.source_port(),
+                dst_port: udp.destination_port(),
+                len,
+                payload: udp.payload(),
+            });
+        }
+        _ => {}
+    }
+    if let Some((error, layer)) = &sliced.stop_err {
+        let length_error = matches!(error, etherparse::err::packet::SliceError::Len(_));
+        packet.status = if cut && length_error {
+            Status::Truncated
+        } else {
+            Status::Malformed(format!("{layer}: {error}"))
+        };
+    } else if cut && packet.status == Status::Ok {
+        packet.status = Status::Truncated;
+    }
+}
+
+/// Bytes from the start of `outer` to the start of `inner`, which lies within or after it.
+fn offset_between(outer: &[u8], inner: &[u8]) -> usize {
+    (inner.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize)
+}

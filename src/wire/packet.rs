@@ -1,0 +1,141 @@
+//! The decoded form of a frame that filters and analyzers read.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::{PacketType, TcpFlags, TcpOptions};
+
+/// One decoded frame. Borrowed payloads point into the frame's bytes.
+#[derive(Clone, Debug)]
+pub struct Packet<'a> {
+    /// Capture time since the Unix epoch.
+    pub ts: Duration,
+    /// Length on the wire.
+    pub frame_len: u32,
+    /// Length captured.
+    pub cap_len: u32,
+    /// Capturing interface, where the source names it.
+    pub interface: Option<&'a str>,
+    /// SLL packet type, for Linux cooked captures.
+    pub packet_type: Option<PacketType>,
+    /// The Ethernet type of the network layer, where the link layer gives one.
+    pub ether_type: Option<u16>,
+    /// The IP layer, if any.
+    pub ip: Option<Ip>,
+    /// The transport layer.
+    pub transport: Transport<'a>,
+    /// Whether the frame decoded whole.
+    pub status: Status,
+}
+
+/// The IPv4 or IPv6 header fields labcap uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ip {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// The payload's protocol number (6 TCP, 17 UDP, …).
+    pub protocol: u8,
+    /// Time to live / hop limit.
+    pub ttl: u8,
+    /// True for a fragment of a larger datagram (not decoded further).
+    pub fragment: bool,
+}
+
+/// The transport layer of a packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Transport<'a> {
+    /// No transport header decoded.
+    None,
+    /// A TCP segment.
+    Tcp(Tcp<'a>),
+    /// A UDP datagram.
+    Udp(Udp<'a>),
+}
+
+/// A TCP segment's header and payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tcp<'a> {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Raw sequence number.
+    pub seq: u32,
+    /// Raw acknowledgment number.
+    pub ack: u32,
+    /// Flag bits.
+    pub flags: TcpFlags,
+    /// Raw (unscaled) window field.
+    pub window: u16,
+    /// Header length in bytes.
+    pub header_len: u8,
+    /// Payload length from the IP length, as Wireshark's `tcp.len` (may exceed `payload.len()`
+    /// in a snaplen-cut frame).
+    pub len: u32,
+    /// The payload bytes that were captured.
+    pub payload: &'a [u8],
+    /// Options Wireshark shows.
+    pub options: TcpOptions,
+}
+
+/// A UDP datagram's header and payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Udp<'a> {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Payload length from the UDP header.
+    pub len: u32,
+    /// The payload bytes that were captured.
+    pub payload: &'a [u8],
+}
+
+/// Whether a frame decoded whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Every layer present decoded.
+    Ok,
+    /// The snapshot length cut the frame; the layers before the cut decoded.
+    Truncated,
+    /// A header is invalid (or the link type unknown); the reason says which.
+    Malformed(String),
+}
+
+impl Packet<'_> {
+    /// The TCP segment, if this is one.
+    pub fn tcp(&self) -> Option<&Tcp<'_>> {
+        match &self.transport {
+            Transport::Tcp(tcp) => Some(tcp),
+            _ => None,
+        }
+    }
+
+    /// The UDP datagram, if this is one.
+    pub fn udp(&self) -> Option<&Udp<'_>> {
+        match &self.transport {
+            Transport::Udp(udp) => Some(udp),
+            _ => None,
+        }
+    }
+
+    /// Source and destination ports of TCP or UDP.
+    pub fn ports(&self) -> Option<(u16, u16)> {
+        match &self.transport {
+            Transport::Tcp(t) => Some((t.src_port, t.dst_port)),
+            Transport::Udp(u) => Some((u.src_port, u.dst_port)),
+            Transport::None => None,
+        }
+    }
+
+    /// True when Wireshark's DNS dissector would run: UDP or TCP on port 53 with a payload.
+    pub fn is_dns(&self) -> bool {
+        match &self.transport {
+            Transport::Udp(u) => (u.src_port == 53 || u.dst_port == 53) && u.len > 0,
+            Transport::Tcp(t) => (t.src_port == 53 || t.dst_port == 53) && t.len > 0,
+            Transport::None => false,
+        }
+    }
+}
