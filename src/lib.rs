@@ -6,3 +6,8 @@
 pub mod source;
 pub mod wire;
 pub mod filter;
+pub mod analysis;
+pub mod pipeline;
+pub mod report;
+pub mod cli;
+pub mod checks;

@@ -1,1 +1,22 @@
-fn main() {}
+//! The `labcap` binary: parse arguments, run, map the outcome to an exit code
+//! (0 pass, 1 a check failed, 2 an error).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use labcap::cli::{run, Cli, Outcome};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Pass) => ExitCode::from(0),
+        Ok(Outcome::Fail) => ExitCode::from(1),
+        Err(error) => {
+            if labcap::cli::is_broken_pipe(&error) {
+                return ExitCode::from(0);
+            }
+            eprintln!("labcap: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Analyzers over decoded packets: plain data out, no printing.
+
+pub mod tcp;

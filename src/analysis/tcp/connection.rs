@@ -1,0 +1,317 @@
+//! One TCP connection: both directions' sequence state, reassembly, echo check, Zeek state,
+//! counters and the bounded list of events.
+
+use std::time::Duration;
+
+use super::reassembly::{EchoCheck, Reassembler, StreamScan};
+use super::sequence::{self, Findings, Segment, SequenceState};
+use super::state::ZeekState;
+use super::{Direction, Endpoint, TcpConfig};
+use crate::wire::{Tcp, TcpFlags};
+
+/// One packet of a connection, with numbers as Wireshark shows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Capture time.
+    pub ts: Duration,
+    /// Who sent it.
+    pub dir: Direction,
+    /// Flag bits.
+    pub flags: TcpFlags,
+    /// Relative sequence number.
+    pub seq: u32,
+    /// Relative acknowledgment number (0 without ACK).
+    pub ack: u32,
+    /// Payload length.
+    pub len: u32,
+    /// Calculated (scaled) window.
+    pub win: u32,
+    /// Wireshark's analysis findings.
+    pub findings: Findings,
+}
+
+/// How a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Close {
+    /// A FIN was seen (and no RST).
+    Fin,
+    /// A RST was seen.
+    Rst,
+    /// Neither.
+    None,
+}
+
+impl Close {
+    /// `fin`, `rst` or `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Close::Fin => "fin",
+            Close::Rst => "rst",
+            Close::None => "none",
+        }
+    }
+}
+
+/// One direction's state.
+#[derive(Clone, Debug, Default)]
+pub struct Half {
+    /// Relative numbering base (the ISN, or one before the first sequence number seen).
+    base: Option<u32>,
+    seq: SequenceState,
+    reassembly: Reassembler,
+    /// What this direction sent: preview and expected texts.
+    pub scan: StreamScan,
+    /// Window scale from this side's SYN: `Some(None)` = SYN without the option.
+    wscale: Option<Option<u8>>,
+    /// A SYN was sent.
+    pub syn: bool,
+    /// A FIN was sent.
+    pub fin: bool,
+    /// A RST was sent.
+    pub rst: bool,
+    /// Packets sent.
+    pub packets: u64,
+}
+
+impl Half {
+    /// Unique payload bytes delivered in order.
+    pub fn bytes(&self) -> u64 {
+        self.reassembly.delivered()
+    }
+
+    /// Payload bytes never seen (holes, snaplen cuts).
+    pub fn missing(&self) -> u64 {
+        self.reassembly.missing()
+    }
+}
+
+/// A TCP connection and what was learnt about it.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    /// Wireshark's `tcp.stream` index.
+    pub stream: u32,
+    /// Sender of the first SYN (or the guess for a connection seen mid-way).
+    pub client: Endpoint,
+    /// The other side.
+    pub server: Endpoint,
+    /// Time of the first packet.
+    pub start: Duration,
+    /// Time of the last packet.
+    pub end: Duration,
+    /// Client to server.
+    pub c2s: Half,
+    /// Server to client.
+    pub s2c: Half,
+    /// Zeek state and history.
+    pub zeek: ZeekState,
+    /// SYN, SYN-ACK and the ACK completing the handshake were seen.
+    pub handshake: bool,
+    /// Segments Wireshark flags as retransmissions (any kind).
+    pub retransmissions: u64,
+    /// Segments flagged out of order.
+    pub out_of_order: u64,
+    /// Segments after a hole the capture missed.
+    pub lost_segments: u64,
+    /// Duplicate ACKs.
+    pub dup_acks: u64,
+    /// Zero-window advertisements.
+    pub zero_windows: u64,
+    /// The first events, up to the configured limit.
+    pub events: Vec<Event>,
+    /// Events past the limit, counted only.
+    pub events_dropped: u64,
+    /// Some packet of this connection matched the filter.
+    pub matched: bool,
+    echo: EchoCheck,
+    syn_time: Option<Duration>,
+    synack_seen: bool,
+    first_rtt: Option<Duration>,
+}
+
+impl Connection {
+    /// A new connection whose first packet goes from `client` to `server`.
+    pub fn new(stream: u32, client: Endpoint, server: Endpoint, ts: Duration) -> Connection {
+        Connection {
+            stream,
+            client,
+            server,
+            start: ts,
+            end: ts,
+            c2s: Half::default(),
+            s2c: Half::default(),
+            zeek: ZeekState::default(),
+            handshake: false,
+            retransmissions: 0,
+            out_of_order: 0,
+            lost_segments: 0,
+            dup_acks: 0,
+            zero_windows: 0,
+            events: Vec::new(),
+            events_dropped: 0,
+            matched: false,
+            echo: EchoCheck::default(),
+            syn_time: None,
+            synack_seen: false,
+            first_rtt: None,
+        }
+    }
+
+    /// Packets in both directions.
+    pub fn packets(&self) -> u64 {
+        self.c2s.packets + self.s2c.packets
+    }
+
+    /// How it ended.
+    pub fn close(&self) -> Close {
+        if self.c2s.rst || self.s2c.rst {
+            Close::Rst
+        } else if self.c2s.fin || self.s2c.fin {
+            Close::Fin
+        } else {
+            Close::None
+        }
+    }
+
+    /// The client's SYN was answered by a RST without a SYN-ACK.
+    pub fn refused(&self) -> bool {
+        self.c2s.syn && !self.synack_seen && self.s2c.rst
+    }
+
+    /// The server sent back exactly the bytes the client sent (and some were sent).
+    pub fn echo(&self) -> bool {
+        self.echo.complete() && self.c2s.missing() == 0 && self.s2c.missing() == 0
+    }
+
+    /// True when a SYN from `from` with sequence number `seq` starts a new connection on this
+    /// 4-tuple, as Wireshark decides for `tcp.stream`: the old one was closed or reset, or the
+    /// SYN has a different initial sequence number.
+    pub fn restarted_by(&self, flags: TcpFlags, seq: u32) -> bool {
+        if !flags.has(TcpFlags::SYN) || flags.has(TcpFlags::ACK) {
+            return false;
+        }
+        let closed = self.c2s.fin || self.s2c.fin || self.c2s.rst || self.s2c.rst;
+        let other_isn = self.c2s.syn && self.c2s.base.is_some_and(|isn| isn != seq);
+        closed || other_isn
+    }
+
+    /// Analyses one segment and returns its event.
+    pub fn on_segment(&mut self, dir: Direction, tcp: &Tcp<'_>, ts: Duration, matched: bool, config: &TcpConfig) -> Event {
+        self.end = ts;
+        self.matched |= matched;
+        let flags = tcp.flags;
+        let syn = flags.has(TcpFlags::SYN);
+        let ack_flag = flags.has(TcpFlags::ACK);
+        let (fwd, rev) = match dir {
+            Direction::ClientToServer => (&mut self.c2s, &mut self.s2c),
+            Direction::ServerToClient => (&mut self.s2c, &mut self.c2s),
+        };
+        fwd.packets += 1;
+        if syn {
+            fwd.syn = true;
+            if fwd.wscale.is_none() {
+                fwd.wscale = Some(tcp.options.wscale.map(|s| s.min(14)));
+            }
+        }
+        fwd.fin |= flags.has(TcpFlags::FIN);
+        fwd.rst |= flags.has(TcpFlags::RST);
+        let base = *fwd.base.get_or_insert(if syn { tcp.seq } else { tcp.seq.wrapping_sub(1) });
+        let seq = tcp.seq.wrapping_sub(base);
+        let ack = match (ack_flag, rev.base) {
+            (true, Some(rev_base)) => tcp.ack.wrapping_sub(rev_base),
+            (true, None) => tcp.ack,
+            (false, _) => 0,
+        };
+        let win = match (syn, fwd.wscale, rev.wscale) {
+            (false, Some(Some(own)), Some(Some(_))) => u32::from(tcp.window) << own,
+            _ => u32::from(tcp.window),
+        };
+        let segment = Segment {
+            ts,
+            seq,
+            ack,
+            len: tcp.len,
+            syn,
+            fin: flags.has(TcpFlags::FIN),
+            rst: flags.has(TcpFlags::RST),
+            window: win,
+        };
+        let findings = sequence::analyse(&mut fwd.seq, &rev.seq, &segment, self.first_rtt);
+
+        if syn {
+            fwd.reassembly.start_at(seq.wrapping_add(1));
+        }
+        if tcp.len > 0 && !flags.has(TcpFlags::RST) {
+            let scan = &mut fwd.scan;
+            let echo = &mut self.echo;
+            let mut deliver = |data: &[u8]| {
+                scan.feed(data, config.preview_bytes, &config.needles);
+                match dir {
+                    Direction::ClientToServer => echo.client(data, config.reassembly_limit),
+                    Direction::ServerToClient => echo.server(data),
+                }
+            };
+            fwd.reassembly.push(seq, tcp.payload, tcp.len, config.reassembly_limit, &mut deliver);
+        }
+
+        // Handshake bookkeeping.
+        match dir {
+            Direction::ClientToServer if syn && !ack_flag => {
+                self.syn_time.get_or_insert(ts);
+            }
+            Direction::ServerToClient if syn && ack_flag => self.synack_seen = true,
+            Direction::ClientToServer if ack_flag && !syn && self.synack_seen && self.c2s.syn && !self.handshake => {
+                self.handshake = true;
+                self.first_rtt = self.syn_time.map(|t| ts.saturating_sub(t));
+            }
+            _ => {}
+        }
+
+        if findings.is_retransmission() {
+            self.retransmissions += 1;
+        }
+        if findings.any(Findings::OUT_OF_ORDER) {
+            self.out_of_order += 1;
+        }
+        if findings.any(Findings::LOST_SEGMENT) {
+            self.lost_segments += 1;
+        }
+        if findings.any(Findings::DUP_ACK) {
+            self.dup_acks += 1;
+        }
+        if findings.any(Findings::ZERO_WINDOW) {
+            self.zero_windows += 1;
+        }
+        self.zeek.on_segment(
+            dir == Direction::ClientToServer,
+            flags,
+            tcp.len > 0,
+            findings.is_retransmission(),
+            findings.any(Findings::ZERO_WINDOW),
+        );
+
+        let event = Event { ts, dir, flags, seq, ack, len: tcp.len, win, findings };
+        if matched {
+            if self.events.len() < config.max_events {
+                self.events.push(event);
+            } else {
+                self.events_dropped += 1;
+            }
+        }
+        event
+    }
+
+    /// At the end of the capture: delivers what waited behind holes.
+    pub fn finish(&mut self, config: &TcpConfig) {
+        let echo = &mut self.echo;
+        let scan = &mut self.c2s.scan;
+        self.c2s.reassembly.finish(&mut |data| {
+            scan.feed(data, config.preview_bytes, &config.needles);
+            echo.client(data, config.reassembly_limit);
+        });
+        let scan = &mut self.s2c.scan;
+        self.s2c.reassembly.finish(&mut |data| {
+            scan.feed(data, config.preview_bytes, &config.needles);
+            echo.server(data);
+        });
+    }
+}

@@ -1,0 +1,97 @@
+//! The command line: argument definitions and one module per subcommand. Each subcommand
+//! returns an [`Outcome`]; errors are returned to `main`, which maps both to exit codes.
+
+mod filter_cmd;
+mod replay;
+
+use clap::{Parser, Subcommand};
+
+/// Whether the checks a command ran passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything passed (or nothing was checked).
+    Pass,
+    /// At least one expectation failed.
+    Fail,
+}
+
+/// labcap: capture, decode, analyse and check a network-programming lab's traffic.
+#[derive(Parser, Debug)]
+#[command(name = "labcap", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Read capture files (pcap or pcapng), list and analyse their packets, check expectations.
+    Replay(replay::ReplayArgs),
+    /// Show the libpcap (BPF) expression a display filter compiles to.
+    Filter(filter_cmd::FilterArgs),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Replay(args) => replay::run(args),
+        Command::Filter(args) => filter_cmd::run(args),
+    }
+}
+
+/// Parses a display filter, or explains the error with a caret under the column.
+pub fn parse_filter(text: &str) -> anyhow::Result<crate::filter::Filter> {
+    crate::filter::Filter::parse(text).map_err(|e| anyhow::anyhow!("invalid filter:\n  {}", e.explain(text).replace('\n', "\n  ")))
+}
+
+/// True when the error is a closed stdout (`labcap … | head`), which is not a failure.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// The expectation flags, shared by replay and live capture.
+#[derive(clap::Args, Debug, Default)]
+pub struct ExpectArgs {
+    /// Every connection (at least one) completed the 3-way handshake.
+    #[arg(long)]
+    pub expect_handshake: bool,
+    /// Every connection was closed by FIN from both sides.
+    #[arg(long)]
+    pub expect_close: bool,
+    /// Some client→server stream contains TEXT (repeatable).
+    #[arg(long, value_name = "TEXT")]
+    pub expect_payload: Vec<String>,
+    /// Every connection that carried client data got exactly that data back.
+    #[arg(long)]
+    pub expect_echo: bool,
+    /// Exactly N TCP connections.
+    #[arg(long, value_name = "N")]
+    pub expect_connections: Option<usize>,
+    /// At least one connection was refused (SYN answered by RST).
+    #[arg(long)]
+    pub expect_refused: bool,
+    /// No connection saw a RST.
+    #[arg(long)]
+    pub expect_no_rst: bool,
+    /// Two connections were open at the same time (lab task 4).
+    #[arg(long)]
+    pub expect_concurrent: bool,
+}
+
+impl ExpectArgs {
+    /// The expectations these flags ask for.
+    pub fn expectations(&self) -> crate::checks::Expectations {
+        crate::checks::Expectations {
+            handshake: self.expect_handshake,
+            close: self.expect_close,
+            payloads: self.expect_payload.clone(),
+            echo: self.expect_echo,
+            connections: self.expect_connections,
+            refused: self.expect_refused,
+            no_rst: self.expect_no_rst,
+            concurrent: self.expect_concurrent,
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The one pipeline both sources feed: decode → filter → analyzers, frame by frame.
+//! Pure: it neither reads nor prints; the caller hands frames in and gets plain data out.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::analysis::tcp::{Connection, TcpAnalyzer, TcpConfig};
+use crate::filter::Filter;
+use crate::report::list::{self, ListedPacket};
+use crate::source::Frame;
+use crate::wire::{self, Status};
+
+/// How many distinct malformed-packet reasons are kept (the rest are counted as "other").
+const MAX_REASONS: usize = 16;
+
+/// What the pipeline is asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct PipelineOptions {
+    /// The display filter, if any.
+    pub filter: Option<Filter>,
+    /// TCP analysis limits and expected texts.
+    pub tcp: TcpConfig,
+    /// Produce a line per matched packet.
+    pub list: bool,
+}
+
+/// Packet counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Frames read.
+    pub packets: u64,
+    /// Frames the filter matched (all, without a filter).
+    pub matched: u64,
+    /// Frames with an invalid header or an unknown link type.
+    pub malformed: u64,
+    /// Frames cut short by the snapshot length.
+    pub truncated: u64,
+    /// Why frames were malformed, with counts.
+    pub malformed_reasons: BTreeMap<String, u64>,
+    /// Time of the first frame.
+    pub first_ts: Option<Duration>,
+    /// Time of the last frame.
+    pub last_ts: Option<Duration>,
+}
+
+/// Everything the analysis found, for reports and checks.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// Packet counts.
+    pub stats: Stats,
+    /// TCP connections with a matched packet, by stream index.
+    pub connections: Vec<Connection>,
+}
+
+/// The pipeline's state over one capture.
+pub struct Pipeline {
+    options: PipelineOptions,
+    stats: Stats,
+    tcp: TcpAnalyzer,
+}
+
+impl Pipeline {
+    /// A pipeline for one capture.
+    pub fn new(options: PipelineOptions) -> Pipeline {
+        let tcp = TcpAnalyzer::new(options.tcp.clone());
+        Pipeline { options, stats: Stats::default(), tcp }
+    }
+
+    /// Processes one frame. Returns its list line when listing is on and the filter matched.
+    pub fn push(&mut self, frame: &Frame<'_>) -> Option<ListedPacket> {
+        let stats = &mut self.stats;
+        stats.packets += 1;
+        let first = *stats.first_ts.get_or_insert(frame.ts);
+        stats.last_ts = Some(frame.ts);
+        let packet = wire::decode(frame);
+        match &packet.status {
+            Status::Ok => {}
+            Status::Truncated => stats.truncated += 1,
+            Status::Malformed(reason) => {
+                stats.malformed += 1;
+                let reason = if stats.malformed_reasons.len() < MAX_REASONS || stats.malformed_reasons.contains_key(reason) {
+                    reason.clone()
+                } else {
+                    "other".to_string()
+                };
+                *stats.malformed_reasons.entry(reason).or_default() += 1;
+            }
+        }
+        let matched = self.options.filter.as_ref().is_none_or(|f| f.matches(&packet));
+        if matched {
+            stats.matched += 1;
+        }
+        let segment = self.tcp.on_packet(&packet, matched);
+        if matched && self.options.list {
+            let rel = signed_nanos(frame.ts) - signed_nanos(first);
+            Some(list::describe(stats.packets, rel, &packet, segment.as_ref()))
+        } else {
+            None
+        }
+    }
+
+    /// Ends the capture and returns what was found.
+    pub fn finish(self) -> Analysis {
+        Analysis { stats: self.stats, connections: self.tcp.finish() }
+    }
+}
+
+/// Nanoseconds since the epoch as a signed number, so differences may be negative.
+pub fn signed_nanos(ts: Duration) -> i128 {
+    ts.as_nanos() as i128
+}

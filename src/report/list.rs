@@ -1,0 +1,134 @@
+//! One line per packet, in the columns of `tshark -r`: number, relative time, source,
+//! destination, protocol, length, info.
+
+use std::fmt;
+
+use crate::analysis::tcp::SegmentInfo;
+use crate::wire::{Packet, Status, Tcp, TcpFlags, Transport};
+
+/// A packet as the list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedPacket {
+    /// 1-based frame number in the capture.
+    pub number: u64,
+    /// Nanoseconds since the first frame (negative if the clock went back).
+    pub rel_nanos: i128,
+    /// Source address (empty without IP).
+    pub src: String,
+    /// Destination address.
+    pub dst: String,
+    /// Protocol column.
+    pub protocol: &'static str,
+    /// Frame length on the wire.
+    pub length: u32,
+    /// Info column.
+    pub info: String,
+    /// `tcp.stream`, for TCP.
+    pub stream: Option<u32>,
+}
+
+impl fmt::Display for ListedPacket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.rel_nanos < 0 { "-" } else { "" };
+        let abs = self.rel_nanos.unsigned_abs();
+        write!(
+            f,
+            "{:>6} {sign}{}.{:09} {:>15} → {:<15} {:<4} {:>5} {}",
+            self.number,
+            abs / 1_000_000_000,
+            abs % 1_000_000_000,
+            self.src,
+            self.dst,
+            self.protocol,
+            self.length,
+            self.info
+        )
+    }
+}
+
+/// Builds the list line of a decoded packet.
+pub fn describe(number: u64, rel_nanos: i128, packet: &Packet<'_>, segment: Option<&SegmentInfo>) -> ListedPacket {
+    let (src, dst) = packet.ip.map_or((String::new(), String::new()), |ip| (ip.src.to_string(), ip.dst.to_string()));
+    let (protocol, mut info) = match (&packet.transport, segment) {
+        (Transport::Tcp(tcp), Some(segment)) => ("TCP", tcp_info(tcp, segment)),
+        (Transport::Udp(udp), _) => {
+            let proto = if packet.is_dns() { "DNS" } else { "UDP" };
+            (proto, format!("{} → {} Len={}", udp.src_port, udp.dst_port, udp.len))
+        }
+        _ => match packet.ip {
+            Some(ip) if ip.fragment => ("IP", format!("Fragmented IP protocol (proto={})", ip.protocol)),
+            Some(ip) => (ip_protocol_name(ip.protocol), format!("IP protocol {}", ip.protocol)),
+            None => (ether_type_name(packet.ether_type), packet.ether_type.map_or_else(String::new, |t| format!("Ethernet type 0x{t:04x}"))),
+        },
+    };
+    match &packet.status {
+        Status::Ok => {}
+        Status::Truncated => info.push_str(" [Packet size limited during capture]"),
+        Status::Malformed(reason) => {
+            info.push_str(" [Malformed Packet: ");
+            info.push_str(reason);
+            info.push(']');
+        }
+    }
+    ListedPacket {
+        number,
+        rel_nanos,
+        src,
+        dst,
+        protocol,
+        length: packet.frame_len,
+        info,
+        stream: segment.map(|s| s.stream),
+    }
+}
+
+/// The Info text Wireshark shows for a TCP segment.
+fn tcp_info(tcp: &Tcp<'_>, segment: &SegmentInfo) -> String {
+    let e = &segment.event;
+    let mut info = format!("{} → {} {}", tcp.src_port, tcp.dst_port, e.findings.info_prefix());
+    let flags = tcp.flags.join(", ");
+    info.push('[');
+    info.push_str(if flags.is_empty() { "<None>" } else { &flags });
+    info.push_str("] Seq=");
+    info.push_str(&e.seq.to_string());
+    if tcp.flags.has(TcpFlags::ACK) {
+        info.push_str(&format!(" Ack={}", e.ack));
+    }
+    info.push_str(&format!(" Win={} Len={}", e.win, e.len));
+    let o = &tcp.options;
+    if let Some(mss) = o.mss {
+        info.push_str(&format!(" MSS={mss}"));
+    }
+    if o.sack_perm {
+        info.push_str(" SACK_PERM");
+    }
+    if let Some((val, ecr)) = o.timestamp {
+        info.push_str(&format!(" TSval={val} TSecr={ecr}"));
+    }
+    if let Some(shift) = o.wscale {
+        info.push_str(&format!(" WS={}", 1u32 << shift.min(14)));
+    }
+    info
+}
+
+fn ip_protocol_name(protocol: u8) -> &'static str {
+    match protocol {
+        1 => "ICMP",
+        2 => "IGMP",
+        6 => "TCP",
+        17 => "UDP",
+        58 => "ICMPv6",
+        132 => "SCTP",
+        _ => "IP",
+    }
+}
+
+fn ether_type_name(ether_type: Option<u16>) -> &'static str {
+    match ether_type {
+        Some(0x0806) => "ARP",
+        Some(0x0800) => "IPv4",
+        Some(0x86dd) => "IPv6",
+        Some(0x88cc) => "LLDP",
+        _ => "",
+    }
+}

@@ -1,0 +1,152 @@
+//! The terminal report: connections table, per-connection timeline and payload, checks and
+//! the packet counts.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+
+use super::escape::{escape_bytes, hexdump};
+use crate::analysis::tcp::{Connection, Direction};
+use crate::checks::Check;
+use crate::pipeline::{signed_nanos, Stats};
+
+/// How to show payload bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PayloadStyle {
+    /// Not at all.
+    None,
+    /// As text, control bytes escaped.
+    Text,
+    /// As a hexdump.
+    Hex,
+}
+
+/// Seconds since `origin`, with microseconds, signed.
+fn seconds(ts: Duration, origin: Duration) -> String {
+    let nanos = signed_nanos(ts) - signed_nanos(origin);
+    let sign = if nanos < 0 { "-" } else { "" };
+    let abs = nanos.unsigned_abs();
+    format!("{sign}{}.{:06}", abs / 1_000_000_000, (abs % 1_000_000_000) / 1000)
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// The connections table.
+pub fn connections_table(conns: &[Connection], origin: Duration) -> String {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(vec![
+        "Stream", "Client", "Server", "State", "History", "Handshake", "Close", "Packets", "Bytes c→s", "Bytes s→c", "Retrans", "Echo", "Start", "Duration",
+    ]);
+    for c in conns {
+        table.add_row(vec![
+            Cell::new(c.stream),
+            Cell::new(c.client),
+            Cell::new(c.server),
+            Cell::new(c.zeek.conn_state()),
+            Cell::new(&c.zeek.history),
+            Cell::new(yes_no(c.handshake)),
+            Cell::new(if c.refused() { "refused" } else { c.close().as_str() }),
+            Cell::new(c.packets()).set_alignment(CellAlignment::Right),
+            Cell::new(c.c2s.bytes()).set_alignment(CellAlignment::Right),
+            Cell::new(c.s2c.bytes()).set_alignment(CellAlignment::Right),
+            Cell::new(c.retransmissions).set_alignment(CellAlignment::Right),
+            Cell::new(if c.c2s.bytes() == 0 { "-" } else { yes_no(c.echo()) }),
+            Cell::new(seconds(c.start, origin)).set_alignment(CellAlignment::Right),
+            Cell::new(seconds(c.end, c.start)).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    table.to_string()
+}
+
+/// One connection's timeline and payload.
+pub fn connection_detail(c: &Connection, origin: Duration, payload: PayloadStyle) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Stream {}: {} → {}  state {} history {}  {} packets",
+        c.stream,
+        c.client,
+        c.server,
+        c.zeek.conn_state(),
+        c.zeek.history,
+        c.packets()
+    );
+    for e in &c.events {
+        let arrow = match e.dir {
+            Direction::ClientToServer => "client → server",
+            Direction::ServerToClient => "server → client",
+        };
+        let flags = e.flags.join(", ");
+        let _ = write!(out, "  {:>12}  {arrow}  {:<16} Seq={} ", seconds(e.ts, origin), format!("[{flags}]"), e.seq);
+        if e.flags.has(crate::wire::TcpFlags::ACK) {
+            let _ = write!(out, "Ack={} ", e.ack);
+        }
+        let _ = write!(out, "Win={} Len={}", e.win, e.len);
+        let findings = e.findings.info_prefix();
+        if !findings.is_empty() {
+            let _ = write!(out, "  {}", findings.trim_end());
+        }
+        out.push('\n');
+    }
+    if c.events_dropped > 0 {
+        let _ = writeln!(out, "  … {} more packets not listed", c.events_dropped);
+    }
+    if payload != PayloadStyle::None {
+        for (label, half) in [("client → server", &c.c2s), ("server → client", &c.s2c)] {
+            if half.bytes() == 0 {
+                continue;
+            }
+            let shown = half.scan.preview.len() as u64;
+            let cut = if shown < half.bytes() { format!(", first {shown} shown") } else { String::new() };
+            let _ = writeln!(out, "  {label} payload ({} bytes{cut}):", half.bytes());
+            match payload {
+                PayloadStyle::Text => {
+                    let _ = writeln!(out, "    b'{}'", escape_bytes(&half.scan.preview));
+                }
+                _ => {
+                    for line in hexdump(&half.scan.preview).lines() {
+                        let _ = writeln!(out, "    {line}");
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// PASS/FAIL lines; colour when `color`.
+pub fn checks(checks: &[Check], color: bool) -> String {
+    let mut out = String::new();
+    for check in checks {
+        let verdict = match (check.passed, color) {
+            (true, true) => "\x1b[32mPASS\x1b[0m",
+            (false, true) => "\x1b[31mFAIL\x1b[0m",
+            (true, false) => "PASS",
+            (false, false) => "FAIL",
+        };
+        let _ = writeln!(out, "{verdict} {}: {}", check.name, check.detail);
+    }
+    out
+}
+
+/// The counts line.
+pub fn summary(name: &str, stats: &Stats, connections: usize) -> String {
+    let mut line = format!(
+        "{name}: {} packets read, {} matched, {} malformed, {} truncated; {} TCP connections",
+        stats.packets, stats.matched, stats.malformed, stats.truncated, connections
+    );
+    if !stats.malformed_reasons.is_empty() {
+        let reasons: Vec<String> = stats.malformed_reasons.iter().map(|(r, n)| format!("{n}× {r}")).collect();
+        let _ = write!(line, "\n  malformed: {}", reasons.join("; "));
+    }
+    line
+}
