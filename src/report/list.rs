@@ -25,6 +25,8 @@ pub struct ListedPacket {
     pub info: String,
     /// `tcp.stream`, for TCP.
     pub stream: Option<u32>,
+    /// The TCP analysis of this segment (relative numbers, window, findings).
+    pub tcp: Option<crate::analysis::tcp::Event>,
 }
 
 impl fmt::Display for ListedPacket {
@@ -79,6 +81,7 @@ pub fn describe(number: u64, rel_nanos: i128, packet: &Packet<'_>, segment: Opti
         length: packet.frame_len,
         info,
         stream: segment.map(|s| s.stream),
+        tcp: segment.map(|s| s.event),
     }
 }
 

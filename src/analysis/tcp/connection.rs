@@ -182,16 +182,18 @@ impl Connection {
         self.echo.complete() && self.c2s.missing() == 0 && self.s2c.missing() == 0
     }
 
-    /// True when a SYN from `from` with sequence number `seq` starts a new connection on this
-    /// 4-tuple, as Wireshark decides for `tcp.stream`: the old one was closed or reset, or the
-    /// SYN has a different initial sequence number.
+    /// True when a SYN with sequence number `seq` starts a new connection on this 4-tuple, as
+    /// Wireshark decides for `tcp.stream`: a SYN with another initial sequence number than the
+    /// client's, or, when no client SYN was seen, any SYN after a FIN or RST. A SYN with the
+    /// same number is a retransmission.
     pub fn restarted_by(&self, flags: TcpFlags, seq: u32) -> bool {
         if !flags.has(TcpFlags::SYN) || flags.has(TcpFlags::ACK) {
             return false;
         }
-        let closed = self.c2s.fin || self.s2c.fin || self.c2s.rst || self.s2c.rst;
-        let other_isn = self.c2s.syn && self.c2s.base.is_some_and(|isn| isn != seq);
-        closed || other_isn
+        match (self.c2s.syn, self.c2s.base) {
+            (true, Some(isn)) => isn != seq,
+            _ => self.c2s.fin || self.s2c.fin || self.c2s.rst || self.s2c.rst,
+        }
     }
 
     /// Analyses one segment and returns its event.

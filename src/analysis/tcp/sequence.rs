@@ -157,11 +157,14 @@ pub fn analyse(fwd: &mut SequenceState, rev: &SequenceState, seg: &Segment, firs
 
     if let Some((next, next_time)) = fwd.next_seq {
         if (seg.len > 0 || seg.syn || seg.fin) && seq_lt(seg.seq, next) && found & Findings::KEEP_ALIVE == 0 {
-            let since = seg.ts.saturating_sub(next_time);
+            // A segment timed before the highest one is never "recent" (Wireshark's unsigned
+            // difference wraps to a huge value).
+            let since = seg.ts.checked_sub(next_time).unwrap_or(Duration::MAX);
             let threshold = first_rtt.filter(|rtt| !rtt.is_zero()).unwrap_or(Duration::from_millis(3));
             found |= if since < Duration::from_millis(20) && rev.last_ack == Some(seg.seq) && rev.dup_acks >= 2 {
-                Findings::FAST_RETRANSMISSION
-            } else if since < threshold && next != seg.seq.wrapping_add(seg.len) {
+                // Wireshark flags a fast retransmission as a retransmission too.
+                Findings::FAST_RETRANSMISSION | Findings::RETRANSMISSION
+            } else if since < threshold && seg.len > 0 && next != seg.seq.wrapping_add(seg.len) {
                 Findings::OUT_OF_ORDER
             } else if !seg.syn && seg.len > 0 && rev.last_ack.is_some_and(|acked| !seq_lt(acked, seg.seq.wrapping_add(seg.len))) {
                 Findings::SPURIOUS_RETRANSMISSION
@@ -216,7 +219,7 @@ mod tests {
         analyse(&mut acks, &data, &seg(2, 1, 11, 0), None);
         assert_eq!(analyse(&mut acks, &data, &seg(3, 1, 11, 0), None), Findings(Findings::DUP_ACK));
         assert_eq!(analyse(&mut acks, &data, &seg(4, 1, 11, 0), None), Findings(Findings::DUP_ACK));
-        assert_eq!(analyse(&mut data, &acks, &seg(5, 11, 1, 10), None), Findings(Findings::FAST_RETRANSMISSION));
+        assert_eq!(analyse(&mut data, &acks, &seg(5, 11, 1, 10), None), Findings(Findings::FAST_RETRANSMISSION | Findings::RETRANSMISSION));
     }
 
     #[test]

@@ -1,0 +1,145 @@
+//! labcap against tshark on the real captures in fixtures/: every packet's addresses,
+//! timestamps to the nanosecond, TCP stream, relative seq/ack, length, flags, window and
+//! analysis findings; and which packets display filters select.
+
+mod common;
+
+use common::{all_fixtures, fixture, replay, tshark};
+use labcap::analysis::tcp::Findings;
+
+const FIELDS: &[&str] = &[
+    "frame.number",
+    "frame.time_epoch",
+    "frame.len",
+    "ip.src",
+    "ipv6.src",
+    "ip.dst",
+    "ipv6.dst",
+    "tcp.stream",
+    "tcp.seq",
+    "tcp.ack",
+    "tcp.len",
+    "tcp.flags",
+    "tcp.window_size",
+    "tcp.analysis.retransmission",
+    "tcp.analysis.fast_retransmission",
+    "tcp.analysis.out_of_order",
+    "tcp.analysis.lost_segment",
+    "tcp.analysis.duplicate_ack",
+];
+
+fn flag(row: &[String], i: usize) -> bool {
+    !row[i].is_empty()
+}
+
+#[test]
+fn every_packet_agrees_with_tshark() {
+    for path in all_fixtures() {
+        let name = path.display().to_string();
+        let (lines, analysis) = replay(&path, None);
+        let oracle = tshark(&path, None, FIELDS);
+        assert_eq!(lines.len(), oracle.len(), "{name}: packet count");
+        assert_eq!(analysis.stats.malformed, 0, "{name}: real captures are not malformed");
+        let origin = analysis.stats.first_ts.unwrap().as_nanos() as i128;
+        for (ours, row) in lines.iter().zip(&oracle) {
+            let at = format!("{name} frame {}", row[0]);
+            assert_eq!(ours.number.to_string(), row[0], "{at}");
+            let (secs, frac) = row[1].split_once('.').unwrap();
+            let epoch: i128 = secs.parse::<i128>().unwrap() * 1_000_000_000 + format!("{frac:0<9}")[..9].parse::<i128>().unwrap();
+            assert_eq!(origin + ours.rel_nanos, epoch, "{at}: timestamp");
+            assert_eq!(ours.length.to_string(), row[2], "{at}: frame.len");
+            let src = if row[3].is_empty() { &row[4] } else { &row[3] };
+            let dst = if row[5].is_empty() { &row[6] } else { &row[5] };
+            assert_eq!(&ours.src, src, "{at}: source");
+            assert_eq!(&ours.dst, dst, "{at}: destination");
+            if row[7].is_empty() {
+                assert!(ours.tcp.is_none(), "{at}: not TCP for tshark");
+                continue;
+            }
+            let e = ours.tcp.expect("TCP for tshark");
+            assert_eq!(ours.stream.unwrap().to_string(), row[7], "{at}: tcp.stream");
+            assert_eq!(e.seq.to_string(), row[8], "{at}: tcp.seq");
+            if e.flags.has(labcap::wire::TcpFlags::ACK) {
+                assert_eq!(e.ack.to_string(), row[9], "{at}: tcp.ack");
+            }
+            assert_eq!(e.len.to_string(), row[10], "{at}: tcp.len");
+            assert_eq!(format!("0x{:04x}", e.flags.0), row[11], "{at}: tcp.flags");
+            assert_eq!(e.win.to_string(), row[12], "{at}: tcp.window_size");
+            let f = e.findings;
+            assert_eq!(f.any(Findings::RETRANSMISSION), flag(row, 13), "{at}: retransmission");
+            assert_eq!(f.any(Findings::FAST_RETRANSMISSION), flag(row, 14), "{at}: fast retransmission");
+            assert_eq!(f.any(Findings::OUT_OF_ORDER), flag(row, 15), "{at}: out of order");
+            assert_eq!(f.any(Findings::LOST_SEGMENT), flag(row, 16), "{at}: lost segment");
+            assert_eq!(f.any(Findings::DUP_ACK), flag(row, 17), "{at}: duplicate ack");
+        }
+    }
+}
+
+#[test]
+fn display_filters_select_the_packets_tshark_selects() {
+    let filters = [
+        "tcp.port==10000",
+        "tcp.port == 32444 && tcp.len > 0",
+        "tcp.flags.syn==1 and tcp.flags.ack==0",
+        "tcp.flags.reset == 1 || tcp.flags.fin == 1",
+        "udp.port==53",
+        "dns",
+        "udp and not dns",
+        "ip.addr == 127.0.0.0/8 and !(tcp.srcport < 20000)",
+        "ipv6",
+        "ipv6.addr == ::1 && tcp.flags.push == 1",
+        "tcp.port != 10000",
+        "ip.src == 172.16.16.101 and tcp.len >= 548",
+        "frame.len > 100 or udp",
+        "tcp.window_size_value < 1000",
+        "ip.ttl == 64 && ip.proto == 6",
+        "tcp.flags == 0x018",
+    ];
+    for path in all_fixtures() {
+        for f in filters {
+            let (lines, _) = replay(&path, Some(f));
+            let ours: Vec<String> = lines.iter().map(|l| l.number.to_string()).collect();
+            let theirs: Vec<String> = tshark(&path, Some(f), &["frame.number"]).into_iter().map(|r| r[0].clone()).collect();
+            assert_eq!(ours, theirs, "{} with filter {f}", path.display());
+        }
+    }
+}
+
+#[test]
+fn lab_echo_is_recognised_in_every_link_layer() {
+    for name in ["lo-echo.pcap", "lo-echo-be.pcap", "any-sll2-ns.pcap", "veth-echo.pcap"] {
+        let (_, analysis) = replay(&fixture(name), Some("tcp.port==10000"));
+        let echoed: Vec<_> = analysis.connections.iter().filter(|c| c.handshake).collect();
+        assert_eq!(echoed.len(), 1, "{name}");
+        let c = echoed[0];
+        assert!(c.echo(), "{name}: echo");
+        assert_eq!(c.c2s.bytes(), 46, "{name}");
+        assert_eq!(c.c2s.scan.preview, b"INI ADALAH DATA YANG DIKIRIM ABCDEFGHIJKLMNOPQ");
+        assert_eq!(c.zeek.conn_state(), "SF", "{name}");
+        // The lab's server echoes with recv(32): PSH,ACK of 32 then 14 bytes.
+        let echo_lens: Vec<u32> = c.events.iter().filter(|e| e.dir == labcap::analysis::tcp::Direction::ServerToClient && e.len > 0).map(|e| e.len).collect();
+        assert_eq!(echo_lens, vec![32, 14], "{name}");
+    }
+    let (_, lo) = replay(&fixture("lo-echo.pcap"), None);
+    assert!(lo.connections[0].refused());
+    assert_eq!(lo.connections[0].zeek.conn_state(), "REJ");
+}
+
+#[test]
+fn a_97_byte_file_comes_back_in_32_byte_pieces() {
+    let (_, analysis) = replay(&fixture("any-sll.pcapng"), Some("tcp.port==32444"));
+    let c = &analysis.connections[0];
+    assert!(c.echo());
+    let lens: Vec<u32> = c.events.iter().filter(|e| e.dir == labcap::analysis::tcp::Direction::ServerToClient && e.len > 0).map(|e| e.len).collect();
+    assert_eq!(lens, vec![32, 32, 32, 1]);
+}
+
+#[test]
+fn the_lossy_link_retransmits_and_still_echoes() {
+    let (_, analysis) = replay(&fixture("lossy.pcap"), None);
+    let c = &analysis.connections[0];
+    assert!(c.retransmissions > 0);
+    assert!(c.echo());
+    assert_eq!(c.c2s.bytes(), 30000);
+    assert_eq!(c.s2c.bytes(), 30000);
+}
