@@ -75,19 +75,29 @@ impl Expectations {
         }
         for text in &self.payloads {
             let index = self.payloads.iter().position(|t| t == text).unwrap_or(0);
-            let carriers: Vec<String> = conns.iter().filter(|c| c.c2s.scan.found.get(index) == Some(&true)).map(|c| format!("stream {}", c.stream)).collect();
+            let carriers: Vec<String> = conns
+                .iter()
+                .filter(|c| c.c2s.scan.found.get(index) == Some(&true))
+                .map(|c| format!("stream {}", c.stream))
+                .collect();
             checks.push(Check {
                 name: format!("payload {text:?}"),
                 passed: !carriers.is_empty(),
                 detail: if carriers.is_empty() {
-                    format!("no client→server stream of {} contains it", plural(conns.len(), "connection"))
+                    format!(
+                        "no client→server stream of {} contains it",
+                        plural(conns.len(), "connection")
+                    )
                 } else {
                     format!("sent by the client in {}", carriers.join(", "))
                 },
             });
         }
         if self.echo {
-            let carried: Vec<&Connection> = conns.iter().filter(|c| c.c2s.bytes() > 0 || c.c2s.missing() > 0).collect();
+            let carried: Vec<&Connection> = conns
+                .iter()
+                .filter(|c| c.c2s.bytes() > 0 || c.c2s.missing() > 0)
+                .collect();
             let bad: Vec<String> = carried
                 .iter()
                 .filter(|c| !c.echo())
@@ -97,7 +107,11 @@ impl Expectations {
                         c.stream,
                         c.c2s.bytes(),
                         c.s2c.bytes(),
-                        if c.c2s.missing() + c.s2c.missing() > 0 { " (bytes missing from the capture)" } else { " (different bytes)" }
+                        if c.c2s.missing() + c.s2c.missing() > 0 {
+                            " (bytes missing from the capture)"
+                        } else {
+                            " (different bytes)"
+                        }
                     )
                 })
                 .collect();
@@ -107,7 +121,10 @@ impl Expectations {
                 detail: if carried.is_empty() {
                     "no connection carried client data".into()
                 } else if bad.is_empty() {
-                    format!("{} echoed byte for byte", plural(carried.len(), "connection"))
+                    format!(
+                        "{} echoed byte for byte",
+                        plural(carried.len(), "connection")
+                    )
                 } else {
                     bad.join("; ")
                 },
@@ -121,19 +138,35 @@ impl Expectations {
             });
         }
         if self.refused {
-            let refused: Vec<String> = conns.iter().filter(|c| c.refused()).map(|c| format!("stream {} to {}", c.stream, c.server)).collect();
+            let refused: Vec<String> = conns
+                .iter()
+                .filter(|c| c.refused())
+                .map(|c| format!("stream {} to {}", c.stream, c.server))
+                .collect();
             checks.push(Check {
                 name: "refused".into(),
                 passed: !refused.is_empty(),
-                detail: if refused.is_empty() { "no SYN was answered by RST".into() } else { format!("SYN answered by RST: {}", refused.join(", ")) },
+                detail: if refused.is_empty() {
+                    "no SYN was answered by RST".into()
+                } else {
+                    format!("SYN answered by RST: {}", refused.join(", "))
+                },
             });
         }
         if self.no_rst {
-            let reset: Vec<String> = conns.iter().filter(|c| c.c2s.rst || c.s2c.rst).map(|c| format!("stream {}", c.stream)).collect();
+            let reset: Vec<String> = conns
+                .iter()
+                .filter(|c| c.c2s.rst || c.s2c.rst)
+                .map(|c| format!("stream {}", c.stream))
+                .collect();
             checks.push(Check {
                 name: "no RST".into(),
                 passed: reset.is_empty(),
-                detail: if reset.is_empty() { format!("none of {} saw a RST", plural(conns.len(), "connection")) } else { format!("RST in {}", reset.join(", ")) },
+                detail: if reset.is_empty() {
+                    format!("none of {} saw a RST", plural(conns.len(), "connection"))
+                } else {
+                    format!("RST in {}", reset.join(", "))
+                },
             });
         }
         if self.concurrent {
@@ -142,7 +175,10 @@ impl Expectations {
                 name: "concurrent".into(),
                 passed: overlap.is_some(),
                 detail: match overlap {
-                    Some((a, b)) => format!("stream {} ({}) and stream {} ({}) were open at the same time", a.stream, a.client, b.stream, b.client),
+                    Some((a, b)) => format!(
+                        "stream {} ({}) and stream {} ({}) were open at the same time",
+                        a.stream, a.client, b.stream, b.client
+                    ),
                     None => "no two handshaked connections overlapped in time".into(),
                 },
             });
@@ -152,8 +188,26 @@ impl Expectations {
 }
 
 /// A check that holds when there is a connection and `ok` holds for each.
-fn every(name: &str, conns: &[Connection], ok: impl Fn(&Connection) -> bool, why: impl Fn(&Connection) -> String, what: &str) -> Check {
-    let bad: Vec<String> = conns.iter().filter(|c| !ok(c)).map(|c| format!("stream {} ({} → {}): {}", c.stream, c.client, c.server, why(c))).collect();
+fn every(
+    name: &str,
+    conns: &[Connection],
+    ok: impl Fn(&Connection) -> bool,
+    why: impl Fn(&Connection) -> String,
+    what: &str,
+) -> Check {
+    let bad: Vec<String> = conns
+        .iter()
+        .filter(|c| !ok(c))
+        .map(|c| {
+            format!(
+                "stream {} ({} → {}): {}",
+                c.stream,
+                c.client,
+                c.server,
+                why(c)
+            )
+        })
+        .collect();
     Check {
         name: name.into(),
         passed: !conns.is_empty() && bad.is_empty(),

@@ -3,11 +3,11 @@
 //! One pipeline, two sources: **source → link decode → filter → analyzers → report**.
 //! Decoding, filtering and analysis are pure code over bytes and timestamps.
 
-pub mod source;
-pub mod wire;
-pub mod filter;
 pub mod analysis;
+pub mod checks;
+pub mod cli;
+pub mod filter;
 pub mod pipeline;
 pub mod report;
-pub mod cli;
-pub mod checks;
+pub mod source;
+pub mod wire;

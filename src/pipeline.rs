@@ -63,7 +63,11 @@ impl Pipeline {
     /// A pipeline for one capture.
     pub fn new(options: PipelineOptions) -> Pipeline {
         let tcp = TcpAnalyzer::new(options.tcp.clone());
-        Pipeline { options, stats: Stats::default(), tcp }
+        Pipeline {
+            options,
+            stats: Stats::default(),
+            tcp,
+        }
     }
 
     /// Processes one frame. Returns its list line when listing is on and the filter matched.
@@ -78,7 +82,9 @@ impl Pipeline {
             Status::Truncated => stats.truncated += 1,
             Status::Malformed(reason) => {
                 stats.malformed += 1;
-                let reason = if stats.malformed_reasons.len() < MAX_REASONS || stats.malformed_reasons.contains_key(reason) {
+                let reason = if stats.malformed_reasons.len() < MAX_REASONS
+                    || stats.malformed_reasons.contains_key(reason)
+                {
                     reason.clone()
                 } else {
                     "other".to_string()
@@ -86,14 +92,23 @@ impl Pipeline {
                 *stats.malformed_reasons.entry(reason).or_default() += 1;
             }
         }
-        let matched = self.options.filter.as_ref().is_none_or(|f| f.matches(&packet));
+        let matched = self
+            .options
+            .filter
+            .as_ref()
+            .is_none_or(|f| f.matches(&packet));
         if matched {
             stats.matched += 1;
         }
         let segment = self.tcp.on_packet(&packet, matched);
         if matched && self.options.list {
             let rel = signed_nanos(frame.ts) - signed_nanos(first);
-            Some(list::describe(stats.packets, rel, &packet, segment.as_ref()))
+            Some(list::describe(
+                stats.packets,
+                rel,
+                &packet,
+                segment.as_ref(),
+            ))
         } else {
             None
         }
@@ -101,7 +116,10 @@ impl Pipeline {
 
     /// Ends the capture and returns what was found.
     pub fn finish(self) -> Analysis {
-        Analysis { stats: self.stats, connections: self.tcp.finish() }
+        Analysis {
+            stats: self.stats,
+            connections: self.tcp.finish(),
+        }
     }
 }
 

@@ -7,35 +7,69 @@ use std::process::Command;
 use common::fixture;
 
 fn labcap(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_labcap")).args(args).output().unwrap();
-    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    let out = Command::new(env!("CARGO_BIN_EXE_labcap"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
 fn passing_expectations_exit_zero_and_failing_ones_exit_one() {
     let f = fixture("any-sll.pcapng");
     let f = f.to_str().unwrap();
-    let (code, out, _) = labcap(&["replay", f, "-Y", "tcp.port==32444", "--expect-handshake", "--expect-echo", "--expect-close", "--expect-connections", "1", "--expect-no-rst", "--expect-payload", "Baris kedua"]);
+    let (code, out, _) = labcap(&[
+        "replay",
+        f,
+        "-Y",
+        "tcp.port==32444",
+        "--expect-handshake",
+        "--expect-echo",
+        "--expect-close",
+        "--expect-connections",
+        "1",
+        "--expect-no-rst",
+        "--expect-payload",
+        "Baris kedua",
+    ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("PASS echo") && out.contains("PASS handshake"));
     let (code, out, _) = labcap(&["replay", f, "--expect-refused", "--expect-concurrent"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("FAIL refused: no SYN was answered by RST"));
     let lo = fixture("lo-echo.pcap");
-    let (code, out, _) = labcap(&["replay", lo.to_str().unwrap(), "--expect-refused", "--expect-handshake"]);
+    let (code, out, _) = labcap(&[
+        "replay",
+        lo.to_str().unwrap(),
+        "--expect-refused",
+        "--expect-handshake",
+    ]);
     assert_eq!(code, 1);
-    assert!(out.contains("PASS refused") && out.contains("FAIL handshake: stream 0"), "{out}");
+    assert!(
+        out.contains("PASS refused") && out.contains("FAIL handshake: stream 0"),
+        "{out}"
+    );
 }
 
 #[test]
 fn errors_exit_two_with_one_actionable_line() {
     let (code, _, err) = labcap(&["replay", "/nonexistent.pcap"]);
     assert_eq!(code, 2);
-    assert!(err.starts_with("labcap: /nonexistent.pcap: offset 0: cannot open"), "{err}");
+    assert!(
+        err.starts_with("labcap: /nonexistent.pcap: offset 0: cannot open"),
+        "{err}"
+    );
     let f = fixture("lo-echo.pcap");
     let (code, _, err) = labcap(&["replay", f.to_str().unwrap(), "-Y", "tcp.port == x"]);
     assert_eq!(code, 2);
-    assert!(err.contains("tcp.port == x\n") && err.contains("^ 'x' is not a number"), "{err}");
+    assert!(
+        err.contains("tcp.port == x\n") && err.contains("^ 'x' is not a number"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -52,7 +86,23 @@ fn json_has_the_documented_shape() {
     assert_eq!(conns[0]["refused"], true);
     assert_eq!(conns[0]["state"], "REJ");
     let c = &conns[1];
-    for key in ["client", "server", "state", "history", "handshake", "close", "refused", "packets", "bytes_to_server", "bytes_to_client", "retransmissions", "echo", "start", "duration", "events"] {
+    for key in [
+        "client",
+        "server",
+        "state",
+        "history",
+        "handshake",
+        "close",
+        "refused",
+        "packets",
+        "bytes_to_server",
+        "bytes_to_client",
+        "retransmissions",
+        "echo",
+        "start",
+        "duration",
+        "events",
+    ] {
         assert!(!c[key].is_null(), "missing {key}");
     }
     assert_eq!(c["close"], "fin");
@@ -66,10 +116,23 @@ fn json_has_the_documented_shape() {
 fn payload_control_bytes_are_escaped_on_the_terminal() {
     let f = fixture("any-sll.pcapng");
     let (_, out, _) = labcap(&["replay", f.to_str().unwrap(), "-Y", "ipv6"]);
-    assert!(out.contains("b'IPv6 echo\\x00\\x1b[31m control bytes\\n'"), "{out}");
+    assert!(
+        out.contains("b'IPv6 echo\\x00\\x1b[31m control bytes\\n'"),
+        "{out}"
+    );
     assert!(!out.contains('\u{1b}'));
-    let (_, hex, _) = labcap(&["replay", f.to_str().unwrap(), "-Y", "ipv6", "--payload", "hex"]);
-    assert!(hex.contains("0000  49 50 76 36 20 65 63 68  6f 00 1b 5b 33 31 6d 20  IPv6 echo..[31m "), "{hex}");
+    let (_, hex, _) = labcap(&[
+        "replay",
+        f.to_str().unwrap(),
+        "-Y",
+        "ipv6",
+        "--payload",
+        "hex",
+    ]);
+    assert!(
+        hex.contains("0000  49 50 76 36 20 65 63 68  6f 00 1b 5b 33 31 6d 20  IPv6 echo..[31m "),
+        "{hex}"
+    );
 }
 
 #[test]

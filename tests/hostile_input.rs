@@ -21,7 +21,10 @@ fn write(name: &str, bytes: &[u8]) -> std::path::PathBuf {
 
 /// Replays `path`; returns packets read, malformed, truncated and the error text.
 fn run(path: &Path) -> (u64, u64, u64, Option<String>) {
-    let mut pipeline = Pipeline::new(PipelineOptions { list: true, ..Default::default() });
+    let mut pipeline = Pipeline::new(PipelineOptions {
+        list: true,
+        ..Default::default()
+    });
     let result = FileSource::open(path).and_then(|mut s| {
         s.for_each_frame(&mut |frame| {
             let _ = pipeline.push(&frame);
@@ -30,12 +33,24 @@ fn run(path: &Path) -> (u64, u64, u64, Option<String>) {
     });
     let analysis = pipeline.finish();
     let s = analysis.stats;
-    (s.packets, s.malformed, s.truncated, result.err().map(|e| e.to_string()))
+    (
+        s.packets,
+        s.malformed,
+        s.truncated,
+        result.err().map(|e| e.to_string()),
+    )
 }
 
 fn pcap(linktype: u32, records: &[(&[u8], u32)]) -> Vec<u8> {
     let mut out = Vec::new();
-    for v in [0xa1b2c3d4u32.to_le_bytes().as_slice(), &2u16.to_le_bytes(), &4u16.to_le_bytes(), &[0; 8], &65535u32.to_le_bytes(), &linktype.to_le_bytes()] {
+    for v in [
+        0xa1b2c3d4u32.to_le_bytes().as_slice(),
+        &2u16.to_le_bytes(),
+        &4u16.to_le_bytes(),
+        &[0; 8],
+        &65535u32.to_le_bytes(),
+        &linktype.to_le_bytes(),
+    ] {
         out.extend_from_slice(v);
     }
     for (i, (data, orig)) in records.iter().enumerate() {
@@ -50,11 +65,26 @@ fn pcap(linktype: u32, records: &[(&[u8], u32)]) -> Vec<u8> {
 
 #[test]
 fn wrong_magic_and_empty_files_name_the_file_and_offset() {
-    let err = FileSource::open(&write("text.pcap", b"hello, this is not a capture")).err().unwrap().to_string();
-    assert!(err.contains("text.pcap: offset 0: not a pcap or pcapng file"), "{err}");
-    let err = FileSource::open(&write("empty.pcap", b"")).err().unwrap().to_string();
-    assert!(err.contains("offset 0") && err.contains("too short"), "{err}");
-    let err = FileSource::open(Path::new("/nonexistent/x.pcap")).err().unwrap().to_string();
+    let err = FileSource::open(&write("text.pcap", b"hello, this is not a capture"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("text.pcap: offset 0: not a pcap or pcapng file"),
+        "{err}"
+    );
+    let err = FileSource::open(&write("empty.pcap", b""))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("offset 0") && err.contains("too short"),
+        "{err}"
+    );
+    let err = FileSource::open(Path::new("/nonexistent/x.pcap"))
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("cannot open"), "{err}");
 }
 
@@ -64,7 +94,10 @@ fn a_file_cut_in_a_record_keeps_the_packets_before_and_names_the_offset() {
     for cut in [30, 100, bytes.len() - 5] {
         let (packets, _, _, err) = run(&write("cut.pcap", &bytes[..cut]));
         let err = err.expect("a cut file is an error");
-        assert!(err.contains("cut.pcap: offset ") && err.contains("ends inside a record"), "{err}");
+        assert!(
+            err.contains("cut.pcap: offset ") && err.contains("ends inside a record"),
+            "{err}"
+        );
         assert!(!err.contains('\n'), "one line: {err}");
         assert!(packets < 14);
     }
@@ -88,7 +121,10 @@ fn a_block_length_that_lies_is_an_error_not_a_panic() {
 
 #[test]
 fn unknown_link_types_are_counted_malformed() {
-    let path = write("odd-link.pcap", &pcap(147, &[(b"\x01\x02\x03", 3), (b"", 0)]));
+    let path = write(
+        "odd-link.pcap",
+        &pcap(147, &[(b"\x01\x02\x03", 3), (b"", 0)]),
+    );
     let (packets, malformed, _, err) = run(&path);
     assert_eq!((packets, malformed, err), (2, 2, None));
 }
@@ -105,7 +141,11 @@ fn snaplen_cut_frames_decode_as_far_as_they_go() {
         off += 16 + incl;
     }
     let sixth = &frames[5];
-    let cut_records: Vec<(&[u8], u32)> = vec![(&sixth[..76], sixth.len() as u32), (&sixth[..20], sixth.len() as u32), (&sixth[..40], sixth.len() as u32)];
+    let cut_records: Vec<(&[u8], u32)> = vec![
+        (&sixth[..76], sixth.len() as u32),
+        (&sixth[..20], sixth.len() as u32),
+        (&sixth[..40], sixth.len() as u32),
+    ];
     let path = write("snaplen.pcap", &pcap(1, &cut_records));
     let (packets, malformed, truncated, err) = run(&path);
     assert_eq!((packets, malformed, truncated, err), (3, 0, 3, None));
@@ -113,7 +153,12 @@ fn snaplen_cut_frames_decode_as_far_as_they_go() {
 
 #[test]
 fn random_corruption_never_panics() {
-    let originals = ["lo-echo.pcap", "any-sll.pcapng", "mixed.pcapng", "dns.pcapng"];
+    let originals = [
+        "lo-echo.pcap",
+        "any-sll.pcapng",
+        "mixed.pcapng",
+        "dns.pcapng",
+    ];
     let mut seed = 0x2545F4914F6CDD1Du64;
     let mut next = || {
         seed ^= seed << 13;

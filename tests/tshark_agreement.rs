@@ -39,13 +39,17 @@ fn every_packet_agrees_with_tshark() {
         let (lines, analysis) = replay(&path, None);
         let oracle = tshark(&path, None, FIELDS);
         assert_eq!(lines.len(), oracle.len(), "{name}: packet count");
-        assert_eq!(analysis.stats.malformed, 0, "{name}: real captures are not malformed");
+        assert_eq!(
+            analysis.stats.malformed, 0,
+            "{name}: real captures are not malformed"
+        );
         let origin = analysis.stats.first_ts.unwrap().as_nanos() as i128;
         for (ours, row) in lines.iter().zip(&oracle) {
             let at = format!("{name} frame {}", row[0]);
             assert_eq!(ours.number.to_string(), row[0], "{at}");
             let (secs, frac) = row[1].split_once('.').unwrap();
-            let epoch: i128 = secs.parse::<i128>().unwrap() * 1_000_000_000 + format!("{frac:0<9}")[..9].parse::<i128>().unwrap();
+            let epoch: i128 = secs.parse::<i128>().unwrap() * 1_000_000_000
+                + format!("{frac:0<9}")[..9].parse::<i128>().unwrap();
             assert_eq!(origin + ours.rel_nanos, epoch, "{at}: timestamp");
             assert_eq!(ours.length.to_string(), row[2], "{at}: frame.len");
             let src = if row[3].is_empty() { &row[4] } else { &row[3] };
@@ -66,11 +70,31 @@ fn every_packet_agrees_with_tshark() {
             assert_eq!(format!("0x{:04x}", e.flags.0), row[11], "{at}: tcp.flags");
             assert_eq!(e.win.to_string(), row[12], "{at}: tcp.window_size");
             let f = e.findings;
-            assert_eq!(f.any(Findings::RETRANSMISSION), flag(row, 13), "{at}: retransmission");
-            assert_eq!(f.any(Findings::FAST_RETRANSMISSION), flag(row, 14), "{at}: fast retransmission");
-            assert_eq!(f.any(Findings::OUT_OF_ORDER), flag(row, 15), "{at}: out of order");
-            assert_eq!(f.any(Findings::LOST_SEGMENT), flag(row, 16), "{at}: lost segment");
-            assert_eq!(f.any(Findings::DUP_ACK), flag(row, 17), "{at}: duplicate ack");
+            assert_eq!(
+                f.any(Findings::RETRANSMISSION),
+                flag(row, 13),
+                "{at}: retransmission"
+            );
+            assert_eq!(
+                f.any(Findings::FAST_RETRANSMISSION),
+                flag(row, 14),
+                "{at}: fast retransmission"
+            );
+            assert_eq!(
+                f.any(Findings::OUT_OF_ORDER),
+                flag(row, 15),
+                "{at}: out of order"
+            );
+            assert_eq!(
+                f.any(Findings::LOST_SEGMENT),
+                flag(row, 16),
+                "{at}: lost segment"
+            );
+            assert_eq!(
+                f.any(Findings::DUP_ACK),
+                flag(row, 17),
+                "{at}: duplicate ack"
+            );
         }
     }
 }
@@ -99,7 +123,10 @@ fn display_filters_select_the_packets_tshark_selects() {
         for f in filters {
             let (lines, _) = replay(&path, Some(f));
             let ours: Vec<String> = lines.iter().map(|l| l.number.to_string()).collect();
-            let theirs: Vec<String> = tshark(&path, Some(f), &["frame.number"]).into_iter().map(|r| r[0].clone()).collect();
+            let theirs: Vec<String> = tshark(&path, Some(f), &["frame.number"])
+                .into_iter()
+                .map(|r| r[0].clone())
+                .collect();
             assert_eq!(ours, theirs, "{} with filter {f}", path.display());
         }
     }
@@ -107,17 +134,34 @@ fn display_filters_select_the_packets_tshark_selects() {
 
 #[test]
 fn lab_echo_is_recognised_in_every_link_layer() {
-    for name in ["lo-echo.pcap", "lo-echo-be.pcap", "any-sll2-ns.pcap", "veth-echo.pcap"] {
+    for name in [
+        "lo-echo.pcap",
+        "lo-echo-be.pcap",
+        "any-sll2-ns.pcap",
+        "veth-echo.pcap",
+    ] {
         let (_, analysis) = replay(&fixture(name), Some("tcp.port==10000"));
-        let echoed: Vec<_> = analysis.connections.iter().filter(|c| c.handshake).collect();
+        let echoed: Vec<_> = analysis
+            .connections
+            .iter()
+            .filter(|c| c.handshake)
+            .collect();
         assert_eq!(echoed.len(), 1, "{name}");
         let c = echoed[0];
         assert!(c.echo(), "{name}: echo");
         assert_eq!(c.c2s.bytes(), 46, "{name}");
-        assert_eq!(c.c2s.scan.preview, b"INI ADALAH DATA YANG DIKIRIM ABCDEFGHIJKLMNOPQ");
+        assert_eq!(
+            c.c2s.scan.preview,
+            b"INI ADALAH DATA YANG DIKIRIM ABCDEFGHIJKLMNOPQ"
+        );
         assert_eq!(c.zeek.conn_state(), "SF", "{name}");
         // The lab's server echoes with recv(32): PSH,ACK of 32 then 14 bytes.
-        let echo_lens: Vec<u32> = c.events.iter().filter(|e| e.dir == labcap::analysis::tcp::Direction::ServerToClient && e.len > 0).map(|e| e.len).collect();
+        let echo_lens: Vec<u32> = c
+            .events
+            .iter()
+            .filter(|e| e.dir == labcap::analysis::tcp::Direction::ServerToClient && e.len > 0)
+            .map(|e| e.len)
+            .collect();
         assert_eq!(echo_lens, vec![32, 14], "{name}");
     }
     let (_, lo) = replay(&fixture("lo-echo.pcap"), None);
@@ -130,7 +174,12 @@ fn a_97_byte_file_comes_back_in_32_byte_pieces() {
     let (_, analysis) = replay(&fixture("any-sll.pcapng"), Some("tcp.port==32444"));
     let c = &analysis.connections[0];
     assert!(c.echo());
-    let lens: Vec<u32> = c.events.iter().filter(|e| e.dir == labcap::analysis::tcp::Direction::ServerToClient && e.len > 0).map(|e| e.len).collect();
+    let lens: Vec<u32> = c
+        .events
+        .iter()
+        .filter(|e| e.dir == labcap::analysis::tcp::Direction::ServerToClient && e.len > 0)
+        .map(|e| e.len)
+        .collect();
     assert_eq!(lens, vec![32, 32, 32, 1]);
 }
 

@@ -43,12 +43,21 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 
 /// Parses a display filter, or explains the error with a caret under the column.
 pub fn parse_filter(text: &str) -> anyhow::Result<crate::filter::Filter> {
-    crate::filter::Filter::parse(text).map_err(|e| anyhow::anyhow!("invalid filter:\n  {}", e.explain(text).replace('\n', "\n  ")))
+    crate::filter::Filter::parse(text).map_err(|e| {
+        anyhow::anyhow!(
+            "invalid filter:\n  {}",
+            e.explain(text).replace('\n', "\n  ")
+        )
+    })
 }
 
 /// True when the error is a closed stdout (`labcap … | head`), which is not a failure.
 pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The expectation flags, shared by replay and live capture.

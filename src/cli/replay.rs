@@ -37,8 +37,16 @@ pub struct ReplayArgs {
 pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
     let filter = args.filter.as_deref().map(parse_filter).transpose()?;
     let expectations = args.expect.expectations();
-    let mut options = PipelineOptions { filter, list: !args.summary && !args.json, ..Default::default() };
-    options.tcp.needles = expectations.payloads.iter().map(|t| t.as_bytes().to_vec()).collect();
+    let mut options = PipelineOptions {
+        filter,
+        list: !args.summary && !args.json,
+        ..Default::default()
+    };
+    options.tcp.needles = expectations
+        .payloads
+        .iter()
+        .map(|t| t.as_bytes().to_vec())
+        .collect();
     if args.summary {
         options.tcp.max_events = 0;
     }
@@ -79,24 +87,40 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
         } else {
             let origin = analysis.stats.first_ts.unwrap_or_default();
             if !analysis.connections.is_empty() {
-                writeln!(out, "\n{}", text::connections_table(&analysis.connections, origin))?;
+                writeln!(
+                    out,
+                    "\n{}",
+                    text::connections_table(&analysis.connections, origin)
+                )?;
                 if !args.summary {
                     for c in &analysis.connections {
-                        writeln!(out, "\n{}", text::connection_detail(c, origin, args.payload).trim_end())?;
+                        writeln!(
+                            out,
+                            "\n{}",
+                            text::connection_detail(c, origin, args.payload).trim_end()
+                        )?;
                     }
                 }
             }
             if !checks.is_empty() {
                 write!(out, "\n{}", text::checks(&checks, color))?;
             }
-            writeln!(out, "\n{}", text::summary(&name, &analysis.stats, analysis.connections.len()))?;
+            writeln!(
+                out,
+                "\n{}",
+                text::summary(&name, &analysis.stats, analysis.connections.len())
+            )?;
         }
         if let Some(e) = error {
             errors.push(e);
         }
     }
     if args.json {
-        let doc = if documents.len() == 1 { documents.remove(0) } else { serde_json::Value::Array(documents) };
+        let doc = if documents.len() == 1 {
+            documents.remove(0)
+        } else {
+            serde_json::Value::Array(documents)
+        };
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     }

@@ -26,11 +26,17 @@ impl fmt::Display for Bpf {
 }
 
 fn exact(expr: impl Into<String>) -> Bpf {
-    Bpf { expr: Some(expr.into()), exact: true }
+    Bpf {
+        expr: Some(expr.into()),
+        exact: true,
+    }
 }
 
 fn superset(expr: impl Into<String>) -> Bpf {
-    Bpf { expr: Some(expr.into()), exact: false }
+    Bpf {
+        expr: Some(expr.into()),
+        exact: false,
+    }
 }
 
 /// A BPF expression no packet matches.
@@ -45,17 +51,32 @@ pub fn translate(expr: &Expr) -> Bpf {
             let (a, b) = (translate(a), translate(b));
             let both = a.exact && b.exact;
             match (a.expr, b.expr) {
-                (None, None) => Bpf { expr: None, exact: both },
-                (Some(x), None) | (None, Some(x)) => Bpf { expr: Some(x), exact: both },
-                (Some(x), Some(y)) => Bpf { expr: Some(format!("({x}) and ({y})")), exact: both },
+                (None, None) => Bpf {
+                    expr: None,
+                    exact: both,
+                },
+                (Some(x), None) | (None, Some(x)) => Bpf {
+                    expr: Some(x),
+                    exact: both,
+                },
+                (Some(x), Some(y)) => Bpf {
+                    expr: Some(format!("({x}) and ({y})")),
+                    exact: both,
+                },
             }
         }
         Expr::Or(a, b) => {
             let (a, b) = (translate(a), translate(b));
             let both = a.exact && b.exact;
             match (a.expr, b.expr) {
-                (Some(x), Some(y)) => Bpf { expr: Some(format!("({x}) or ({y})")), exact: both },
-                _ => Bpf { expr: None, exact: both },
+                (Some(x), Some(y)) => Bpf {
+                    expr: Some(format!("({x}) or ({y})")),
+                    exact: both,
+                },
+                _ => Bpf {
+                    expr: None,
+                    exact: both,
+                },
             }
         }
         Expr::Not(a) => {
@@ -63,7 +84,10 @@ pub fn translate(expr: &Expr) -> Bpf {
             match (a.exact, a.expr) {
                 (true, Some(x)) => exact(format!("not ({x})")),
                 (true, None) => exact(NOTHING),
-                (false, _) => Bpf { expr: None, exact: false },
+                (false, _) => Bpf {
+                    expr: None,
+                    exact: false,
+                },
             }
         }
     }
@@ -73,10 +97,21 @@ pub fn translate(expr: &Expr) -> Bpf {
 fn layer(field: Field) -> Option<&'static str> {
     match field {
         Field::FrameLen => None,
-        Field::Ip | Field::IpAddr | Field::IpSrc | Field::IpDst | Field::IpProto | Field::IpTtl => Some("ip"),
+        Field::Ip | Field::IpAddr | Field::IpSrc | Field::IpDst | Field::IpProto | Field::IpTtl => {
+            Some("ip")
+        }
         Field::Ipv6 | Field::Ipv6Addr | Field::Ipv6Src | Field::Ipv6Dst => Some("ip6"),
-        Field::Tcp | Field::TcpPort | Field::TcpSrcPort | Field::TcpDstPort | Field::TcpLen | Field::TcpFlags | Field::TcpFlag(_) | Field::TcpWindow => Some("tcp"),
-        Field::Udp | Field::UdpPort | Field::UdpSrcPort | Field::UdpDstPort | Field::UdpLength => Some("udp"),
+        Field::Tcp
+        | Field::TcpPort
+        | Field::TcpSrcPort
+        | Field::TcpDstPort
+        | Field::TcpLen
+        | Field::TcpFlags
+        | Field::TcpFlag(_)
+        | Field::TcpWindow => Some("tcp"),
+        Field::Udp | Field::UdpPort | Field::UdpSrcPort | Field::UdpDstPort | Field::UdpLength => {
+            Some("udp")
+        }
         Field::Dns => Some("port 53"),
     }
 }
@@ -85,26 +120,39 @@ fn has(field: Field) -> Bpf {
     match (field, layer(field)) {
         (Field::Dns, Some(test)) => superset(test),
         (_, Some(test)) => exact(test),
-        (_, None) => Bpf { expr: None, exact: true },
+        (_, None) => Bpf {
+            expr: None,
+            exact: true,
+        },
     }
 }
 
 fn compare(field: Field, op: CompareOp, value: &Value) -> Bpf {
     match (field.kind(), value) {
-        (Kind::Ipv4 | Kind::Ipv6, Value::Net(addr, prefix)) => address(field, op, &addr.to_string(), *prefix),
+        (Kind::Ipv4 | Kind::Ipv6, Value::Net(addr, prefix)) => {
+            address(field, op, &addr.to_string(), *prefix)
+        }
         (_, Value::Number(n)) => number(field, op, *n),
         _ => has(field),
     }
 }
 
 fn address(field: Field, op: CompareOp, addr: &str, prefix: u8) -> Bpf {
-    let (proto, full) = if field.kind() == Kind::Ipv4 { ("ip", 32) } else { ("ip6", 128) };
+    let (proto, full) = if field.kind() == Kind::Ipv4 {
+        ("ip", 32)
+    } else {
+        ("ip6", 128)
+    };
     let direction = match field {
         Field::IpSrc | Field::Ipv6Src => "src ",
         Field::IpDst | Field::Ipv6Dst => "dst ",
         _ => "",
     };
-    let test = if prefix == full { format!("{proto} {direction}host {addr}") } else { format!("{proto} {direction}net {addr}/{prefix}") };
+    let test = if prefix == full {
+        format!("{proto} {direction}host {addr}")
+    } else {
+        format!("{proto} {direction}net {addr}/{prefix}")
+    };
     match op {
         CompareOp::Eq => exact(test),
         CompareOp::Ne => exact(format!("{proto} and not {test}")),
@@ -117,25 +165,39 @@ fn number(field: Field, op: CompareOp, n: u64) -> Bpf {
     let sym = op.symbol();
     match field {
         Field::FrameLen => exact(format!("len {sym} {n}")),
-        Field::TcpPort | Field::TcpSrcPort | Field::TcpDstPort | Field::UdpPort | Field::UdpSrcPort | Field::UdpDstPort => port(field, op, n),
+        Field::TcpPort
+        | Field::TcpSrcPort
+        | Field::TcpDstPort
+        | Field::UdpPort
+        | Field::UdpSrcPort
+        | Field::UdpDstPort => port(field, op, n),
         Field::IpProto => exact(format!("ip and ip[9] {sym} {n}")),
         Field::IpTtl => exact(format!("ip and ip[8] {sym} {n}")),
         // Header fields BPF reads only behind IPv4: exact for IPv4, every IPv6 packet let through.
         Field::TcpFlag(bit) => {
-            let (offset, mask) = if bit > 0xff { (12, bit >> 8) } else { (13, bit) };
+            let (offset, mask) = if bit > 0xff {
+                (12, bit >> 8)
+            } else {
+                (13, bit)
+            };
             let test = if n == 0 { "==" } else { "!=" };
             ipv4_or_ipv6(&format!("(tcp[{offset}] & {mask:#x}) {test} 0"), "tcp")
         }
         Field::TcpFlags => ipv4_or_ipv6(&format!("(tcp[12:2] & 0x1ff) {sym} {n}"), "tcp"),
         Field::TcpWindow => ipv4_or_ipv6(&format!("tcp[14:2] {sym} {n}"), "tcp"),
-        Field::TcpLen => ipv4_or_ipv6(&format!("ip[2:2] - ((ip[0] & 0xf) << 2) - ((tcp[12] & 0xf0) >> 2) {sym} {n}"), "tcp"),
+        Field::TcpLen => ipv4_or_ipv6(
+            &format!("ip[2:2] - ((ip[0] & 0xf) << 2) - ((tcp[12] & 0xf0) >> 2) {sym} {n}"),
+            "tcp",
+        ),
         Field::UdpLength => ipv4_or_ipv6(&format!("udp[4:2] {sym} {n}"), "udp"),
         _ => has(field),
     }
 }
 
 fn ipv4_or_ipv6(ipv4_test: &str, proto: &str) -> Bpf {
-    superset(format!("(ip and {proto} and {ipv4_test}) or (ip6 and {proto})"))
+    superset(format!(
+        "(ip and {proto} and {ipv4_test}) or (ip6 and {proto})"
+    ))
 }
 
 fn port(field: Field, op: CompareOp, n: u64) -> Bpf {
@@ -151,7 +213,10 @@ fn port(field: Field, op: CompareOp, n: u64) -> Bpf {
         } else if lo == hi {
             exact(format!("{proto} {direction}port {lo}"))
         } else {
-            exact(format!("{proto} {direction}portrange {lo}-{}", hi.min(65535)))
+            exact(format!(
+                "{proto} {direction}portrange {lo}-{}",
+                hi.min(65535)
+            ))
         }
     };
     match op {

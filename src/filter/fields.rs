@@ -137,7 +137,11 @@ impl Field {
 
     /// The Wireshark name.
     pub fn name(self) -> &'static str {
-        NAMES.iter().find(|(_, f)| *f == self).map(|(n, _)| *n).unwrap_or("?")
+        NAMES
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
     }
 
     /// The kind of value the field holds.
@@ -173,7 +177,9 @@ impl Field {
             Field::Ipv6Src => v6.map_or(Values::None, |ip| Values::Addr(ip.src)),
             Field::Ipv6Dst => v6.map_or(Values::None, |ip| Values::Addr(ip.dst)),
             Field::Tcp => present(tcp.is_some()),
-            Field::TcpPort => tcp.map_or(Values::None, |t| Values::Numbers(u64::from(t.src_port), u64::from(t.dst_port))),
+            Field::TcpPort => tcp.map_or(Values::None, |t| {
+                Values::Numbers(u64::from(t.src_port), u64::from(t.dst_port))
+            }),
             Field::TcpSrcPort => num(tcp.map(|t| u64::from(t.src_port))),
             Field::TcpDstPort => num(tcp.map(|t| u64::from(t.dst_port))),
             Field::TcpLen => num(tcp.map(|t| u64::from(t.len))),
@@ -181,7 +187,9 @@ impl Field {
             Field::TcpFlag(bit) => num(tcp.map(|t| u64::from(t.flags.0 & bit != 0))),
             Field::TcpWindow => num(tcp.map(|t| u64::from(t.window))),
             Field::Udp => present(udp.is_some()),
-            Field::UdpPort => udp.map_or(Values::None, |u| Values::Numbers(u64::from(u.src_port), u64::from(u.dst_port))),
+            Field::UdpPort => udp.map_or(Values::None, |u| {
+                Values::Numbers(u64::from(u.src_port), u64::from(u.dst_port))
+            }),
             Field::UdpSrcPort => num(udp.map(|u| u64::from(u.src_port))),
             Field::UdpDstPort => num(udp.map(|u| u64::from(u.dst_port))),
             Field::UdpLength => num(udp.map(|u| u64::from(u.len) + 8)),

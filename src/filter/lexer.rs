@@ -107,7 +107,12 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, FilterError> {
                 let mut value = String::new();
                 loop {
                     match chars.get(j) {
-                        None => return Err(FilterError::new(column, "unterminated string: add the closing \"")),
+                        None => {
+                            return Err(FilterError::new(
+                                column,
+                                "unterminated string: add the closing \"",
+                            ))
+                        }
                         Some('"') => break,
                         Some('\\') if j + 1 < chars.len() => {
                             value.push(chars[j + 1]);
@@ -143,8 +148,18 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, FilterError> {
                 tokens.push((token, column));
                 j - i
             }
-            ('=', _) => return Err(FilterError::new(column, "'=' is not an operator: use '==' to compare")),
-            (other, _) => return Err(FilterError::new(column, format!("unexpected character '{other}'"))),
+            ('=', _) => {
+                return Err(FilterError::new(
+                    column,
+                    "'=' is not an operator: use '==' to compare",
+                ))
+            }
+            (other, _) => {
+                return Err(FilterError::new(
+                    column,
+                    format!("unexpected character '{other}'"),
+                ))
+            }
         };
         i += step;
     }
@@ -156,7 +171,11 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<Token> {
-        tokenize(text).unwrap().into_iter().map(|(t, _)| t).collect()
+        tokenize(text)
+            .unwrap()
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect()
     }
 
     #[test]
@@ -177,8 +196,18 @@ mod tests {
 
     #[test]
     fn addresses_stay_one_word() {
-        assert_eq!(words("ipv6.addr==::1"), vec![Token::Word("ipv6.addr".into()), Token::Compare(CompareOp::Eq), Token::Word("::1".into())]);
-        assert_eq!(words("ip.src==172.16.16.0/24")[2], Token::Word("172.16.16.0/24".into()));
+        assert_eq!(
+            words("ipv6.addr==::1"),
+            vec![
+                Token::Word("ipv6.addr".into()),
+                Token::Compare(CompareOp::Eq),
+                Token::Word("::1".into())
+            ]
+        );
+        assert_eq!(
+            words("ip.src==172.16.16.0/24")[2],
+            Token::Word("172.16.16.0/24".into())
+        );
     }
 
     #[test]

@@ -26,12 +26,19 @@ pub struct FilterError {
 
 impl FilterError {
     fn new(column: usize, message: impl Into<String>) -> FilterError {
-        FilterError { column, message: message.into() }
+        FilterError {
+            column,
+            message: message.into(),
+        }
     }
 
     /// The filter text, a caret under the column, and the message: for a terminal.
     pub fn explain(&self, text: &str) -> String {
-        format!("{text}\n{}^ {}", " ".repeat(self.column.saturating_sub(1)), self.message)
+        format!(
+            "{text}\n{}^ {}",
+            " ".repeat(self.column.saturating_sub(1)),
+            self.message
+        )
     }
 }
 
@@ -53,7 +60,10 @@ pub struct Filter {
 impl Filter {
     /// Parses Wireshark display-filter syntax (the subset in [`FIELD_NAMES`]).
     pub fn parse(text: &str) -> Result<Filter, FilterError> {
-        Ok(Filter { text: text.to_string(), expr: parser::parse(text)? })
+        Ok(Filter {
+            text: text.to_string(),
+            expr: parser::parse(text)?,
+        })
     }
 
     /// The text the filter was parsed from.

@@ -43,10 +43,17 @@ pub fn parse(text: &str) -> Result<Expr, FilterError> {
     if tokens.is_empty() {
         return Err(FilterError::new(1, "empty filter"));
     }
-    let mut parser = Parser { tokens, pos: 0, end: text.chars().count() + 1 };
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        end: text.chars().count() + 1,
+    };
     let expr = parser.or()?;
     if let Some((_, column)) = parser.tokens.get(parser.pos) {
-        return Err(FilterError::new(*column, "expected 'and', 'or' or the end of the filter"));
+        return Err(FilterError::new(
+            *column,
+            "expected 'and', 'or' or the end of the filter",
+        ));
     }
     Ok(expr)
 }
@@ -96,7 +103,10 @@ impl Parser {
                 self.pos += 1;
                 let inner = self.or()?;
                 if self.peek() != Some(&Token::Close) {
-                    return Err(FilterError::new(self.column(), format!("expected ')' to close the '(' at column {column}")));
+                    return Err(FilterError::new(
+                        self.column(),
+                        format!("expected ')' to close the '(' at column {column}"),
+                    ));
                 }
                 self.pos += 1;
                 Ok(inner)
@@ -106,8 +116,14 @@ impl Parser {
                 let field = Field::by_name(&name).ok_or_else(|| unknown_field(&name, column))?;
                 self.test(field)
             }
-            Some(_) => Err(FilterError::new(column, "expected a field name, 'not' or '('")),
-            None => Err(FilterError::new(column, "the filter ends where a field name was expected")),
+            Some(_) => Err(FilterError::new(
+                column,
+                "expected a field name, 'not' or '('",
+            )),
+            None => Err(FilterError::new(
+                column,
+                "the filter ends where a field name was expected",
+            )),
         }
     }
 
@@ -119,19 +135,40 @@ impl Parser {
         self.pos += 1;
         let column = self.column();
         if field.kind() == Kind::Protocol {
-            return Err(FilterError::new(op_column, format!("'{}' is a protocol: test it alone, without '{}'", field.name(), op.symbol())));
+            return Err(FilterError::new(
+                op_column,
+                format!(
+                    "'{}' is a protocol: test it alone, without '{}'",
+                    field.name(),
+                    op.symbol()
+                ),
+            ));
         }
         let word = match self.tokens.get(self.pos).cloned() {
             Some((Token::Word(word), _)) | Some((Token::Text(word), _)) => word,
-            Some(_) => return Err(FilterError::new(column, "expected a value after the operator")),
-            None => return Err(FilterError::new(column, "the filter ends where a value was expected")),
+            Some(_) => {
+                return Err(FilterError::new(
+                    column,
+                    "expected a value after the operator",
+                ))
+            }
+            None => {
+                return Err(FilterError::new(
+                    column,
+                    "the filter ends where a value was expected",
+                ))
+            }
         };
         self.pos += 1;
-        let value = parse_value(field, &word).map_err(|message| FilterError::new(column, message))?;
+        let value =
+            parse_value(field, &word).map_err(|message| FilterError::new(column, message))?;
         if let Value::Net(_, prefix) = value {
             let full = if field.kind() == Kind::Ipv4 { 32 } else { 128 };
             if prefix != full && !matches!(op, CompareOp::Eq | CompareOp::Ne) {
-                return Err(FilterError::new(column, "a subnet can only be compared with '==' or '!='"));
+                return Err(FilterError::new(
+                    column,
+                    "a subnet can only be compared with '==' or '!='",
+                ));
             }
         }
         Ok(Expr::Compare(field, op, value))
@@ -164,7 +201,12 @@ fn parse_value(field: Field, word: &str) -> Result<Value, String> {
             let addr: IpAddr = if v4 {
                 addr.parse::<Ipv4Addr>().map(IpAddr::V4).map_err(|_| format!("'{word}' is not an IPv4 address ({} takes e.g. 172.16.16.101 or 172.16.16.0/24)", field.name()))?
             } else {
-                addr.parse::<Ipv6Addr>().map(IpAddr::V6).map_err(|_| format!("'{word}' is not an IPv6 address ({} takes e.g. ::1 or fe80::/10)", field.name()))?
+                addr.parse::<Ipv6Addr>().map(IpAddr::V6).map_err(|_| {
+                    format!(
+                        "'{word}' is not an IPv6 address ({} takes e.g. ::1 or fe80::/10)",
+                        field.name()
+                    )
+                })?
             };
             let prefix = match prefix {
                 None => full,
@@ -178,16 +220,23 @@ fn parse_value(field: Field, word: &str) -> Result<Value, String> {
         Kind::Boolean => match word {
             "1" | "true" | "True" | "TRUE" => Ok(Value::Number(1)),
             "0" | "false" | "False" | "FALSE" => Ok(Value::Number(0)),
-            _ => Err(format!("'{word}' is not a flag value: use 1/0 or true/false")),
+            _ => Err(format!(
+                "'{word}' is not a flag value: use 1/0 or true/false"
+            )),
         },
         Kind::Number => {
             let parsed = match word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
                 Some(hex) => u64::from_str_radix(hex, 16),
                 None => word.parse::<u64>(),
             };
-            parsed.map(Value::Number).map_err(|_| format!("'{word}' is not a number ({} takes a number)", field.name()))
+            parsed
+                .map(Value::Number)
+                .map_err(|_| format!("'{word}' is not a number ({} takes a number)", field.name()))
         }
-        Kind::Protocol => Err(format!("'{}' is a protocol and takes no value", field.name())),
+        Kind::Protocol => Err(format!(
+            "'{}' is a protocol and takes no value",
+            field.name()
+        )),
     }
 }
 
@@ -201,10 +250,19 @@ mod tests {
 
     #[test]
     fn comparisons_and_presence() {
-        assert_eq!(parse("tcp.port==10000").unwrap(), cmp(Field::TcpPort, CompareOp::Eq, 10000));
+        assert_eq!(
+            parse("tcp.port==10000").unwrap(),
+            cmp(Field::TcpPort, CompareOp::Eq, 10000)
+        );
         assert_eq!(parse("udp").unwrap(), Expr::Has(Field::Udp));
-        assert_eq!(parse("tcp.flags == 0x12").unwrap(), cmp(Field::TcpFlags, CompareOp::Eq, 0x12));
-        assert_eq!(parse("tcp.flags.syn == true").unwrap(), cmp(Field::TcpFlag(2), CompareOp::Eq, 1));
+        assert_eq!(
+            parse("tcp.flags == 0x12").unwrap(),
+            cmp(Field::TcpFlags, CompareOp::Eq, 0x12)
+        );
+        assert_eq!(
+            parse("tcp.flags.syn == true").unwrap(),
+            cmp(Field::TcpFlag(2), CompareOp::Eq, 1)
+        );
     }
 
     #[test]
@@ -214,7 +272,10 @@ mod tests {
             e,
             Expr::Or(
                 Box::new(Expr::Has(Field::Tcp)),
-                Box::new(Expr::And(Box::new(Expr::Has(Field::Udp)), Box::new(Expr::Not(Box::new(Expr::Has(Field::Dns))))))
+                Box::new(Expr::And(
+                    Box::new(Expr::Has(Field::Udp)),
+                    Box::new(Expr::Not(Box::new(Expr::Has(Field::Dns))))
+                ))
             )
         );
         let p = parse("(tcp or udp) && !dns").unwrap();
@@ -223,8 +284,22 @@ mod tests {
 
     #[test]
     fn addresses_and_subnets() {
-        assert_eq!(parse("ip.addr == 172.16.16.0/24").unwrap(), Expr::Compare(Field::IpAddr, CompareOp::Eq, Value::Net("172.16.16.0".parse().unwrap(), 24)));
-        assert_eq!(parse("ipv6.src == ::1").unwrap(), Expr::Compare(Field::Ipv6Src, CompareOp::Eq, Value::Net("::1".parse().unwrap(), 128)));
+        assert_eq!(
+            parse("ip.addr == 172.16.16.0/24").unwrap(),
+            Expr::Compare(
+                Field::IpAddr,
+                CompareOp::Eq,
+                Value::Net("172.16.16.0".parse().unwrap(), 24)
+            )
+        );
+        assert_eq!(
+            parse("ipv6.src == ::1").unwrap(),
+            Expr::Compare(
+                Field::Ipv6Src,
+                CompareOp::Eq,
+                Value::Net("::1".parse().unwrap(), 128)
+            )
+        );
     }
 
     #[test]
@@ -233,7 +308,10 @@ mod tests {
         assert_eq!(e.column, 13);
         assert!(e.message.contains("not a number"));
         assert_eq!(parse("tcp.prot == 1").unwrap_err().column, 1);
-        assert!(parse("tcp.prot == 1").unwrap_err().message.contains("tcp.port"));
+        assert!(parse("tcp.prot == 1")
+            .unwrap_err()
+            .message
+            .contains("tcp.port"));
         assert_eq!(parse("(tcp").unwrap_err().column, 5);
         assert_eq!(parse("tcp udp").unwrap_err().column, 5);
         assert_eq!(parse("tcp ==").unwrap_err().column, 5);

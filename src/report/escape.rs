@@ -20,7 +20,9 @@ pub fn escape_bytes(data: &[u8]) -> String {
 
 /// Removes control characters from text meant for a terminal (host names, file names).
 pub fn sanitize(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 /// A hexdump: offset, 16 bytes in two groups of 8, and the printable ASCII, one line each.
@@ -38,7 +40,13 @@ pub fn hexdump(data: &[u8]) -> String {
             }
         }
         out.push(' ');
-        out.extend(chunk.iter().map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' }));
+        out.extend(chunk.iter().map(|&b| {
+            if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        }));
         out.push('\n');
     }
     out
@@ -50,7 +58,10 @@ mod tests {
 
     #[test]
     fn control_bytes_never_reach_the_terminal() {
-        assert_eq!(escape_bytes(b"hi\n\x1b[2J\x00\xff\\"), "hi\\n\\x1b[2J\\x00\\xff\\\\");
+        assert_eq!(
+            escape_bytes(b"hi\n\x1b[2J\x00\xff\\"),
+            "hi\\n\\x1b[2J\\x00\\xff\\\\"
+        );
         assert_eq!(sanitize("a\u{1b}b\u{7}"), "a?b?");
     }
 
@@ -58,7 +69,13 @@ mod tests {
     fn hexdump_matches_wiresharks_layout() {
         let dump = hexdump(b"INI ADALAH DATA YANG\n");
         let lines: Vec<&str> = dump.lines().collect();
-        assert_eq!(lines[0], "0000  49 4e 49 20 41 44 41 4c  41 48 20 44 41 54 41 20  INI ADALAH DATA ");
-        assert_eq!(lines[1], "0010  59 41 4e 47 0a                                    YANG.");
+        assert_eq!(
+            lines[0],
+            "0000  49 4e 49 20 41 44 41 4c  41 48 20 44 41 54 41 20  INI ADALAH DATA "
+        );
+        assert_eq!(
+            lines[1],
+            "0010  59 41 4e 47 0a                                    YANG."
+        );
     }
 }

@@ -49,18 +49,39 @@ impl fmt::Display for ListedPacket {
 }
 
 /// Builds the list line of a decoded packet.
-pub fn describe(number: u64, rel_nanos: i128, packet: &Packet<'_>, segment: Option<&SegmentInfo>) -> ListedPacket {
-    let (src, dst) = packet.ip.map_or((String::new(), String::new()), |ip| (ip.src.to_string(), ip.dst.to_string()));
+pub fn describe(
+    number: u64,
+    rel_nanos: i128,
+    packet: &Packet<'_>,
+    segment: Option<&SegmentInfo>,
+) -> ListedPacket {
+    let (src, dst) = packet.ip.map_or((String::new(), String::new()), |ip| {
+        (ip.src.to_string(), ip.dst.to_string())
+    });
     let (protocol, mut info) = match (&packet.transport, segment) {
         (Transport::Tcp(tcp), Some(segment)) => ("TCP", tcp_info(tcp, segment)),
         (Transport::Udp(udp), _) => {
             let proto = if packet.is_dns() { "DNS" } else { "UDP" };
-            (proto, format!("{} → {} Len={}", udp.src_port, udp.dst_port, udp.len))
+            (
+                proto,
+                format!("{} → {} Len={}", udp.src_port, udp.dst_port, udp.len),
+            )
         }
         _ => match packet.ip {
-            Some(ip) if ip.fragment => ("IP", format!("Fragmented IP protocol (proto={})", ip.protocol)),
-            Some(ip) => (ip_protocol_name(ip.protocol), format!("IP protocol {}", ip.protocol)),
-            None => (ether_type_name(packet.ether_type), packet.ether_type.map_or_else(String::new, |t| format!("Ethernet type 0x{t:04x}"))),
+            Some(ip) if ip.fragment => (
+                "IP",
+                format!("Fragmented IP protocol (proto={})", ip.protocol),
+            ),
+            Some(ip) => (
+                ip_protocol_name(ip.protocol),
+                format!("IP protocol {}", ip.protocol),
+            ),
+            None => (
+                ether_type_name(packet.ether_type),
+                packet
+                    .ether_type
+                    .map_or_else(String::new, |t| format!("Ethernet type 0x{t:04x}")),
+            ),
         },
     };
     match &packet.status {
@@ -88,7 +109,12 @@ pub fn describe(number: u64, rel_nanos: i128, packet: &Packet<'_>, segment: Opti
 /// The Info text Wireshark shows for a TCP segment.
 fn tcp_info(tcp: &Tcp<'_>, segment: &SegmentInfo) -> String {
     let e = &segment.event;
-    let mut info = format!("{} → {} {}", tcp.src_port, tcp.dst_port, e.findings.info_prefix());
+    let mut info = format!(
+        "{} → {} {}",
+        tcp.src_port,
+        tcp.dst_port,
+        e.findings.info_prefix()
+    );
     let flags = tcp.flags.join(", ");
     info.push('[');
     info.push_str(if flags.is_empty() { "<None>" } else { &flags });

@@ -2,6 +2,6 @@
 //! program (JSON). They read plain data and return text.
 
 pub mod escape;
-pub mod list;
 pub mod json;
+pub mod list;
 pub mod text;

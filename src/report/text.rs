@@ -28,7 +28,11 @@ fn seconds(ts: Duration, origin: Duration) -> String {
     let nanos = signed_nanos(ts) - signed_nanos(origin);
     let sign = if nanos < 0 { "-" } else { "" };
     let abs = nanos.unsigned_abs();
-    format!("{sign}{}.{:06}", abs / 1_000_000_000, (abs % 1_000_000_000) / 1000)
+    format!(
+        "{sign}{}.{:06}",
+        abs / 1_000_000_000,
+        (abs % 1_000_000_000) / 1000
+    )
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -42,9 +46,24 @@ fn yes_no(b: bool) -> &'static str {
 /// The connections table.
 pub fn connections_table(conns: &[Connection], origin: Duration) -> String {
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
     table.set_header(vec![
-        "Stream", "Client", "Server", "State", "History", "Handshake", "Close", "Packets", "Bytes c→s", "Bytes s→c", "Retrans", "Echo", "Start", "Duration",
+        "Stream",
+        "Client",
+        "Server",
+        "State",
+        "History",
+        "Handshake",
+        "Close",
+        "Packets",
+        "Bytes c→s",
+        "Bytes s→c",
+        "Retrans",
+        "Echo",
+        "Start",
+        "Duration",
     ]);
     for c in conns {
         table.add_row(vec![
@@ -54,12 +73,20 @@ pub fn connections_table(conns: &[Connection], origin: Duration) -> String {
             Cell::new(c.zeek.conn_state()),
             Cell::new(&c.zeek.history),
             Cell::new(yes_no(c.handshake)),
-            Cell::new(if c.refused() { "refused" } else { c.close().as_str() }),
+            Cell::new(if c.refused() {
+                "refused"
+            } else {
+                c.close().as_str()
+            }),
             Cell::new(c.packets()).set_alignment(CellAlignment::Right),
             Cell::new(c.c2s.bytes()).set_alignment(CellAlignment::Right),
             Cell::new(c.s2c.bytes()).set_alignment(CellAlignment::Right),
             Cell::new(c.retransmissions).set_alignment(CellAlignment::Right),
-            Cell::new(if c.c2s.bytes() == 0 { "-" } else { yes_no(c.echo()) }),
+            Cell::new(if c.c2s.bytes() == 0 {
+                "-"
+            } else {
+                yes_no(c.echo())
+            }),
             Cell::new(seconds(c.start, origin)).set_alignment(CellAlignment::Right),
             Cell::new(seconds(c.end, c.start)).set_alignment(CellAlignment::Right),
         ]);
@@ -86,7 +113,13 @@ pub fn connection_detail(c: &Connection, origin: Duration, payload: PayloadStyle
             Direction::ServerToClient => "server → client",
         };
         let flags = e.flags.join(", ");
-        let _ = write!(out, "  {:>12}  {arrow}  {:<16} Seq={} ", seconds(e.ts, origin), format!("[{flags}]"), e.seq);
+        let _ = write!(
+            out,
+            "  {:>12}  {arrow}  {:<16} Seq={} ",
+            seconds(e.ts, origin),
+            format!("[{flags}]"),
+            e.seq
+        );
         if e.flags.has(crate::wire::TcpFlags::ACK) {
             let _ = write!(out, "Ack={} ", e.ack);
         }
@@ -106,7 +139,11 @@ pub fn connection_detail(c: &Connection, origin: Duration, payload: PayloadStyle
                 continue;
             }
             let shown = half.scan.preview.len() as u64;
-            let cut = if shown < half.bytes() { format!(", first {shown} shown") } else { String::new() };
+            let cut = if shown < half.bytes() {
+                format!(", first {shown} shown")
+            } else {
+                String::new()
+            };
             let _ = writeln!(out, "  {label} payload ({} bytes{cut}):", half.bytes());
             match payload {
                 PayloadStyle::Text => {
@@ -145,7 +182,11 @@ pub fn summary(name: &str, stats: &Stats, connections: usize) -> String {
         stats.packets, stats.matched, stats.malformed, stats.truncated, connections
     );
     if !stats.malformed_reasons.is_empty() {
-        let reasons: Vec<String> = stats.malformed_reasons.iter().map(|(r, n)| format!("{n}× {r}")).collect();
+        let reasons: Vec<String> = stats
+            .malformed_reasons
+            .iter()
+            .map(|(r, n)| format!("{n}× {r}"))
+            .collect();
         let _ = write!(line, "\n  malformed: {}", reasons.join("; "));
     }
     line

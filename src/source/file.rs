@@ -5,8 +5,8 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::ops::ControlFlow;
-use std::time::Duration;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use pcap_file::pcap::{PcapReadError, PcapReader};
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
@@ -30,7 +30,13 @@ pub struct SourceError {
 
 impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: offset {}: {}", self.path.display(), self.offset, self.message)
+        write!(
+            f,
+            "{}: offset {}: {}",
+            self.path.display(),
+            self.offset,
+            self.message
+        )
     }
 }
 
@@ -72,23 +78,38 @@ const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 impl FileSource {
     /// Opens `path`, recognising the format by its magic number.
     pub fn open(path: &Path) -> Result<FileSource, SourceError> {
-        let error = |offset: u64, message: String| SourceError { path: path.to_owned(), offset, message };
+        let error = |offset: u64, message: String| SourceError {
+            path: path.to_owned(),
+            offset,
+            message,
+        };
         let mut file = File::open(path).map_err(|e| error(0, format!("cannot open: {e}")))?;
         let mut magic = [0u8; 4];
-        let got = read_up_to(&mut file, &mut magic).map_err(|e| error(0, format!("cannot read: {e}")))?;
+        let got =
+            read_up_to(&mut file, &mut magic).map_err(|e| error(0, format!("cannot read: {e}")))?;
         let file = File::open(path).map_err(|e| error(0, format!("cannot open: {e}")))?;
         if got < 4 {
-            return Err(error(0, format!("file is {got} bytes long: too short to be a pcap or pcapng file")));
+            return Err(error(
+                0,
+                format!("file is {got} bytes long: too short to be a pcap or pcapng file"),
+            ));
         }
         let format = if PCAP_MAGICS.contains(&magic) {
             let reader = PcapReader::with_capacity(file, READ_BUFFER)
                 .map_err(|e| error(0, pcap_message(&e, "file header")))?;
             let link = LinkType(u32::from(reader.header().datalink));
-            Format::Pcap { reader, link, offset: 24 }
+            Format::Pcap {
+                reader,
+                link,
+                offset: 24,
+            }
         } else if magic == PCAPNG_MAGIC {
             let reader = PcapNgReader::with_capacity(file, READ_BUFFER)
                 .map_err(|e| error(0, pcapng_message(&e)))?;
-            Format::PcapNg { reader, interfaces: Vec::new() }
+            Format::PcapNg {
+                reader,
+                interfaces: Vec::new(),
+            }
         } else {
             return Err(error(
                 0,
@@ -98,7 +119,10 @@ impl FileSource {
                 ),
             ));
         };
-        Ok(FileSource { path: path.to_owned(), format })
+        Ok(FileSource {
+            path: path.to_owned(),
+            format,
+        })
     }
 
     /// The file this source reads.
@@ -109,10 +133,21 @@ impl FileSource {
     /// Calls `each` with every frame in order until the file ends or `each` breaks.
     /// A record that cannot be read stops the file with an error naming its offset; the frames
     /// before it have been handed over.
-    pub fn for_each_frame(&mut self, each: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>) -> Result<(), SourceError> {
-        let error = |offset: u64, message: String| SourceError { path: self.path.clone(), offset, message };
+    pub fn for_each_frame(
+        &mut self,
+        each: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
+    ) -> Result<(), SourceError> {
+        let error = |offset: u64, message: String| SourceError {
+            path: self.path.clone(),
+            offset,
+            message,
+        };
         match &mut self.format {
-            Format::Pcap { reader, link, offset } => {
+            Format::Pcap {
+                reader,
+                link,
+                offset,
+            } => {
                 while let Some(next) = reader.next_packet() {
                     let packet = next.map_err(|e| error(*offset, pcap_message(&e, "record")))?;
                     *offset += 16 + packet.data().len() as u64;
@@ -130,7 +165,9 @@ impl FileSource {
             }
             Format::PcapNg { reader, interfaces } => loop {
                 let at = reader.bytes_parsed();
-                let Some(next) = reader.next_block() else { break };
+                let Some(next) = reader.next_block() else {
+                    break;
+                };
                 let (block, _state) = next.map_err(|e| error(at, pcapng_message(&e)))?;
                 let (interface_id, ts, orig_len, data) = match block {
                     Block::SectionHeader(_) => {
@@ -142,19 +179,35 @@ impl FileSource {
                             InterfaceDescriptionOption::IfName(name) => Some(name.to_string()),
                             _ => None,
                         });
-                        interfaces.push(Interface { link: LinkType(u32::from(idb.linktype)), name });
+                        interfaces.push(Interface {
+                            link: LinkType(u32::from(idb.linktype)),
+                            name,
+                        });
                         continue;
                     }
-                    Block::EnhancedPacket(epb) => (epb.interface_id, epb.timestamp, epb.original_len, epb.data),
+                    Block::EnhancedPacket(epb) => {
+                        (epb.interface_id, epb.timestamp, epb.original_len, epb.data)
+                    }
                     Block::SimplePacket(spb) => (0, Duration::ZERO, spb.original_len, spb.data),
-                    Block::Packet(pb) => (u32::from(pb.interface_id), pb.timestamp, pb.original_len, pb.data),
+                    Block::Packet(pb) => (
+                        u32::from(pb.interface_id),
+                        pb.timestamp,
+                        pb.original_len,
+                        pb.data,
+                    ),
                     _ => continue,
                 };
                 let Some(interface) = interfaces.get(interface_id as usize) else {
                     let count = interfaces.len();
                     return Err(error(at, format!("packet names interface {interface_id}, but the section describes {count}")));
                 };
-                let frame = Frame { ts, link: interface.link, data: &data, orig_len, interface: interface.name.as_deref() };
+                let frame = Frame {
+                    ts,
+                    link: interface.link,
+                    data: &data,
+                    orig_len,
+                    interface: interface.name.as_deref(),
+                };
                 if each(frame).is_break() {
                     break;
                 }

@@ -77,13 +77,19 @@ pub fn decode<'a>(frame: &Frame<'a>) -> Packet<'a> {
                 return packet;
             }
         },
-        LinkType::RAW | LinkType::RAW_BSD | LinkType::IPV4 | LinkType::IPV6 => match LaxSlicedPacket::from_ip(data) {
-            Ok(sliced) => sliced,
-            Err(e) => {
-                packet.status = if cut && data.len() < 40 { Status::Truncated } else { Status::Malformed(format!("raw IP: {e}")) };
-                return packet;
+        LinkType::RAW | LinkType::RAW_BSD | LinkType::IPV4 | LinkType::IPV6 => {
+            match LaxSlicedPacket::from_ip(data) {
+                Ok(sliced) => sliced,
+                Err(e) => {
+                    packet.status = if cut && data.len() < 40 {
+                        Status::Truncated
+                    } else {
+                        Status::Malformed(format!("raw IP: {e}"))
+                    };
+                    return packet;
+                }
             }
-        },
+        }
         LinkType::NULL | LinkType::LOOP => match null::parse(data, frame.link == LinkType::LOOP) {
             Some((Some(ether_type), payload)) => {
                 packet.ether_type = Some(ether_type);
@@ -110,12 +116,20 @@ const ARPHRD_NETLINK: u16 = 824;
 /// Slices the payload of a cooked capture by its protocol field. `None` for payloads that are
 /// not a network layer labcap decodes (netlink, 802.2 LLC, …): such packets are listed, not
 /// malformed.
-fn by_ether_type<'a>(packet: &mut Packet<'a>, arphrd: u16, protocol: u16, payload: &'a [u8]) -> Option<LaxSlicedPacket<'a>> {
+fn by_ether_type<'a>(
+    packet: &mut Packet<'a>,
+    arphrd: u16,
+    protocol: u16,
+    payload: &'a [u8],
+) -> Option<LaxSlicedPacket<'a>> {
     if arphrd == ARPHRD_NETLINK || protocol < 0x0600 {
         return None;
     }
     packet.ether_type = Some(protocol);
-    Some(LaxSlicedPacket::from_ether_type(EtherType(protocol), payload))
+    Some(LaxSlicedPacket::from_ether_type(
+        EtherType(protocol),
+        payload,
+    ))
 }
 
 fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'a>, cut: bool) {
@@ -133,14 +147,17 @@ fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'
                 ttl: header.ttl(),
                 fragment: payload.fragmented,
             });
-            claimed_payload = Some(if payload.incomplete && payload.len_source == LenSource::Ipv4HeaderTotalLen {
-                let headers = offset_between(header.slice(), payload.payload);
-                usize::from(header.total_len()).saturating_sub(headers)
-            } else {
-                payload.payload.len()
-            });
+            claimed_payload = Some(
+                if payload.incomplete && payload.len_source == LenSource::Ipv4HeaderTotalLen {
+                    let headers = offset_between(header.slice(), payload.payload);
+                    usize::from(header.total_len()).saturating_sub(headers)
+                } else {
+                    payload.payload.len()
+                },
+            );
             if payload.incomplete && !cut && payload.len_source == LenSource::Ipv4HeaderTotalLen {
-                packet.status = Status::Malformed("IPv4 total length is larger than the frame".into());
+                packet.status =
+                    Status::Malformed("IPv4 total length is larger than the frame".into());
             }
         }
         Some(LaxNetSlice::Ipv6(ipv6)) => {
@@ -154,14 +171,17 @@ fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'
                 ttl: header.hop_limit(),
                 fragment: payload.fragmented,
             });
-            claimed_payload = Some(if payload.incomplete && payload.len_source == LenSource::Ipv6HeaderPayloadLen {
-                let headers = offset_between(header.slice(), payload.payload);
-                (40 + usize::from(header.payload_length())).saturating_sub(headers)
-            } else {
-                payload.payload.len()
-            });
+            claimed_payload = Some(
+                if payload.incomplete && payload.len_source == LenSource::Ipv6HeaderPayloadLen {
+                    let headers = offset_between(header.slice(), payload.payload);
+                    (40 + usize::from(header.payload_length())).saturating_sub(headers)
+                } else {
+                    payload.payload.len()
+                },
+            );
             if payload.incomplete && !cut && payload.len_source == LenSource::Ipv6HeaderPayloadLen {
-                packet.status = Status::Malformed("IPv6 payload length is larger than the frame".into());
+                packet.status =
+                    Status::Malformed("IPv6 payload length is larger than the frame".into());
             }
         }
         Some(LaxNetSlice::Arp(_)) | None => {}
@@ -171,7 +191,8 @@ fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'
             let header = tcp.header_slice();
             let header_len = header.len();
             let captured = tcp.payload();
-            let len = claimed_payload.map_or(captured.len(), |claimed| claimed.saturating_sub(header_len));
+            let len = claimed_payload
+                .map_or(captured.len(), |claimed| claimed.saturating_sub(header_len));
             packet.transport = Transport::Tcp(Tcp {
                 src_port: tcp.source_port(),
                 dst_port: tcp.destination_port(),

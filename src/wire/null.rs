@@ -39,7 +39,10 @@ mod tests {
 
     #[test]
     fn null_accepts_both_byte_orders() {
-        assert_eq!(parse(&[2, 0, 0, 0, 0x45], false), Some((Some(0x0800), &[0x45][..])));
+        assert_eq!(
+            parse(&[2, 0, 0, 0, 0x45], false),
+            Some((Some(0x0800), &[0x45][..]))
+        );
         assert_eq!(parse(&[0, 0, 0, 2], false), Some((Some(0x0800), &[][..])));
         assert_eq!(parse(&[30, 0, 0, 0], false).unwrap().0, Some(0x86dd));
     }

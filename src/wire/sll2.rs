@@ -38,7 +38,9 @@ pub fn parse(frame: &[u8]) -> Option<(Sll2Header, &[u8])> {
 mod tests {
     use super::*;
 
-    const HOST_IPV6: [u8; 20] = [0x86, 0xdd, 0, 0, 0, 0, 0, 1, 3, 4, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0];
+    const HOST_IPV6: [u8; 20] = [
+        0x86, 0xdd, 0, 0, 0, 0, 0, 1, 3, 4, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
 
     #[test]
     fn fields_are_read_from_their_offsets() {

@@ -134,14 +134,19 @@ mod tests {
         assert!(flags.has(TcpFlags::SYN | TcpFlags::ACK));
         assert!(!flags.has(TcpFlags::FIN));
         assert_eq!(flags.to_string(), "SYN,ACK");
-        assert_eq!(TcpFlags::from_header(0x51, 0x19).join(", "), "FIN, PSH, ACK, AE");
+        assert_eq!(
+            TcpFlags::from_header(0x51, 0x19).join(", "),
+            "FIN, PSH, ACK, AE"
+        );
         assert_eq!(TcpFlags(0).to_string(), "");
     }
 
     #[test]
     fn syn_options_of_a_linux_loopback_handshake() {
         // MSS 65495, SACK_PERM, TS val 1 ecr 0, NOP, WS 7.
-        let area = [2, 4, 0xff, 0xd7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7];
+        let area = [
+            2, 4, 0xff, 0xd7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
+        ];
         let options = TcpOptions::parse(&area);
         assert_eq!(options.mss, Some(65495));
         assert!(options.sack_perm);
@@ -154,7 +159,8 @@ mod tests {
         assert_eq!(TcpOptions::parse(&[2, 4, 0xff]), TcpOptions::default());
         assert_eq!(TcpOptions::parse(&[3, 0, 7]), TcpOptions::default());
         assert_eq!(TcpOptions::parse(&[3, 1]), TcpOptions::default());
-        let sack = TcpOptions::parse(&[1, 1, 5, 18, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4]);
+        let sack =
+            TcpOptions::parse(&[1, 1, 5, 18, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4]);
         assert_eq!(sack.sack_blocks, 2);
     }
 }

@@ -10,20 +10,32 @@ use labcap::source::FileSource;
 
 /// A bundled fixture.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 /// Every fixture file.
 pub fn all_fixtures() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture("")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
-    assert!(files.len() >= 6, "fixtures missing: run scripts/make-fixtures.sh");
+    assert!(
+        files.len() >= 6,
+        "fixtures missing: run scripts/make-fixtures.sh"
+    );
     files
 }
 
 /// Replays a file through the library, returning every listed packet and the analysis.
 pub fn replay(path: &Path, filter: Option<&str>) -> (Vec<ListedPacket>, Analysis) {
-    let options = PipelineOptions { filter: filter.map(|f| labcap::filter::Filter::parse(f).unwrap()), list: true, ..Default::default() };
+    let options = PipelineOptions {
+        filter: filter.map(|f| labcap::filter::Filter::parse(f).unwrap()),
+        list: true,
+        ..Default::default()
+    };
     let mut pipeline = Pipeline::new(options);
     let mut lines = Vec::new();
     FileSource::open(path)
@@ -40,14 +52,31 @@ pub fn replay(path: &Path, filter: Option<&str>) -> (Vec<ListedPacket>, Analysis
 /// tshark is the oracle: its absence fails the test (CI installs it).
 pub fn tshark(path: &Path, filter: Option<&str>, fields: &[&str]) -> Vec<Vec<String>> {
     let mut cmd = Command::new("tshark");
-    cmd.arg("-n").arg("-r").arg(path).args(["-T", "fields", "-E", "separator=\t", "-E", "occurrence=f"]);
+    cmd.arg("-n").arg("-r").arg(path).args([
+        "-T",
+        "fields",
+        "-E",
+        "separator=\t",
+        "-E",
+        "occurrence=f",
+    ]);
     if let Some(f) = filter {
         cmd.args(["-Y", f]);
     }
     for field in fields {
         cmd.args(["-e", field]);
     }
-    let out = cmd.output().expect("tshark is needed for the agreement tests: apt-get install tshark");
-    assert!(out.status.success(), "tshark failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().map(|l| l.split('\t').map(str::to_string).collect()).collect()
+    let out = cmd
+        .output()
+        .expect("tshark is needed for the agreement tests: apt-get install tshark");
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
 }

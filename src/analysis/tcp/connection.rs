@@ -197,7 +197,14 @@ impl Connection {
     }
 
     /// Analyses one segment and returns its event.
-    pub fn on_segment(&mut self, dir: Direction, tcp: &Tcp<'_>, ts: Duration, matched: bool, config: &TcpConfig) -> Event {
+    pub fn on_segment(
+        &mut self,
+        dir: Direction,
+        tcp: &Tcp<'_>,
+        ts: Duration,
+        matched: bool,
+        config: &TcpConfig,
+    ) -> Event {
         self.end = ts;
         self.matched |= matched;
         let flags = tcp.flags;
@@ -216,7 +223,11 @@ impl Connection {
         }
         fwd.fin |= flags.has(TcpFlags::FIN);
         fwd.rst |= flags.has(TcpFlags::RST);
-        let base = *fwd.base.get_or_insert(if syn { tcp.seq } else { tcp.seq.wrapping_sub(1) });
+        let base = *fwd.base.get_or_insert(if syn {
+            tcp.seq
+        } else {
+            tcp.seq.wrapping_sub(1)
+        });
         let seq = tcp.seq.wrapping_sub(base);
         let ack = match (ack_flag, rev.base) {
             (true, Some(rev_base)) => tcp.ack.wrapping_sub(rev_base),
@@ -252,7 +263,13 @@ impl Connection {
                     Direction::ServerToClient => echo.server(data),
                 }
             };
-            fwd.reassembly.push(seq, tcp.payload, tcp.len, config.reassembly_limit, &mut deliver);
+            fwd.reassembly.push(
+                seq,
+                tcp.payload,
+                tcp.len,
+                config.reassembly_limit,
+                &mut deliver,
+            );
         }
 
         // Handshake bookkeeping.
@@ -261,7 +278,9 @@ impl Connection {
                 self.syn_time.get_or_insert(ts);
             }
             Direction::ServerToClient if syn && ack_flag => self.synack_seen = true,
-            Direction::ClientToServer if ack_flag && !syn && self.synack_seen && self.c2s.syn && !self.handshake => {
+            Direction::ClientToServer
+                if ack_flag && !syn && self.synack_seen && self.c2s.syn && !self.handshake =>
+            {
                 self.handshake = true;
                 self.first_rtt = self.syn_time.map(|t| ts.saturating_sub(t));
             }
@@ -291,7 +310,16 @@ impl Connection {
             findings.any(Findings::ZERO_WINDOW),
         );
 
-        let event = Event { ts, dir, flags, seq, ack, len: tcp.len, win, findings };
+        let event = Event {
+            ts,
+            dir,
+            flags,
+            seq,
+            ack,
+            len: tcp.len,
+            win,
+            findings,
+        };
         if matched {
             if self.events.len() < config.max_events {
                 self.events.push(event);

@@ -68,7 +68,12 @@ pub struct TcpConfig {
 
 impl Default for TcpConfig {
     fn default() -> TcpConfig {
-        TcpConfig { max_events: 10_000, preview_bytes: 64 * 1024, reassembly_limit: 4 << 20, needles: Vec::new() }
+        TcpConfig {
+            max_events: 10_000,
+            preview_bytes: 64 * 1024,
+            reassembly_limit: 4 << 20,
+            needles: Vec::new(),
+        }
     }
 }
 
@@ -102,7 +107,11 @@ pub struct TcpAnalyzer {
 impl TcpAnalyzer {
     /// An analyzer with the given limits.
     pub fn new(config: TcpConfig) -> TcpAnalyzer {
-        TcpAnalyzer { config, table: HashMap::new(), connections: Vec::new() }
+        TcpAnalyzer {
+            config,
+            table: HashMap::new(),
+            connections: Vec::new(),
+        }
     }
 
     /// Feeds one packet; `matched` says whether the filter selected it. Returns the segment's
@@ -110,23 +119,37 @@ impl TcpAnalyzer {
     pub fn on_packet(&mut self, packet: &Packet<'_>, matched: bool) -> Option<SegmentInfo> {
         let tcp = packet.tcp()?;
         let ip = packet.ip?;
-        let src = Endpoint { ip: ip.src, port: tcp.src_port };
-        let dst = Endpoint { ip: ip.dst, port: tcp.dst_port };
+        let src = Endpoint {
+            ip: ip.src,
+            port: tcp.src_port,
+        };
+        let dst = Endpoint {
+            ip: ip.dst,
+            port: tcp.dst_port,
+        };
         let key = key(src, dst);
         let index = match self.table.get(&key) {
             Some(&i) if !self.connections[i].restarted_by(tcp.flags, tcp.seq) => i,
             _ => {
                 let (client, server) = orient(src, dst, tcp.flags);
                 let stream = self.connections.len() as u32;
-                self.connections.push(Connection::new(stream, client, server, packet.ts));
+                self.connections
+                    .push(Connection::new(stream, client, server, packet.ts));
                 self.table.insert(key, stream as usize);
                 stream as usize
             }
         };
         let connection = &mut self.connections[index];
-        let dir = if src == connection.client { Direction::ClientToServer } else { Direction::ServerToClient };
+        let dir = if src == connection.client {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
         let event = connection.on_segment(dir, tcp, packet.ts, matched, &self.config);
-        Some(SegmentInfo { stream: connection.stream, event })
+        Some(SegmentInfo {
+            stream: connection.stream,
+            event,
+        })
     }
 
     /// Ends the analysis: the connections any matched packet belongs to, by stream index.

@@ -40,7 +40,14 @@ impl Reassembler {
     /// than `data` when the snapshot length cut it). Calls `deliver` with each new in-order
     /// piece. Out-of-order pieces wait, up to `limit` bytes; past that they are dropped and
     /// later skipped as a hole.
-    pub fn push(&mut self, seq: u32, data: &[u8], len: u32, limit: usize, deliver: &mut dyn FnMut(&[u8])) {
+    pub fn push(
+        &mut self,
+        seq: u32,
+        data: &[u8],
+        len: u32,
+        limit: usize,
+        deliver: &mut dyn FnMut(&[u8]),
+    ) {
         if len == 0 {
             return;
         }
@@ -54,7 +61,13 @@ impl Reassembler {
                 return;
             }
             let data = data.get(skip..).unwrap_or(&[]);
-            return self.push(seq.wrapping_add(skip as u32), data, len - skip as u32, limit, deliver);
+            return self.push(
+                seq.wrapping_add(skip as u32),
+                data,
+                len - skip as u32,
+                limit,
+                deliver,
+            );
         }
         let start = start as u64;
         let end = start + u64::from(len);
@@ -151,7 +164,8 @@ impl EchoCheck {
         if self.broken {
             return;
         }
-        if data.len() > self.unechoed.len() || !self.unechoed.iter().zip(data).all(|(a, b)| a == b) {
+        if data.len() > self.unechoed.len() || !self.unechoed.iter().zip(data).all(|(a, b)| a == b)
+        {
             self.broken = true;
             self.unechoed.clear();
             return;
@@ -183,7 +197,8 @@ impl StreamScan {
     pub fn feed(&mut self, data: &[u8], preview_limit: usize, needles: &[Vec<u8>]) {
         if self.preview.len() < preview_limit {
             let room = preview_limit - self.preview.len();
-            self.preview.extend_from_slice(&data[..room.min(data.len())]);
+            self.preview
+                .extend_from_slice(&data[..room.min(data.len())]);
         }
         if needles.is_empty() {
             return;
@@ -192,11 +207,19 @@ impl StreamScan {
         let mut window = std::mem::take(&mut self.tail);
         window.extend_from_slice(data);
         for (found, needle) in self.found.iter_mut().zip(needles) {
-            if !*found && !needle.is_empty() && window.windows(needle.len()).any(|w| w == needle.as_slice()) {
+            if !*found
+                && !needle.is_empty()
+                && window.windows(needle.len()).any(|w| w == needle.as_slice())
+            {
                 *found = true;
             }
         }
-        let keep = needles.iter().map(Vec::len).max().unwrap_or(1).saturating_sub(1);
+        let keep = needles
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or(1)
+            .saturating_sub(1);
         let from = window.len().saturating_sub(keep);
         self.tail = window.split_off(from);
     }
@@ -208,7 +231,9 @@ mod tests {
 
     fn run(r: &mut Reassembler, seq: u32, data: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        r.push(seq, data, data.len() as u32, 1 << 20, &mut |d| out.extend_from_slice(d));
+        r.push(seq, data, data.len() as u32, 1 << 20, &mut |d| {
+            out.extend_from_slice(d)
+        });
         out
     }
 
@@ -218,9 +243,17 @@ mod tests {
         r.start_at(1);
         assert_eq!(run(&mut r, 1, b"hello "), b"hello ");
         assert_eq!(run(&mut r, 11, b"d!"), b"");
-        assert_eq!(run(&mut r, 1, b"hello "), b"", "retransmission delivers nothing");
+        assert_eq!(
+            run(&mut r, 1, b"hello "),
+            b"",
+            "retransmission delivers nothing"
+        );
         assert_eq!(run(&mut r, 5, b"o wor"), b"wor");
-        assert_eq!(run(&mut r, 9, b"rl"), b"ld!", "fills the hole and drains the waiting piece");
+        assert_eq!(
+            run(&mut r, 9, b"rl"),
+            b"ld!",
+            "fills the hole and drains the waiting piece"
+        );
         assert_eq!(r.delivered(), 12);
         assert_eq!(r.missing(), 0);
     }

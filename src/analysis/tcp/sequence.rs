@@ -70,12 +70,20 @@ impl Findings {
 
     /// Wireshark's bracketed Info labels, e.g. `[TCP Retransmission] `.
     pub fn info_prefix(self) -> String {
-        Self::LABELS.iter().filter(|(bit, _)| self.0 & bit != 0).map(|(_, label)| format!("[{label}] ")).collect()
+        Self::LABELS
+            .iter()
+            .filter(|(bit, _)| self.0 & bit != 0)
+            .map(|(_, label)| format!("[{label}] "))
+            .collect()
     }
 
     /// Short names, e.g. `["retransmission"]`.
     pub fn names(self) -> Vec<&'static str> {
-        Self::NAMES.iter().filter(|(bit, _)| self.0 & bit != 0).map(|(_, name)| *name).collect()
+        Self::NAMES
+            .iter()
+            .filter(|(bit, _)| self.0 & bit != 0)
+            .map(|(_, name)| *name)
+            .collect()
     }
 }
 
@@ -123,7 +131,12 @@ fn seq_lt(a: u32, b: u32) -> bool {
 
 /// Analyses `seg`, sent in the direction whose state is `fwd`, with `rev` the other direction.
 /// `first_rtt` is the handshake's round trip, if known (the out-of-order threshold).
-pub fn analyse(fwd: &mut SequenceState, rev: &SequenceState, seg: &Segment, first_rtt: Option<Duration>) -> Findings {
+pub fn analyse(
+    fwd: &mut SequenceState,
+    rev: &SequenceState,
+    seg: &Segment,
+    first_rtt: Option<Duration>,
+) -> Findings {
     let mut found = 0u16;
     let control = seg.syn || seg.fin || seg.rst;
     let next = fwd.next_seq.map(|(n, _)| n);
@@ -142,7 +155,8 @@ pub fn analyse(fwd: &mut SequenceState, rev: &SequenceState, seg: &Segment, firs
                 found |= Findings::KEEP_ALIVE;
             }
         }
-        let same_position = seg.len == 0 && !control && Some(seg.seq) == next && Some(seg.ack) == fwd.last_ack;
+        let same_position =
+            seg.len == 0 && !control && Some(seg.seq) == next && Some(seg.ack) == fwd.last_ack;
         if same_position && seg.window != 0 && fwd.window.is_some_and(|w| w != seg.window) {
             found |= Findings::WINDOW_UPDATE;
         }
@@ -156,17 +170,30 @@ pub fn analyse(fwd: &mut SequenceState, rev: &SequenceState, seg: &Segment, firs
     }
 
     if let Some((next, next_time)) = fwd.next_seq {
-        if (seg.len > 0 || seg.syn || seg.fin) && seq_lt(seg.seq, next) && found & Findings::KEEP_ALIVE == 0 {
+        if (seg.len > 0 || seg.syn || seg.fin)
+            && seq_lt(seg.seq, next)
+            && found & Findings::KEEP_ALIVE == 0
+        {
             // A segment timed before the highest one is never "recent" (Wireshark's unsigned
             // difference wraps to a huge value).
             let since = seg.ts.checked_sub(next_time).unwrap_or(Duration::MAX);
-            let threshold = first_rtt.filter(|rtt| !rtt.is_zero()).unwrap_or(Duration::from_millis(3));
-            found |= if since < Duration::from_millis(20) && rev.last_ack == Some(seg.seq) && rev.dup_acks >= 2 {
+            let threshold = first_rtt
+                .filter(|rtt| !rtt.is_zero())
+                .unwrap_or(Duration::from_millis(3));
+            found |= if since < Duration::from_millis(20)
+                && rev.last_ack == Some(seg.seq)
+                && rev.dup_acks >= 2
+            {
                 // Wireshark flags a fast retransmission as a retransmission too.
                 Findings::FAST_RETRANSMISSION | Findings::RETRANSMISSION
             } else if since < threshold && seg.len > 0 && next != seg.seq.wrapping_add(seg.len) {
                 Findings::OUT_OF_ORDER
-            } else if !seg.syn && seg.len > 0 && rev.last_ack.is_some_and(|acked| !seq_lt(acked, seg.seq.wrapping_add(seg.len))) {
+            } else if !seg.syn
+                && seg.len > 0
+                && rev
+                    .last_ack
+                    .is_some_and(|acked| !seq_lt(acked, seg.seq.wrapping_add(seg.len)))
+            {
                 Findings::SPURIOUS_RETRANSMISSION
             } else {
                 Findings::RETRANSMISSION
@@ -191,7 +218,16 @@ mod tests {
     use super::*;
 
     fn seg(ms: u64, seq: u32, ack: u32, len: u32) -> Segment {
-        Segment { ts: Duration::from_millis(ms), seq, ack, len, syn: false, fin: false, rst: false, window: 1000 }
+        Segment {
+            ts: Duration::from_millis(ms),
+            seq,
+            ack,
+            len,
+            syn: false,
+            fin: false,
+            rst: false,
+            window: 1000,
+        }
     }
 
     #[test]
@@ -205,10 +241,19 @@ mod tests {
     fn resent_data_is_a_retransmission_and_a_hole_is_a_lost_segment() {
         let (mut a, b) = (SequenceState::default(), SequenceState::default());
         analyse(&mut a, &b, &seg(0, 1, 1, 10), None);
-        assert_eq!(analyse(&mut a, &b, &seg(50, 1, 1, 10), None), Findings(Findings::RETRANSMISSION));
-        assert_eq!(analyse(&mut a, &b, &seg(60, 31, 1, 10), None), Findings(Findings::LOST_SEGMENT));
+        assert_eq!(
+            analyse(&mut a, &b, &seg(50, 1, 1, 10), None),
+            Findings(Findings::RETRANSMISSION)
+        );
+        assert_eq!(
+            analyse(&mut a, &b, &seg(60, 31, 1, 10), None),
+            Findings(Findings::LOST_SEGMENT)
+        );
         // The missing piece shortly after is out of order.
-        assert_eq!(analyse(&mut a, &b, &seg(61, 11, 1, 20), None), Findings(Findings::OUT_OF_ORDER));
+        assert_eq!(
+            analyse(&mut a, &b, &seg(61, 11, 1, 20), None),
+            Findings(Findings::OUT_OF_ORDER)
+        );
     }
 
     #[test]
@@ -217,9 +262,18 @@ mod tests {
         analyse(&mut data, &acks, &seg(0, 1, 1, 10), None);
         analyse(&mut data, &acks, &seg(1, 11, 1, 10), None);
         analyse(&mut acks, &data, &seg(2, 1, 11, 0), None);
-        assert_eq!(analyse(&mut acks, &data, &seg(3, 1, 11, 0), None), Findings(Findings::DUP_ACK));
-        assert_eq!(analyse(&mut acks, &data, &seg(4, 1, 11, 0), None), Findings(Findings::DUP_ACK));
-        assert_eq!(analyse(&mut data, &acks, &seg(5, 11, 1, 10), None), Findings(Findings::FAST_RETRANSMISSION | Findings::RETRANSMISSION));
+        assert_eq!(
+            analyse(&mut acks, &data, &seg(3, 1, 11, 0), None),
+            Findings(Findings::DUP_ACK)
+        );
+        assert_eq!(
+            analyse(&mut acks, &data, &seg(4, 1, 11, 0), None),
+            Findings(Findings::DUP_ACK)
+        );
+        assert_eq!(
+            analyse(&mut data, &acks, &seg(5, 11, 1, 10), None),
+            Findings(Findings::FAST_RETRANSMISSION | Findings::RETRANSMISSION)
+        );
     }
 
     #[test]
@@ -227,15 +281,24 @@ mod tests {
         let (mut a, b) = (SequenceState::default(), SequenceState::default());
         let mut s = seg(0, 1, 1, 0);
         s.window = 0;
-        assert_eq!(analyse(&mut a, &b, &s, None), Findings(Findings::ZERO_WINDOW));
+        assert_eq!(
+            analyse(&mut a, &b, &s, None),
+            Findings(Findings::ZERO_WINDOW)
+        );
         analyse(&mut a, &b, &seg(1, 1, 1, 5), None);
-        assert_eq!(analyse(&mut a, &b, &seg(9000, 5, 1, 1), None), Findings(Findings::KEEP_ALIVE));
+        assert_eq!(
+            analyse(&mut a, &b, &seg(9000, 5, 1, 1), None),
+            Findings(Findings::KEEP_ALIVE)
+        );
     }
 
     #[test]
     fn labels() {
         let f = Findings(Findings::RETRANSMISSION | Findings::LOST_SEGMENT);
-        assert_eq!(f.info_prefix(), "[TCP Previous segment not captured] [TCP Retransmission] ");
+        assert_eq!(
+            f.info_prefix(),
+            "[TCP Previous segment not captured] [TCP Retransmission] "
+        );
         assert_eq!(f.names(), vec!["retransmission", "lost_segment"]);
         assert!(f.is_retransmission());
     }

@@ -44,7 +44,14 @@ pub struct ZeekState {
 
 impl ZeekState {
     /// Records one segment from the originator (`from_orig`) or the responder.
-    pub fn on_segment(&mut self, from_orig: bool, flags: TcpFlags, payload: bool, retransmission: bool, zero_window: bool) {
+    pub fn on_segment(
+        &mut self,
+        from_orig: bool,
+        flags: TcpFlags,
+        payload: bool,
+        retransmission: bool,
+        zero_window: bool,
+    ) {
         let syn = flags.has(TcpFlags::SYN);
         let ack = flags.has(TcpFlags::ACK);
         let letter = if flags.has(TcpFlags::RST) {
@@ -76,7 +83,11 @@ impl ZeekState {
             self.add(from_orig, 'w');
         }
 
-        let (me, peer) = if from_orig { (&mut self.orig, &mut self.resp) } else { (&mut self.resp, &mut self.orig) };
+        let (me, peer) = if from_orig {
+            (&mut self.orig, &mut self.resp)
+        } else {
+            (&mut self.resp, &mut self.orig)
+        };
         *me = if flags.has(TcpFlags::RST) {
             EndpointState::Reset
         } else if flags.has(TcpFlags::FIN) {
@@ -97,7 +108,9 @@ impl ZeekState {
                     *peer = EndpointState::Established;
                     EndpointState::Established
                 }
-                (EndpointState::SynAckSent, EndpointState::Established) => EndpointState::Established,
+                (EndpointState::SynAckSent, EndpointState::Established) => {
+                    EndpointState::Established
+                }
                 (EndpointState::Inactive, _) => EndpointState::Partial,
                 (state, _) => state,
             }
@@ -106,7 +119,11 @@ impl ZeekState {
 
     /// Adds a history letter the first time it occurs in that direction.
     fn add(&mut self, from_orig: bool, letter: char) {
-        let letter = if from_orig { letter.to_ascii_uppercase() } else { letter };
+        let letter = if from_orig {
+            letter.to_ascii_uppercase()
+        } else {
+            letter
+        };
         if !self.history.contains(letter) {
             self.history.push(letter);
         }
@@ -126,7 +143,9 @@ impl ZeekState {
             }
         } else if os == Reset {
             if rs.inactive() {
-                if self.history.trim_start_matches('^').starts_with('S') && !self.history.contains(['H', 'A', 'F', 'h', 'a', 'f']) {
+                if self.history.trim_start_matches('^').starts_with('S')
+                    && !self.history.contains(['H', 'A', 'F', 'h', 'a', 'f'])
+                {
                     "RSTOS0"
                 } else {
                     "OTH"
@@ -203,15 +222,74 @@ mod tests {
     #[test]
     fn other_states() {
         assert_eq!(play(&[(true, SYN, false)]).conn_state(), "S0");
-        assert_eq!(play(&[(true, SYN, false), (false, SYN | ACK, false), (true, ACK, false)]).conn_state(), "S1");
-        assert_eq!(play(&[(true, SYN, false), (false, SYN | ACK, false), (true, ACK, false), (true, FIN | ACK, false)]).conn_state(), "S2");
-        assert_eq!(play(&[(true, SYN, false), (false, SYN | ACK, false), (true, ACK, false), (false, FIN | ACK, false)]).conn_state(), "S3");
-        assert_eq!(play(&[(true, SYN, false), (false, SYN | ACK, false), (true, ACK, false), (true, RST, false)]).conn_state(), "RSTO");
-        assert_eq!(play(&[(true, SYN, false), (false, SYN | ACK, false), (true, ACK, false), (false, RST, false)]).conn_state(), "RSTR");
-        assert_eq!(play(&[(true, SYN, false), (true, RST, false)]).conn_state(), "RSTOS0");
-        assert_eq!(play(&[(true, SYN, false), (true, FIN, false)]).conn_state(), "SH");
-        assert_eq!(play(&[(false, SYN | ACK, false), (false, FIN, false)]).conn_state(), "SHR");
-        assert_eq!(play(&[(false, SYN | ACK, false), (false, RST, false)]).conn_state(), "RSTRH");
-        assert_eq!(play(&[(true, ACK, true), (false, ACK, false)]).conn_state(), "OTH");
+        assert_eq!(
+            play(&[
+                (true, SYN, false),
+                (false, SYN | ACK, false),
+                (true, ACK, false)
+            ])
+            .conn_state(),
+            "S1"
+        );
+        assert_eq!(
+            play(&[
+                (true, SYN, false),
+                (false, SYN | ACK, false),
+                (true, ACK, false),
+                (true, FIN | ACK, false)
+            ])
+            .conn_state(),
+            "S2"
+        );
+        assert_eq!(
+            play(&[
+                (true, SYN, false),
+                (false, SYN | ACK, false),
+                (true, ACK, false),
+                (false, FIN | ACK, false)
+            ])
+            .conn_state(),
+            "S3"
+        );
+        assert_eq!(
+            play(&[
+                (true, SYN, false),
+                (false, SYN | ACK, false),
+                (true, ACK, false),
+                (true, RST, false)
+            ])
+            .conn_state(),
+            "RSTO"
+        );
+        assert_eq!(
+            play(&[
+                (true, SYN, false),
+                (false, SYN | ACK, false),
+                (true, ACK, false),
+                (false, RST, false)
+            ])
+            .conn_state(),
+            "RSTR"
+        );
+        assert_eq!(
+            play(&[(true, SYN, false), (true, RST, false)]).conn_state(),
+            "RSTOS0"
+        );
+        assert_eq!(
+            play(&[(true, SYN, false), (true, FIN, false)]).conn_state(),
+            "SH"
+        );
+        assert_eq!(
+            play(&[(false, SYN | ACK, false), (false, FIN, false)]).conn_state(),
+            "SHR"
+        );
+        assert_eq!(
+            play(&[(false, SYN | ACK, false), (false, RST, false)]).conn_state(),
+            "RSTRH"
+        );
+        assert_eq!(
+            play(&[(true, ACK, true), (false, ACK, false)]).conn_state(),
+            "OTH"
+        );
     }
 }
