@@ -147,14 +147,13 @@ fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'
                 ttl: header.ttl(),
                 fragment: payload.fragmented,
             });
-            claimed_payload = Some(
-                if payload.incomplete && payload.len_source == LenSource::Ipv4HeaderTotalLen {
-                    let headers = offset_between(header.slice(), payload.payload);
-                    usize::from(header.total_len()).saturating_sub(headers)
-                } else {
-                    payload.payload.len()
-                },
-            );
+            claimed_payload = Some(if (payload.incomplete || cut) && header.total_len() != 0 {
+                let headers = usize::from(header.ihl()) * 4
+                    + ipv4.extensions().auth.map_or(0, |a| a.slice().len());
+                usize::from(header.total_len()).saturating_sub(headers)
+            } else {
+                payload.payload.len()
+            });
             if payload.incomplete && !cut && payload.len_source == LenSource::Ipv4HeaderTotalLen {
                 packet.status =
                     Status::Malformed("IPv4 total length is larger than the frame".into());
@@ -172,9 +171,9 @@ fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'
                 fragment: payload.fragmented,
             });
             claimed_payload = Some(
-                if payload.incomplete && payload.len_source == LenSource::Ipv6HeaderPayloadLen {
-                    let headers = offset_between(header.slice(), payload.payload);
-                    (40 + usize::from(header.payload_length())).saturating_sub(headers)
+                if (payload.incomplete || cut) && header.payload_length() != 0 {
+                    usize::from(header.payload_length())
+                        .saturating_sub(ipv6.extensions().slice().len())
                 } else {
                     payload.payload.len()
                 },
@@ -229,7 +228,90 @@ fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'
     }
 }
 
-/// Bytes from the start of `outer` to the start of `inner`, which lies within or after it.
-fn offset_between(outer: &[u8], inner: &[u8]) -> usize {
-    (inner.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize)
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use etherparse::PacketBuilder;
+
+    use super::*;
+
+    fn frame(link: LinkType, data: &[u8], orig_len: u32) -> Frame<'_> {
+        Frame {
+            ts: Duration::from_secs(1),
+            link,
+            data,
+            orig_len,
+            interface: None,
+        }
+    }
+
+    fn tcp_ipv4(payload: &[u8]) -> Vec<u8> {
+        let builder = PacketBuilder::ipv4([172, 16, 16, 102], [172, 16, 16, 101], 64)
+            .tcp(37534, 10000, 1000, 512)
+            .psh()
+            .ack(77);
+        let mut out = Vec::new();
+        builder.write(&mut out, payload).unwrap();
+        out
+    }
+
+    #[test]
+    fn vlan_tagged_ethernet() {
+        let builder = PacketBuilder::ethernet2([1; 6], [2; 6])
+            .single_vlan(etherparse::VlanId::try_new(10).unwrap())
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(5000, 53);
+        let mut bytes = Vec::new();
+        builder.write(&mut bytes, b"q").unwrap();
+        let p = decode(&frame(LinkType::ETHERNET, &bytes, bytes.len() as u32));
+        assert_eq!(p.status, Status::Ok);
+        assert_eq!(p.ether_type, Some(0x0800));
+        assert_eq!(p.udp().unwrap().dst_port, 53);
+        assert!(p.is_dns());
+    }
+
+    #[test]
+    fn sll_v1_for_an_ethernet_device_and_raw_ip() {
+        let ip = tcp_ipv4(b"INI ADALAH");
+        let mut sll = vec![0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00];
+        sll.extend_from_slice(&ip);
+        for (link, data) in [
+            (LinkType::LINUX_SLL, &sll),
+            (LinkType::RAW, &ip),
+            (LinkType::IPV4, &ip),
+        ] {
+            let p = decode(&frame(link, data, data.len() as u32));
+            let tcp = p.tcp().unwrap();
+            assert_eq!(
+                (tcp.src_port, tcp.dst_port, tcp.seq, tcp.ack, tcp.len),
+                (37534, 10000, 1000, 77, 10)
+            );
+            assert_eq!(tcp.payload, b"INI ADALAH");
+            assert_eq!(p.ip.unwrap().src.to_string(), "172.16.16.102");
+        }
+    }
+
+    #[test]
+    fn cut_payload_keeps_the_claimed_length() {
+        let ip = tcp_ipv4(b"INI ADALAH DATA");
+        let cut = &ip[..ip.len() - 5];
+        let p = decode(&frame(LinkType::RAW, cut, ip.len() as u32));
+        assert_eq!(p.status, Status::Truncated);
+        let tcp = p.tcp().unwrap();
+        assert_eq!(tcp.len, 15);
+        assert_eq!(tcp.payload, b"INI ADALAH");
+    }
+
+    #[test]
+    fn bad_ip_version_and_short_frames() {
+        let p = decode(&frame(LinkType::RAW, &[0x75, 0, 0, 0], 4));
+        assert!(matches!(p.status, Status::Malformed(_)));
+        let p = decode(&frame(LinkType::LINUX_SLL, &[0, 0, 3], 3));
+        assert!(matches!(p.status, Status::Malformed(_)));
+        let p = decode(&frame(LinkType::LINUX_SLL2, &[0, 0, 3], 40));
+        assert_eq!(p.status, Status::Truncated);
+        let p = decode(&frame(LinkType::NULL, &[2, 0, 0, 0, 0x45], 5));
+        assert!(matches!(p.status, Status::Malformed(_)));
+    }
 }

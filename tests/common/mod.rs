@@ -1,4 +1,5 @@
 //! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test crate uses its own subset of these helpers
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
