@@ -32,6 +32,15 @@ fn flag(row: &[String], i: usize) -> bool {
     !row[i].is_empty()
 }
 
+/// Lengths of the server's data segments: how the echo was cut.
+fn server_segment_lengths(c: &labcap::analysis::tcp::Connection) -> Vec<u32> {
+    c.events
+        .iter()
+        .filter(|e| e.dir == labcap::analysis::tcp::Direction::ServerToClient && e.len > 0)
+        .map(|e| e.len)
+        .collect()
+}
+
 #[test]
 fn every_packet_agrees_with_tshark() {
     for path in all_fixtures() {
@@ -156,13 +165,7 @@ fn lab_echo_is_recognised_in_every_link_layer() {
         );
         assert_eq!(c.zeek.conn_state(), "SF", "{name}");
         // The lab's server echoes with recv(32): PSH,ACK of 32 then 14 bytes.
-        let echo_lens: Vec<u32> = c
-            .events
-            .iter()
-            .filter(|e| e.dir == labcap::analysis::tcp::Direction::ServerToClient && e.len > 0)
-            .map(|e| e.len)
-            .collect();
-        assert_eq!(echo_lens, vec![32, 14], "{name}");
+        assert_eq!(server_segment_lengths(c), vec![32, 14], "{name}");
     }
     let (_, lo) = replay(&fixture("lo-echo.pcap"), None);
     assert!(lo.connections[0].refused());
@@ -174,13 +177,7 @@ fn a_97_byte_file_comes_back_in_32_byte_pieces() {
     let (_, analysis) = replay(&fixture("any-sll.pcapng"), Some("tcp.port==32444"));
     let c = &analysis.connections[0];
     assert!(c.echo());
-    let lens: Vec<u32> = c
-        .events
-        .iter()
-        .filter(|e| e.dir == labcap::analysis::tcp::Direction::ServerToClient && e.len > 0)
-        .map(|e| e.len)
-        .collect();
-    assert_eq!(lens, vec![32, 32, 32, 1]);
+    assert_eq!(server_segment_lengths(c), vec![32, 32, 32, 1]);
 }
 
 #[test]
