@@ -101,6 +101,18 @@ u.sendto(b"not dns", ("127.0.0.1", 9999))
 EOF
 stop_capture
 
+# 2b. Task 4: two clients at once on 32434 against the lab's one-at-a-time server; the kernel
+#     completes the second handshake while the first connection is served.
+python_server "$ns" 32434 0.0.0.0
+capture "$ns" "$out/concurrent.pcapng" dumpcap -q -i any -f 'tcp port 32434'
+# mesin2's role: the 97-byte file in pieces; mesin3's: the lab message, while mesin2 is served.
+in_ns timeout 20 python3 "$lab/slow_client.py" 127.0.0.1 32434 "$work/file97.txt" &
+first=$!
+sleep 0.15
+in_ns timeout 20 python3 "$lab/client.py" 127.0.0.1 32434 >/dev/null 2>&1
+wait "$first"
+stop_capture
+
 # 3. any, Linux cooked v2, nanosecond pcap (tcpdump): the lab message on 10000 again.
 # (no capture filter: libpcap 1.10.3 drops every SLL2 packet a filter matches; the namespace is quiet)
 capture "$ns" "$out/any-sll2-ns.pcap" tcpdump -i any -y LINUX_SLL2 --time-stamp-precision=nano -U

@@ -189,3 +189,23 @@ fn the_lossy_link_retransmits_and_still_echoes() {
     assert_eq!(c.c2s.bytes(), 30000);
     assert_eq!(c.s2c.bytes(), 30000);
 }
+
+#[test]
+fn two_clients_overlap_on_32434() {
+    let f = fixture("concurrent.pcapng");
+    let (_, analysis) = replay(&f, Some("tcp.port==32434"));
+    let expect = labcap::checks::Expectations {
+        concurrent: true,
+        echo: true,
+        handshake: true,
+        close: true,
+        connections: Some(2),
+        ..Default::default()
+    };
+    for check in expect.evaluate(&analysis) {
+        assert!(check.passed, "{}: {}", check.name, check.detail);
+    }
+    // The second client's handshake completes before the first connection ends (backlog).
+    let (a, b) = (&analysis.connections[0], &analysis.connections[1]);
+    assert!(b.start < a.end);
+}
