@@ -174,9 +174,17 @@ table inet lossy {
 EOF
 in_ns ip link set "v$ns" mtu 600
 in_nsb ip link set "v$nsb" mtu 600
-capture "$ns" "$out/lossy.pcap" tcpdump -i "v$ns" -U 'tcp port 32444'
-in_ns timeout 20 python3 "$lab/client.py" 172.16.16.101 32444 "$work/file30k.txt" >/dev/null 2>&1
-stop_capture
+# Random drops can stall a transfer past the capture: retry until both FINs are in the file.
+for attempt in 1 2 3 4 5; do
+    capture "$ns" "$out/lossy.pcap" tcpdump -i "v$ns" -U 'tcp port 32444'
+    in_ns timeout 20 python3 "$lab/client.py" 172.16.16.101 32444 "$work/file30k.txt" >/dev/null 2>&1 || true
+    sleep 1
+    stop_capture
+    fins=$(tshark -n -r "$out/lossy.pcap" -Y 'tcp.flags.fin==1 && !tcp.analysis.retransmission' 2>/dev/null | wc -l)
+    retrans=$(tshark -n -r "$out/lossy.pcap" -Y 'tcp.analysis.retransmission' 2>/dev/null | wc -l)
+    [ "$fins" -ge 2 ] && [ "$retrans" -ge 1 ] && break
+    echo "lossy capture attempt $attempt incomplete (FINs $fins, retransmissions $retrans); again" >&2
+done
 
 # 6. Layouts tshark reads but libpcap tools rarely write: big-endian µs pcap, a pcapng with
 #    two sections and mixed link types, nanosecond if_tsresol and big-endian blocks.
