@@ -73,8 +73,7 @@ impl Expectations {
                 "closed with FIN from both sides",
             ));
         }
-        for text in &self.payloads {
-            let index = self.payloads.iter().position(|t| t == text).unwrap_or(0);
+        for (index, text) in self.payloads.iter().enumerate() {
             let carriers: Vec<String> = conns
                 .iter()
                 .filter(|c| c.c2s.scan.found.get(index) == Some(&true))

@@ -31,14 +31,11 @@ pub struct ListedPacket {
 
 impl fmt::Display for ListedPacket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.rel_nanos < 0 { "-" } else { "" };
-        let abs = self.rel_nanos.unsigned_abs();
         write!(
             f,
-            "{:>6} {sign}{}.{:09} {:>15} → {:<15} {:<4} {:>5} {}",
+            "{:>6} {} {:>15} → {:<15} {:<4} {:>5} {}",
             self.number,
-            abs / 1_000_000_000,
-            abs % 1_000_000_000,
+            super::seconds_text(self.rel_nanos, 9),
             self.src,
             self.dst,
             self.protocol,

@@ -5,3 +5,26 @@ pub mod escape;
 pub mod json;
 pub mod list;
 pub mod text;
+
+/// Signed nanoseconds as seconds with `digits` decimals (truncated), e.g. `-0.000143`.
+pub fn seconds_text(nanos: i128, digits: u32) -> String {
+    let sign = if nanos < 0 { "-" } else { "" };
+    let abs = nanos.unsigned_abs();
+    let frac = (abs % 1_000_000_000) / 10u128.pow(9 - digits.min(9));
+    format!(
+        "{sign}{}.{frac:0width$}",
+        abs / 1_000_000_000,
+        width = digits.min(9) as usize
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn seconds_are_truncated_and_signed() {
+        assert_eq!(super::seconds_text(584_242_123, 9), "0.584242123");
+        assert_eq!(super::seconds_text(584_242_999, 6), "0.584242");
+        assert_eq!(super::seconds_text(-143_000, 6), "-0.000143");
+        assert_eq!(super::seconds_text(12_000_000_001, 9), "12.000000001");
+    }
+}

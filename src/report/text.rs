@@ -25,14 +25,7 @@ pub enum PayloadStyle {
 
 /// Seconds since `origin`, with microseconds, signed.
 fn seconds(ts: Duration, origin: Duration) -> String {
-    let nanos = signed_nanos(ts) - signed_nanos(origin);
-    let sign = if nanos < 0 { "-" } else { "" };
-    let abs = nanos.unsigned_abs();
-    format!(
-        "{sign}{}.{:06}",
-        abs / 1_000_000_000,
-        (abs % 1_000_000_000) / 1000
-    )
+    super::seconds_text(signed_nanos(ts) - signed_nanos(origin), 6)
 }
 
 fn yes_no(b: bool) -> &'static str {

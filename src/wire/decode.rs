@@ -51,32 +51,29 @@ pub fn decode<'a>(frame: &Frame<'a>) -> Packet<'a> {
                 return packet;
             }
         },
-        LinkType::LINUX_SLL => match sll::parse(data) {
-            Some((header, payload)) => {
-                packet.packet_type = Some(header.packet_type);
-                match by_ether_type(&mut packet, header.arphrd, header.protocol, payload) {
-                    Some(sliced) => sliced,
-                    None => return packet,
-                }
-            }
-            None => {
-                packet.status = short("Linux cooked (SLL)");
+        LinkType::LINUX_SLL | LinkType::LINUX_SLL2 => {
+            // Both cooked headers carry the same three fields; only their layout differs.
+            let (parsed, what) = if frame.link == LinkType::LINUX_SLL {
+                (
+                    sll::parse(data).map(|(h, p)| (h.packet_type, h.arphrd, h.protocol, p)),
+                    "Linux cooked (SLL)",
+                )
+            } else {
+                (
+                    sll2::parse(data).map(|(h, p)| (h.packet_type, h.arphrd, h.protocol, p)),
+                    "Linux cooked v2 (SLL2)",
+                )
+            };
+            let Some((packet_type, arphrd, protocol, payload)) = parsed else {
+                packet.status = short(what);
                 return packet;
+            };
+            packet.packet_type = Some(packet_type);
+            match by_ether_type(&mut packet, arphrd, protocol, payload) {
+                Some(sliced) => sliced,
+                None => return packet,
             }
-        },
-        LinkType::LINUX_SLL2 => match sll2::parse(data) {
-            Some((header, payload)) => {
-                packet.packet_type = Some(header.packet_type);
-                match by_ether_type(&mut packet, header.arphrd, header.protocol, payload) {
-                    Some(sliced) => sliced,
-                    None => return packet,
-                }
-            }
-            None => {
-                packet.status = short("Linux cooked v2 (SLL2)");
-                return packet;
-            }
-        },
+        }
         LinkType::RAW | LinkType::RAW_BSD | LinkType::IPV4 | LinkType::IPV6 => {
             match LaxSlicedPacket::from_ip(data) {
                 Ok(sliced) => sliced,

@@ -254,21 +254,13 @@ impl Connection {
             fwd.reassembly.start_at(seq.wrapping_add(1));
         }
         if tcp.len > 0 && !flags.has(TcpFlags::RST) {
-            let scan = &mut fwd.scan;
-            let echo = &mut self.echo;
-            let mut deliver = |data: &[u8]| {
-                scan.feed(data, config.preview_bytes, &config.needles);
-                match dir {
-                    Direction::ClientToServer => echo.client(data, config.reassembly_limit),
-                    Direction::ServerToClient => echo.server(data),
-                }
-            };
+            let (scan, echo) = (&mut fwd.scan, &mut self.echo);
             fwd.reassembly.push(
                 seq,
                 tcp.payload,
                 tcp.len,
                 config.reassembly_limit,
-                &mut deliver,
+                &mut |data| deliver(dir, data, scan, echo, config),
             );
         }
 
@@ -333,15 +325,29 @@ impl Connection {
     /// At the end of the capture: delivers what waited behind holes.
     pub fn finish(&mut self, config: &TcpConfig) {
         let echo = &mut self.echo;
-        let scan = &mut self.c2s.scan;
-        self.c2s.reassembly.finish(&mut |data| {
-            scan.feed(data, config.preview_bytes, &config.needles);
-            echo.client(data, config.reassembly_limit);
-        });
-        let scan = &mut self.s2c.scan;
-        self.s2c.reassembly.finish(&mut |data| {
-            scan.feed(data, config.preview_bytes, &config.needles);
-            echo.server(data);
-        });
+        for (dir, half) in [
+            (Direction::ClientToServer, &mut self.c2s),
+            (Direction::ServerToClient, &mut self.s2c),
+        ] {
+            let scan = &mut half.scan;
+            half.reassembly
+                .finish(&mut |data| deliver(dir, data, scan, echo, config));
+        }
+    }
+}
+
+/// Hands bytes delivered in order in direction `dir` to their consumers: the preview and text
+/// search of that direction, and the echo check.
+fn deliver(
+    dir: Direction,
+    data: &[u8],
+    scan: &mut StreamScan,
+    echo: &mut EchoCheck,
+    config: &TcpConfig,
+) {
+    scan.feed(data, config.preview_bytes, &config.needles);
+    match dir {
+        Direction::ClientToServer => echo.client(data, config.reassembly_limit),
+        Direction::ServerToClient => echo.server(data),
     }
 }

@@ -205,7 +205,7 @@ pub fn analyse(
     if seg.len == 0 && (seg.syn || seg.fin) {
         end = end.wrapping_add(1);
     }
-    if (next.is_none() || seq_gt(end, next.unwrap_or(0))) && !zero_window_probe {
+    if next.is_none_or(|n| seq_gt(end, n)) && !zero_window_probe {
         fwd.next_seq = Some((end, seg.ts));
     }
     fwd.window = Some(seg.window);
