@@ -11,7 +11,6 @@ use std::fmt;
 
 pub use bpf::Bpf;
 pub use fields::{Field, NAMES as FIELD_NAMES};
-pub use matcher::in_net;
 
 use crate::wire::Packet;
 
