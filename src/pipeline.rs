@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::analysis::dns::{DnsAnalysis, DnsAnalyzer, DnsConfig};
 use crate::analysis::tcp::{Connection, TcpAnalyzer, TcpConfig};
 use crate::filter::Filter;
 use crate::report::list::{self, ListedPacket};
@@ -20,6 +21,8 @@ pub struct PipelineOptions {
     pub filter: Option<Filter>,
     /// TCP analysis limits and expected texts.
     pub tcp: TcpConfig,
+    /// DNS ports and limits.
+    pub dns: DnsConfig,
     /// Produce a line per matched packet.
     pub list: bool,
 }
@@ -50,6 +53,8 @@ pub struct Analysis {
     pub stats: Stats,
     /// TCP connections with a matched packet, by stream index.
     pub connections: Vec<Connection>,
+    /// DNS transactions with a matched packet, and DNS message counts.
+    pub dns: DnsAnalysis,
 }
 
 /// The pipeline's state over one capture.
@@ -57,16 +62,17 @@ pub struct Pipeline {
     options: PipelineOptions,
     stats: Stats,
     tcp: TcpAnalyzer,
+    dns: DnsAnalyzer,
 }
 
 impl Pipeline {
     /// A pipeline for one capture.
     pub fn new(options: PipelineOptions) -> Pipeline {
-        let tcp = TcpAnalyzer::new(options.tcp.clone());
         Pipeline {
+            tcp: TcpAnalyzer::new(options.tcp.clone()),
+            dns: DnsAnalyzer::new(options.dns.clone()),
             options,
             stats: Stats::default(),
-            tcp,
         }
     }
 
@@ -101,6 +107,7 @@ impl Pipeline {
             stats.matched += 1;
         }
         let segment = self.tcp.on_packet(&packet, matched);
+        let dns = self.dns.on_packet(&packet, matched);
         if matched && self.options.list {
             let rel = signed_nanos(frame.ts) - signed_nanos(first);
             Some(list::describe(
@@ -108,6 +115,7 @@ impl Pipeline {
                 rel,
                 &packet,
                 segment.as_ref(),
+                &dns,
             ))
         } else {
             None
@@ -119,6 +127,7 @@ impl Pipeline {
         Analysis {
             stats: self.stats,
             connections: self.tcp.finish(),
+            dns: self.dns.finish(),
         }
     }
 }

@@ -87,6 +87,29 @@ pub struct ExpectArgs {
     /// Two connections were open at the same time (lab task 4).
     #[arg(long)]
     pub expect_concurrent: bool,
+    /// NAME was looked up over DNS (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub expect_query: Vec<String>,
+    /// NAME got a NOERROR response with at least one answer (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub expect_answer: Vec<String>,
+    /// Every response for NAME carried RCODE, e.g. www.espnfc.cosm=NXDOMAIN (repeatable).
+    #[arg(long, value_name = "NAME=RCODE", value_parser = parse_rcode_expectation)]
+    pub expect_rcode: Vec<(String, u16)>,
+    /// Every DNS query got a response.
+    #[arg(long)]
+    pub expect_no_unanswered: bool,
+}
+
+/// Parses `NAME=RCODE` (a mnemonic such as NXDOMAIN, or a number).
+fn parse_rcode_expectation(text: &str) -> Result<(String, u16), String> {
+    let (name, rcode) = text
+        .rsplit_once('=')
+        .ok_or("expected NAME=RCODE, e.g. www.espnfc.cosm=NXDOMAIN")?;
+    let code = crate::wire::dns::rcode_from_name(rcode).ok_or_else(|| {
+        format!("unknown response code {rcode:?}: use NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED or a number 0-15")
+    })?;
+    Ok((name.to_string(), code))
 }
 
 impl ExpectArgs {
@@ -101,6 +124,12 @@ impl ExpectArgs {
             refused: self.expect_refused,
             no_rst: self.expect_no_rst,
             concurrent: self.expect_concurrent,
+            dns: crate::checks::DnsExpectations {
+                queries: self.expect_query.clone(),
+                answers: self.expect_answer.clone(),
+                rcodes: self.expect_rcode.clone(),
+                no_unanswered: self.expect_no_unanswered,
+            },
         }
     }
 }

@@ -27,6 +27,9 @@ pub struct ReplayArgs {
     /// Print one JSON document (an array of them for several files) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also decode DNS on this port (besides 53; repeatable).
+    #[arg(long, value_name = "PORT")]
+    pub dns_port: Vec<u16>,
     /// What the capture must show.
     #[command(flatten)]
     pub expect: ExpectArgs,
@@ -42,6 +45,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
         list: !args.summary && !args.json,
         ..Default::default()
     };
+    options.dns.ports.extend(&args.dns_port);
     options.tcp.needles = expectations
         .payloads
         .iter()
@@ -102,14 +106,17 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
                     }
                 }
             }
+            if !analysis.dns.transactions.is_empty() {
+                writeln!(
+                    out,
+                    "\n{}",
+                    text::dns_table(&analysis.dns.transactions, origin)
+                )?;
+            }
             if !checks.is_empty() {
                 write!(out, "\n{}", text::checks(&checks, color))?;
             }
-            writeln!(
-                out,
-                "\n{}",
-                text::summary(&name, &analysis.stats, analysis.connections.len())
-            )?;
+            writeln!(out, "\n{}", text::summary(&name, &analysis))?;
         }
         if let Some(e) = error {
             errors.push(e);

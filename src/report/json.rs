@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::analysis::dns::Transaction;
 use crate::analysis::tcp::Connection;
 use crate::checks::Check;
 use crate::pipeline::{signed_nanos, Analysis};
+use crate::wire::dns::{rcode_name, type_name};
 
 /// Seconds since `origin` as a float (nanosecond precision kept to 1e-9).
 fn secs(ts: Duration, origin: Duration) -> f64 {
@@ -59,6 +61,25 @@ fn connection(c: &Connection, origin: Duration) -> Value {
     })
 }
 
+fn transaction(t: &Transaction, origin: Duration) -> Value {
+    json!({
+        "t": secs(t.query_ts.or(t.response_ts).unwrap_or_default(), origin),
+        "id": t.id,
+        "transport": t.transport.as_str(),
+        "client": t.client.to_string(),
+        "server": t.server.to_string(),
+        "qname": t.qname,
+        "qtype": type_name(t.qtype),
+        "rcode": t.rcode.map(|r| rcode_name(r)),
+        "answers": t.answers.iter().map(|a| a.summary()).collect::<Vec<_>>(),
+        "latency_ms": t.latency().map(|l| l.as_secs_f64() * 1e3),
+        "retries": t.retries,
+        "query_captured": t.query_ts.is_some(),
+        "duplicate_responses": t.duplicate_responses,
+        "malformed": t.malformed,
+    })
+}
+
 /// The document for one capture.
 pub fn document(file: &str, analysis: &Analysis, checks: &[Check], error: Option<&str>) -> Value {
     let origin = analysis.stats.first_ts.unwrap_or_default();
@@ -71,6 +92,9 @@ pub fn document(file: &str, analysis: &Analysis, checks: &[Check], error: Option
         "truncated": s.truncated,
         "malformed_reasons": s.malformed_reasons,
         "connections": analysis.connections.iter().map(|c| connection(c, origin)).collect::<Vec<_>>(),
+        "dns": analysis.dns.transactions.iter().map(|t| transaction(t, origin)).collect::<Vec<_>>(),
+        "dns_queries": analysis.dns.counts.queries,
+        "dns_responses": analysis.dns.counts.responses,
         "checks": checks.iter().map(|c| json!({"name": c.name, "passed": c.passed, "detail": c.detail})).collect::<Vec<_>>(),
         "error": error,
     })

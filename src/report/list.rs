@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::analysis::tcp::SegmentInfo;
+use crate::wire::dns::Message;
 use crate::wire::{Packet, Status, Tcp, TcpFlags, Transport};
 
 /// A packet as the list shows it.
@@ -51,11 +52,16 @@ pub fn describe(
     rel_nanos: i128,
     packet: &Packet<'_>,
     segment: Option<&SegmentInfo>,
+    dns: &[Message],
 ) -> ListedPacket {
     let (src, dst) = packet.ip.map_or((String::new(), String::new()), |ip| {
         (ip.src.to_string(), ip.dst.to_string())
     });
     let (protocol, mut info) = match (&packet.transport, segment) {
+        _ if !dns.is_empty() => (
+            "DNS",
+            dns.iter().map(Message::info).collect::<Vec<_>>().join(", "),
+        ),
         (Transport::Tcp(tcp), Some(segment)) => ("TCP", tcp_info(tcp, segment)),
         (Transport::Udp(udp), _) => {
             let proto = if packet.is_dns() { "DNS" } else { "UDP" };

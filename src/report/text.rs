@@ -7,10 +7,12 @@ use std::time::Duration;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
-use super::escape::{escape_bytes, hexdump};
+use super::escape::{escape_bytes, hexdump, sanitize};
+use crate::analysis::dns::Transaction;
 use crate::analysis::tcp::{Connection, Direction};
 use crate::checks::Check;
-use crate::pipeline::{signed_nanos, Stats};
+use crate::pipeline::{signed_nanos, Analysis};
+use crate::wire::dns::{rcode_name, type_name};
 
 /// How to show payload bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -82,6 +84,51 @@ pub fn connections_table(conns: &[Connection], origin: Duration) -> String {
             }),
             Cell::new(seconds(c.start, origin)).set_alignment(CellAlignment::Right),
             Cell::new(seconds(c.end, c.start)).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    table.to_string()
+}
+
+/// The DNS transactions table.
+pub fn dns_table(transactions: &[Transaction], origin: Duration) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(vec![
+        "Time", "Id", "Client", "Server", "Proto", "Query", "Type", "Rcode", "Answers", "Latency",
+    ]);
+    for t in transactions {
+        let time = t.query_ts.or(t.response_ts).unwrap_or_default();
+        let mut rcode = match t.rcode {
+            Some(code) => rcode_name(code).into_owned(),
+            None => "unanswered".to_string(),
+        };
+        if t.retries > 0 {
+            let _ = write!(rcode, " ({} retries)", t.retries);
+        }
+        if t.query_ts.is_none() {
+            rcode.push_str(" (query not captured)");
+        }
+        let answers: Vec<String> = t.answers.iter().map(|a| sanitize(&a.summary())).collect();
+        table.add_row(vec![
+            Cell::new(seconds(time, origin)).set_alignment(CellAlignment::Right),
+            Cell::new(format!("0x{:04x}", t.id)),
+            Cell::new(t.client),
+            Cell::new(t.server),
+            Cell::new(t.transport.as_str()),
+            Cell::new(sanitize(&t.qname)),
+            Cell::new(type_name(t.qtype)),
+            Cell::new(rcode),
+            Cell::new(if answers.is_empty() {
+                "-".to_string()
+            } else {
+                answers.join("\n")
+            }),
+            Cell::new(t.latency().map_or("-".to_string(), |l| {
+                format!("{:.3} ms", l.as_secs_f64() * 1e3)
+            }))
+            .set_alignment(CellAlignment::Right),
         ]);
     }
     table.to_string()
@@ -169,11 +216,35 @@ pub fn checks(checks: &[Check], color: bool) -> String {
 }
 
 /// The counts line.
-pub fn summary(name: &str, stats: &Stats, connections: usize) -> String {
+pub fn summary(name: &str, analysis: &Analysis) -> String {
+    let stats = &analysis.stats;
     let mut line = format!(
         "{name}: {} packets read, {} matched, {} malformed, {} truncated; {} TCP connections",
-        stats.packets, stats.matched, stats.malformed, stats.truncated, connections
+        stats.packets,
+        stats.matched,
+        stats.malformed,
+        stats.truncated,
+        analysis.connections.len()
     );
+    let dns = &analysis.dns;
+    if !dns.transactions.is_empty() {
+        let unanswered = dns.transactions.iter().filter(|t| t.unanswered()).count();
+        let _ = write!(
+            line,
+            "; {} DNS transactions ({unanswered} unanswered)",
+            dns.transactions.len()
+        );
+    }
+    if dns.counts.malformed > 0 {
+        let _ = write!(line, "; {} malformed DNS messages", dns.counts.malformed);
+    }
+    if dns.counts.dropped > 0 {
+        let _ = write!(
+            line,
+            "\n  {} more DNS transactions were counted but not kept (limit reached)",
+            dns.counts.dropped
+        );
+    }
     if !stats.malformed_reasons.is_empty() {
         let reasons: Vec<String> = stats
             .malformed_reasons

@@ -2,6 +2,7 @@
 //! turns a [`Frame`](crate::source::Frame) into a [`Packet`]. Pure code over bytes: no I/O.
 
 mod decode;
+pub mod dns;
 pub mod null;
 mod packet;
 pub mod sll;

@@ -7,32 +7,13 @@ mod sequence;
 mod state;
 
 use std::collections::HashMap;
-use std::fmt;
-use std::net::IpAddr;
 
 pub use connection::{Close, Connection, Event, Half};
 pub use sequence::Findings;
 
+pub use super::Endpoint;
+
 use crate::wire::{Packet, TcpFlags};
-
-/// An address and port.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Endpoint {
-    /// IPv4 or IPv6 address.
-    pub ip: IpAddr,
-    /// Port.
-    pub port: u16,
-}
-
-impl fmt::Display for Endpoint {
-    /// `IP:PORT`, IPv6 as `[IP]:PORT`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.ip {
-            IpAddr::V4(ip) => write!(f, "{ip}:{}", self.port),
-            IpAddr::V6(ip) => write!(f, "[{ip}]:{}", self.port),
-        }
-    }
-}
 
 /// Which way a segment went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,8 +1,12 @@
 //! Expectations on an analysis: each gives a [`Check`] that passed or failed, with the reason.
 //! Pure code over the analysis; replay and live capture share it.
 
+mod dns;
+
 use crate::analysis::tcp::{Close, Connection};
 use crate::pipeline::Analysis;
+
+pub use dns::DnsExpectations;
 
 /// What the user expects of a capture.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -23,6 +27,8 @@ pub struct Expectations {
     pub no_rst: bool,
     /// Two handshaked connections overlapped in time.
     pub concurrent: bool,
+    /// What the DNS transactions must show.
+    pub dns: DnsExpectations,
 }
 
 /// The result of one expectation.
@@ -182,6 +188,7 @@ impl Expectations {
                 },
             });
         }
+        self.dns.evaluate(&analysis.dns.transactions, &mut checks);
         checks
     }
 }
@@ -237,7 +244,7 @@ fn overlapping_pair(conns: &[Connection]) -> Option<(&Connection, &Connection)> 
     None
 }
 
-fn plural(n: usize, what: &str) -> String {
+pub(crate) fn plural(n: usize, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
     } else {

@@ -1,0 +1,417 @@
+//! DNS analysis: queries paired with their responses into transactions, over UDP and TCP.
+//!
+//! A query opens a transaction keyed by transport, client, server and id. The same query sent
+//! again before an answer (same key, same question) is a retry of that transaction; a query
+//! with a new id or from a new port is a transaction of its own. A response completes the
+//! transaction of its key; one with no query in the capture is kept as a transaction without
+//! a query time.
+
+mod tcp_framing;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::Endpoint;
+use crate::wire::dns::{Message, Record};
+use crate::wire::{Packet, Transport};
+use tcp_framing::TcpFraming;
+
+/// Limits and inputs of the analysis.
+#[derive(Clone, Debug)]
+pub struct DnsConfig {
+    /// Ports that carry DNS (53, and whatever `--dns-port` adds).
+    pub ports: Vec<u16>,
+    /// Transactions kept in detail; later ones are only counted.
+    pub max_transactions: usize,
+}
+
+impl Default for DnsConfig {
+    fn default() -> DnsConfig {
+        DnsConfig {
+            ports: vec![53],
+            max_transactions: 100_000,
+        }
+    }
+}
+
+/// UDP or TCP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DnsTransport {
+    /// DNS over UDP.
+    Udp,
+    /// DNS over TCP (length-prefixed messages).
+    Tcp,
+}
+
+impl DnsTransport {
+    /// `udp` or `tcp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsTransport::Udp => "udp",
+            DnsTransport::Tcp => "tcp",
+        }
+    }
+}
+
+/// One query and its response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transaction {
+    /// The DNS id.
+    pub id: u16,
+    /// UDP or TCP.
+    pub transport: DnsTransport,
+    /// The querier.
+    pub client: Endpoint,
+    /// The server asked.
+    pub server: Endpoint,
+    /// When the (first) query was seen; `None` when only the response was captured.
+    pub query_ts: Option<Duration>,
+    /// When the response was seen; `None` when unanswered.
+    pub response_ts: Option<Duration>,
+    /// The name asked for (empty if the message had no question).
+    pub qname: String,
+    /// The query type code.
+    pub qtype: u16,
+    /// The response code, once answered.
+    pub rcode: Option<u16>,
+    /// The answer section of the response.
+    pub answers: Vec<Record>,
+    /// Times the same query was sent again before the response.
+    pub retries: u32,
+    /// Responses beyond the first.
+    pub duplicate_responses: u32,
+    /// A message could not be decoded in full.
+    pub malformed: bool,
+    /// Some packet of this transaction matched the filter.
+    pub matched: bool,
+}
+
+impl Transaction {
+    /// True when a response was captured.
+    pub fn answered(&self) -> bool {
+        self.response_ts.is_some()
+    }
+
+    /// True when a query was captured but no response.
+    pub fn unanswered(&self) -> bool {
+        self.query_ts.is_some() && self.response_ts.is_none()
+    }
+
+    /// Time from the first query to the response.
+    pub fn latency(&self) -> Option<Duration> {
+        self.response_ts?.checked_sub(self.query_ts?)
+    }
+
+    /// True when the transaction asked for `name` (case-insensitive, trailing dot ignored).
+    pub fn asks_for(&self, name: &str) -> bool {
+        let name = name.strip_suffix('.').unwrap_or(name);
+        self.qname.eq_ignore_ascii_case(name)
+    }
+}
+
+/// DNS counts over the whole capture (also beyond the transactions kept in detail).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DnsCounts {
+    /// Queries seen (retries included).
+    pub queries: u64,
+    /// Responses seen.
+    pub responses: u64,
+    /// Messages that could not be decoded in full.
+    pub malformed: u64,
+    /// Transactions not kept in detail because of the limit.
+    pub dropped: u64,
+}
+
+/// Transactions and counts.
+#[derive(Clone, Debug, Default)]
+pub struct DnsAnalysis {
+    /// Transactions any matched packet belongs to, in order of their first message.
+    pub transactions: Vec<Transaction>,
+    /// Message counts.
+    pub counts: DnsCounts,
+}
+
+type Key = (DnsTransport, Endpoint, Endpoint, u16);
+
+/// Pairs DNS queries and responses.
+#[derive(Debug, Default)]
+pub struct DnsAnalyzer {
+    config: DnsConfig,
+    open: HashMap<Key, usize>,
+    transactions: Vec<Transaction>,
+    counts: DnsCounts,
+    framing: TcpFraming,
+}
+
+impl DnsAnalyzer {
+    /// An analyzer with the given ports and limits.
+    pub fn new(config: DnsConfig) -> DnsAnalyzer {
+        DnsAnalyzer {
+            config,
+            ..Default::default()
+        }
+    }
+
+    /// True when `port` carries DNS.
+    pub fn is_dns_port(&self, port: u16) -> bool {
+        self.config.ports.contains(&port)
+    }
+
+    /// Feeds one packet; `matched` says whether the filter selected it. Returns the DNS
+    /// messages it carried (for a TCP segment, those it completed).
+    pub fn on_packet(&mut self, packet: &Packet<'_>, matched: bool) -> Vec<Message> {
+        let Some(ip) = packet.ip else {
+            return Vec::new();
+        };
+        let (src_port, dst_port) = match packet.ports() {
+            Some(ports) if self.is_dns_port(ports.0) || self.is_dns_port(ports.1) => ports,
+            _ => return Vec::new(),
+        };
+        let src = Endpoint {
+            ip: ip.src,
+            port: src_port,
+        };
+        let dst = Endpoint {
+            ip: ip.dst,
+            port: dst_port,
+        };
+        let mut messages = Vec::new();
+        match &packet.transport {
+            Transport::Udp(udp) => messages.extend(Message::parse(udp.payload)),
+            Transport::Tcp(tcp) => self.framing.on_segment(src, dst, tcp, &mut |bytes| {
+                messages.extend(Message::parse(bytes))
+            }),
+            Transport::None => {}
+        }
+        let transport = match packet.transport {
+            Transport::Tcp(_) => DnsTransport::Tcp,
+            _ => DnsTransport::Udp,
+        };
+        for message in &messages {
+            self.on_message(transport, src, dst, packet.ts, message, matched);
+        }
+        messages
+    }
+
+    fn on_message(
+        &mut self,
+        transport: DnsTransport,
+        src: Endpoint,
+        dst: Endpoint,
+        ts: Duration,
+        message: &Message,
+        matched: bool,
+    ) {
+        if message.malformed {
+            self.counts.malformed += 1;
+        }
+        let (client, server) = if message.response {
+            self.counts.responses += 1;
+            (dst, src)
+        } else {
+            self.counts.queries += 1;
+            (src, dst)
+        };
+        let key = (transport, client, server, message.id);
+        let question = message.question();
+        let qname = question.map_or("", |q| q.name.as_str());
+        let qtype = question.map_or(0, |q| q.qtype);
+        if let Some(t) = self.open.get(&key).map(|&i| &mut self.transactions[i]) {
+            let same_question = t.qname == qname && t.qtype == qtype;
+            let fits = if message.response {
+                same_question || qname.is_empty()
+            } else {
+                same_question && !t.answered()
+            };
+            if fits {
+                t.matched |= matched;
+                t.malformed |= message.malformed;
+                if !message.response {
+                    t.retries += 1;
+                } else if t.answered() {
+                    t.duplicate_responses += 1;
+                } else {
+                    t.response_ts = Some(ts);
+                    t.rcode = Some(message.rcode);
+                    t.answers = message.answers.clone();
+                }
+                return;
+            }
+        }
+        if self.transactions.len() >= self.config.max_transactions {
+            self.counts.dropped += 1;
+            return;
+        }
+        let (query_ts, response_ts, rcode, answers) = if message.response {
+            (None, Some(ts), Some(message.rcode), message.answers.clone())
+        } else {
+            (Some(ts), None, None, Vec::new())
+        };
+        self.open.insert(key, self.transactions.len());
+        self.transactions.push(Transaction {
+            id: message.id,
+            transport,
+            client,
+            server,
+            query_ts,
+            response_ts,
+            qname: qname.to_string(),
+            qtype,
+            rcode,
+            answers,
+            retries: 0,
+            duplicate_responses: 0,
+            malformed: message.malformed,
+            matched,
+        });
+    }
+
+    /// Ends the analysis: the transactions any matched packet belongs to.
+    pub fn finish(mut self) -> DnsAnalysis {
+        self.transactions.retain(|t| t.matched);
+        DnsAnalysis {
+            transactions: self.transactions,
+            counts: self.counts,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Ip, Status, Udp};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    const CLIENT: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 1);
+    const SERVER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
+
+    fn dns(id: u16, flags: u16, name: &str, answer: Option<[u8; 4]>) -> Vec<u8> {
+        let mut m = Vec::new();
+        m.extend(id.to_be_bytes());
+        m.extend(flags.to_be_bytes());
+        m.extend([0, 1, 0, u8::from(answer.is_some()), 0, 0, 0, 0]);
+        for label in name.split('.') {
+            m.push(label.len() as u8);
+            m.extend(label.as_bytes());
+        }
+        m.extend([0, 0, 1, 0, 1]);
+        if let Some(a) = answer {
+            m.extend([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+            m.extend(a);
+        }
+        m
+    }
+
+    fn udp<'a>(
+        ms: u64,
+        src: (Ipv4Addr, u16),
+        dst: (Ipv4Addr, u16),
+        payload: &'a [u8],
+    ) -> Packet<'a> {
+        Packet {
+            ts: Duration::from_millis(ms),
+            frame_len: 0,
+            cap_len: 0,
+            interface: None,
+            packet_type: None,
+            ether_type: Some(0x0800),
+            ip: Some(Ip {
+                src: IpAddr::V4(src.0),
+                dst: IpAddr::V4(dst.0),
+                protocol: 17,
+                ttl: 64,
+                fragment: false,
+            }),
+            transport: Transport::Udp(Udp {
+                src_port: src.1,
+                dst_port: dst.1,
+                len: payload.len() as u32,
+                payload,
+            }),
+            status: Status::Ok,
+        }
+    }
+
+    fn run(packets: &[(u64, bool, Vec<u8>)]) -> DnsAnalysis {
+        let mut a = DnsAnalyzer::new(DnsConfig::default());
+        for (ms, from_client, bytes) in packets {
+            let (src, dst) = if *from_client {
+                ((CLIENT, 40000), (SERVER, 53))
+            } else {
+                ((SERVER, 53), (CLIENT, 40000))
+            };
+            a.on_packet(&udp(*ms, src, dst, bytes), true);
+        }
+        a.finish()
+    }
+
+    #[test]
+    fn query_and_response_pair_with_latency() {
+        let r = run(&[
+            (0, true, dns(7, 0x0100, "www.espnfc.com", None)),
+            (
+                3,
+                false,
+                dns(7, 0x8180, "www.espnfc.com", Some([192, 0, 2, 10])),
+            ),
+        ]);
+        let t = &r.transactions[..];
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].rcode, Some(0));
+        assert_eq!(t[0].latency(), Some(Duration::from_millis(3)));
+        assert_eq!(t[0].answers[0].summary(), "A 192.0.2.10");
+        assert!(t[0].asks_for("WWW.espnfc.com."));
+        assert_eq!((r.counts.queries, r.counts.responses), (1, 1));
+    }
+
+    #[test]
+    fn retries_count_on_one_transaction_and_new_ids_are_new_transactions() {
+        let r = run(&[
+            (0, true, dns(1, 0x0100, "unanswered.example", None)),
+            (1000, true, dns(1, 0x0100, "unanswered.example", None)),
+            (2000, true, dns(2, 0x0100, "unanswered.example", None)),
+        ]);
+        assert_eq!(r.transactions.len(), 2);
+        assert_eq!(r.transactions[0].retries, 1);
+        assert!(r.transactions.iter().all(Transaction::unanswered));
+    }
+
+    #[test]
+    fn a_reused_id_after_the_answer_is_a_new_transaction() {
+        let r = run(&[
+            (0, true, dns(5, 0x0100, "a.example", None)),
+            (1, false, dns(5, 0x8183, "a.example", None)),
+            (2, false, dns(5, 0x8183, "a.example", None)),
+            (5, true, dns(5, 0x0100, "a.example", None)),
+        ]);
+        assert_eq!(r.transactions.len(), 2);
+        assert_eq!(r.transactions[0].rcode, Some(3));
+        assert_eq!(r.transactions[0].duplicate_responses, 1);
+        assert!(r.transactions[1].unanswered());
+    }
+
+    #[test]
+    fn a_response_without_its_query_is_kept() {
+        let r = run(&[(0, false, dns(9, 0x8180, "x.example", Some([1, 2, 3, 4])))]);
+        assert_eq!(r.transactions[0].query_ts, None);
+        assert!(!r.transactions[0].unanswered());
+        assert_eq!(r.transactions[0].latency(), None);
+    }
+
+    #[test]
+    fn the_limit_counts_what_it_drops() {
+        let mut a = DnsAnalyzer::new(DnsConfig {
+            ports: vec![53],
+            max_transactions: 1,
+        });
+        for id in 0..3 {
+            let bytes = dns(id, 0x0100, "a.example", None);
+            a.on_packet(&udp(0, (CLIENT, 40000), (SERVER, 53), &bytes), true);
+        }
+        let r = a.finish();
+        assert_eq!(
+            (r.transactions.len(), r.counts.dropped, r.counts.queries),
+            (1, 2, 3)
+        );
+    }
+}
