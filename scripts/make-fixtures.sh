@@ -65,7 +65,7 @@ printf 'Baris pertama file teks untuk tugas tiga.\nBaris kedua, dikirim dengan s
 test "$(wc -c <"$work/file97.txt")" -eq 97
 
 # 1. lo, Ethernet link type, µs pcap: refused connection, then the lab's echo (task 2).
-capture "$ns" "$out/lo-echo.pcap" tcpdump -i lo -U 'tcp port 10000'
+capture "$ns" "$out/lo-echo.pcap" tcpdump --immediate-mode -i lo -U 'tcp port 10000'
 in_ns timeout 20 python3 "$lab/client.py" 127.0.0.1 10000 >/dev/null 2>&1 || true
 python_server "$ns" 10000 0.0.0.0
 in_ns timeout 20 python3 "$lab/client.py" 127.0.0.1 10000 >/dev/null 2>&1
@@ -115,21 +115,23 @@ stop_capture
 
 # 3. any, Linux cooked v2, nanosecond pcap (tcpdump): the lab message on 10000 again.
 # (no capture filter: libpcap 1.10.3 drops every SLL2 packet a filter matches; the namespace is quiet)
-capture "$ns" "$out/any-sll2-ns.pcap" tcpdump -i any -y LINUX_SLL2 --time-stamp-precision=nano -U
+capture "$ns" "$out/any-sll2-ns.pcap" tcpdump --immediate-mode -i any -y LINUX_SLL2 --time-stamp-precision=nano -U
 in_ns timeout 20 python3 "$lab/client.py" 127.0.0.1 10000 >/dev/null 2>&1
 stop_capture
 
 # 4. DNS (task 1): dnsmasq at 127.0.0.11 as Docker's resolver, the namespace's resolv.conf
-#    pointing there; getaddrinfo (A+AAAA), gethostbyname (A), the typo (NXDOMAIN), dig.
+#    pointing there; getaddrinfo (A+AAAA), gethostbyname (A), the typo (NXDOMAIN), dig: a
+#    CNAME, a name dnsmasq has no server for (REFUSED), an HTTPS query, DNS over TCP, and a
+#    query to an address nobody serves, sent twice with the same id (a retry).
 mkdir -p "/etc/netns/$ns"
 echo "nameserver 127.0.0.11" >"/etc/netns/$ns/resolv.conf"
 in_ns ip addr add 127.0.0.11/8 dev lo 2>/dev/null || true
 in_ns dnsmasq --no-daemon --no-resolv --no-hosts --listen-address=127.0.0.11 --bind-interfaces \
-    --address=/www.espnfc.com/192.0.2.10 \
-    --address=/www.its.ac.id/203.0.113.5 --address=/www.its.ac.id/2001:db8::5 \
+    --host-record=www.espnfc.com,192.0.2.10 \
+    --host-record=www.its.ac.id,203.0.113.5,2001:db8::5 --cname=alias.its.ac.id,www.its.ac.id \
     --address=/cosm/ --pid-file= --user=root >"$work/dnsmasq.log" 2>&1 &
 for _ in $(seq 50); do in_ns ss -lun | grep -q '127.0.0.11:53 ' && break; sleep 0.1; done
-capture "$ns" "$out/dns.pcapng" dumpcap -q -i any -f 'udp port 53'
+capture "$ns" "$out/dns.pcapng" dumpcap -q -i any -f 'port 53'
 in_ns timeout 20 python3 - <<'EOF' || true
 import socket
 for host in ["www.espnfc.cosm", "www.espnfc.com"]:
@@ -143,7 +145,11 @@ except Exception as e:
     print("ERROR :", e)
 EOF
 in_ns dig +short +tries=1 +time=2 @127.0.0.11 www.its.ac.id AAAA >/dev/null || true
-in_ns dig +short +tries=1 +time=1 @127.0.0.12 unanswered.example >/dev/null 2>&1 || true
+in_ns dig +short +tries=1 +time=2 @127.0.0.11 alias.its.ac.id >/dev/null || true
+in_ns dig +short +tries=1 +time=2 @127.0.0.11 other.example >/dev/null || true
+in_ns dig +short +tries=1 +time=2 @127.0.0.11 www.espnfc.com HTTPS >/dev/null || true
+in_ns dig +short +tcp +tries=1 +time=2 @127.0.0.11 www.espnfc.com >/dev/null || true
+in_ns dig +short +tries=2 +time=1 @127.0.0.12 unanswered.example >/dev/null 2>&1 || true
 stop_capture
 
 # 5. Two hosts over a veth pair (Ethernet frames), and a lossy link: the
@@ -158,7 +164,7 @@ in_nsb ip addr add 172.16.16.101/24 dev "v$nsb"
 in_nsb ethtool -K "v$nsb" tso off gso off gro off >/dev/null 2>&1 || true
 in_ns ethtool -K "v$ns" tso off gso off gro off >/dev/null 2>&1 || true
 python_server "$nsb" 10000 0.0.0.0
-capture "$ns" "$out/veth-echo.pcap" tcpdump -i "v$ns" -U 'tcp port 10000'
+capture "$ns" "$out/veth-echo.pcap" tcpdump --immediate-mode -i "v$ns" -U 'tcp port 10000'
 in_ns timeout 20 python3 "$lab/client.py" 172.16.16.101 10000 >/dev/null 2>&1
 stop_capture
 
@@ -176,7 +182,7 @@ in_ns ip link set "v$ns" mtu 600
 in_nsb ip link set "v$nsb" mtu 600
 # Random drops can stall a transfer past the capture: retry until both FINs are in the file.
 for attempt in 1 2 3 4 5; do
-    capture "$ns" "$out/lossy.pcap" tcpdump -i "v$ns" -U 'tcp port 32444'
+    capture "$ns" "$out/lossy.pcap" tcpdump --immediate-mode -i "v$ns" -U 'tcp port 32444'
     in_ns timeout 20 python3 "$lab/client.py" 172.16.16.101 32444 "$work/file30k.txt" >/dev/null 2>&1 || true
     sleep 1
     stop_capture

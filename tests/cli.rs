@@ -143,3 +143,67 @@ fn filter_command_prints_bpf() {
     let (_, out, _) = labcap(&["filter", "tcp.flags.syn==1"]);
     assert!(out.contains("superset"));
 }
+
+#[test]
+fn dns_expectations_grade_the_lab_lookups() {
+    let f = fixture("dns.pcapng");
+    let f = f.to_str().unwrap();
+    let (code, out, _) = labcap(&[
+        "replay",
+        f,
+        "-Y",
+        "udp.port==53",
+        "--summary",
+        "--expect-query",
+        "www.espnfc.com",
+        "--expect-answer",
+        "www.its.ac.id",
+        "--expect-rcode",
+        "www.espnfc.cosm=NXDOMAIN",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("PASS answer www.its.ac.id: A 203.0.113.5"),
+        "{out}"
+    );
+    assert!(
+        out.contains("NXDOMAIN") && out.contains("unanswered"),
+        "{out}"
+    );
+    let (code, out, _) = labcap(&["replay", f, "--summary", "--expect-no-unanswered"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL no unanswered: 0x") && out.contains("127.0.0.12:53"),
+        "{out}"
+    );
+    let (code, out, _) = labcap(&[
+        "replay",
+        f,
+        "--summary",
+        "--expect-answer",
+        "www.espnfc.cosm",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("no NOERROR response with an answer: A NXDOMAIN"),
+        "{out}"
+    );
+    let (code, _, err) = labcap(&["replay", f, "--expect-rcode", "x=NOPE"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown response code"), "{err}");
+    let (code, out, _) = labcap(&["replay", f, "--json"]);
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let dns = doc["dns"].as_array().unwrap();
+    let nx = dns
+        .iter()
+        .find(|t| t["qname"] == "www.espnfc.cosm")
+        .unwrap();
+    assert_eq!(nx["rcode"], "NXDOMAIN");
+    assert!(nx["latency_ms"].as_f64().unwrap() > 0.0);
+    let its = dns
+        .iter()
+        .find(|t| t["qname"] == "www.its.ac.id" && t["qtype"] == "A")
+        .unwrap();
+    assert_eq!(its["answers"][0], "A 203.0.113.5");
+}

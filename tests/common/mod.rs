@@ -49,9 +49,20 @@ pub fn replay(path: &Path, filter: Option<&str>) -> (Vec<ListedPacket>, Analysis
     (lines, pipeline.finish())
 }
 
-/// tshark's fields for every packet of `path` (matching `filter`), one Vec per packet.
+/// tshark's fields for every packet of `path` (matching `filter`), one Vec per packet; the
+/// first occurrence of each field.
 /// tshark is the oracle: its absence fails the test (CI installs it).
 pub fn tshark(path: &Path, filter: Option<&str>, fields: &[&str]) -> Vec<Vec<String>> {
+    tshark_occurrences(path, filter, fields, "f")
+}
+
+/// Like [`tshark`], with every occurrence of a field joined by `,` (`occurrence` = `a`).
+pub fn tshark_occurrences(
+    path: &Path,
+    filter: Option<&str>,
+    fields: &[&str],
+    occurrence: &str,
+) -> Vec<Vec<String>> {
     let mut cmd = Command::new("tshark");
     cmd.arg("-n").arg("-r").arg(path).args([
         "-T",
@@ -59,7 +70,9 @@ pub fn tshark(path: &Path, filter: Option<&str>, fields: &[&str]) -> Vec<Vec<Str
         "-E",
         "separator=\t",
         "-E",
-        "occurrence=f",
+        "aggregator=,",
+        "-E",
+        &format!("occurrence={occurrence}"),
     ]);
     if let Some(f) = filter {
         cmd.args(["-Y", f]);
