@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod checks;
 pub mod cli;
 pub mod filter;
+pub mod hostinfo;
 pub mod pipeline;
 pub mod report;
 pub mod source;

@@ -2,6 +2,7 @@
 //! returns an [`Outcome`]; errors are returned to `main`, which maps both to exit codes.
 
 mod filter_cmd;
+mod info;
 mod replay;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,8 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Show the libpcap (BPF) expression a display filter compiles to.
     Filter(filter_cmd::FilterArgs),
+    /// This host's name and addresses, and HOSTs looked up (A, AAAA) with timing (lab task 1).
+    Info(info::InfoArgs),
 }
 
 /// Runs a parsed command line.
@@ -38,6 +41,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Replay(args) => replay::run(args),
         Command::Filter(args) => filter_cmd::run(args),
+        Command::Info(args) => info::run(args),
     }
 }
 

@@ -11,6 +11,7 @@ use std::fmt;
 
 pub use bpf::Bpf;
 pub use fields::{Field, NAMES as FIELD_NAMES};
+pub use matcher::in_net;
 
 use crate::wire::Packet;
 

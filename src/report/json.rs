@@ -70,7 +70,7 @@ fn transaction(t: &Transaction, origin: Duration) -> Value {
         "server": t.server.to_string(),
         "qname": t.qname,
         "qtype": type_name(t.qtype),
-        "rcode": t.rcode.map(|r| rcode_name(r)),
+        "rcode": t.rcode.map(rcode_name),
         "answers": t.answers.iter().map(|a| a.summary()).collect::<Vec<_>>(),
         "latency_ms": t.latency().map(|l| l.as_secs_f64() * 1e3),
         "retries": t.retries,
