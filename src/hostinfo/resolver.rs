@@ -245,7 +245,17 @@ fn ask(
 
 fn build_query(id: u16, name: &str, qtype: u16) -> Result<Vec<u8>, LookupError> {
     use simple_dns::{Name, Packet, PacketFlag, Question, CLASS, QCLASS, QTYPE};
-    let qname = Name::new(name).map_err(|e| LookupError::BadName(e.to_string()))?;
+    let bare = name.strip_suffix('.').unwrap_or(name);
+    if bare.is_empty() || bare.len() > 253 {
+        return Err(LookupError::BadName(format!("{} characters", bare.len())));
+    }
+    if let Some(label) = bare.split('.').find(|l| l.is_empty() || l.len() > 63) {
+        return Err(LookupError::BadName(format!(
+            "a label must have 1 to 63 characters, not {}",
+            label.len()
+        )));
+    }
+    let qname = Name::new(bare).map_err(|e| LookupError::BadName(e.to_string()))?;
     let qtype = QTYPE::try_from(qtype).map_err(|e| LookupError::BadName(e.to_string()))?;
     let mut packet = Packet::new_query(id);
     packet.set_flags(PacketFlag::RECURSION_DESIRED);
