@@ -122,6 +122,16 @@ impl Pipeline {
         }
     }
 
+    /// Frames the filter matched so far.
+    pub fn matched(&self) -> u64 {
+        self.stats.matched
+    }
+
+    /// Matched connections that have ended so far (FIN both ways, or RST).
+    pub fn ended_connections(&self) -> usize {
+        self.tcp.ended()
+    }
+
     /// Ends the capture and returns what was found.
     pub fn finish(self) -> Analysis {
         Analysis {

@@ -3,6 +3,8 @@
 
 mod filter_cmd;
 mod info;
+mod live;
+mod output;
 mod replay;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +34,12 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Show the libpcap (BPF) expression a display filter compiles to.
     Filter(filter_cmd::FilterArgs),
+    /// Capture TCP live and report connections as replay does, e.g. `labcap tcp --port 32434
+    /// --expect-handshake` or `labcap tcp --port 10000 --expect-echo -- labcap client …`.
+    Tcp(live::LiveArgs),
+    /// Capture DNS live (port 53, UDP and TCP) and report transactions, e.g.
+    /// `labcap dns --expect-rcode www.espnfc.cosm=NXDOMAIN -- python3 socket_info.py`.
+    Dns(live::LiveArgs),
     /// This host's name and addresses, and HOSTs looked up (A, AAAA) with timing (lab task 1).
     Info(info::InfoArgs),
 }
@@ -42,6 +50,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Replay(args) => replay::run(args),
         Command::Filter(args) => filter_cmd::run(args),
         Command::Info(args) => info::run(args),
+        Command::Tcp(args) => live::run(args, live::Kind::Tcp),
+        Command::Dns(args) => live::run(args, live::Kind::Dns),
     }
 }
 

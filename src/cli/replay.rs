@@ -4,9 +4,10 @@ use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-use super::{parse_filter, ExpectArgs, Outcome};
-use crate::pipeline::{Pipeline, PipelineOptions};
-use crate::report::{json, text};
+use super::output::ReportArgs;
+use super::{parse_filter, Outcome};
+use crate::pipeline::Pipeline;
+use crate::report::json;
 use crate::source::FileSource;
 
 /// Arguments of `labcap replay`.
@@ -18,42 +19,18 @@ pub struct ReplayArgs {
     /// Wireshark display filter, e.g. 'tcp.port==10000' or 'udp.port==53'.
     #[arg(short = 'Y', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
-    /// Print only the tables, checks and counts (no packet list, timelines or payload).
-    #[arg(long)]
-    pub summary: bool,
-    /// How to show each connection's payload.
-    #[arg(long, value_enum, default_value = "text")]
-    pub payload: text::PayloadStyle,
-    /// Print one JSON document (an array of them for several files) instead of text.
-    #[arg(long)]
-    pub json: bool,
-    /// Also decode DNS on this port (besides 53; repeatable).
-    #[arg(long, value_name = "PORT")]
-    pub dns_port: Vec<u16>,
-    /// What the capture must show.
+    /// Report and expectations.
     #[command(flatten)]
-    pub expect: ExpectArgs,
+    pub report: ReportArgs,
 }
 
 /// Replays every file; a file that cannot be read is reported and makes the exit code 2
 /// after the others were replayed.
 pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
     let filter = args.filter.as_deref().map(parse_filter).transpose()?;
-    let expectations = args.expect.expectations();
-    let mut options = PipelineOptions {
-        filter,
-        list: !args.summary && !args.json,
-        ..Default::default()
-    };
-    options.dns.ports.extend(&args.dns_port);
-    options.tcp.needles = expectations
-        .payloads
-        .iter()
-        .map(|t| t.as_bytes().to_vec())
-        .collect();
-    if args.summary {
-        options.tcp.max_events = 0;
-    }
+    let report = &args.report;
+    let expectations = report.expect.expectations();
+    let options = report.pipeline_options(filter, &expectations);
     let color = std::io::stdout().is_terminal();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut outcome = Outcome::Pass;
@@ -62,7 +39,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
     for path in &args.files {
         let name = path.display().to_string();
         let mut pipeline = Pipeline::new(options.clone());
-        if args.files.len() > 1 && !args.json {
+        if args.files.len() > 1 && !report.json {
             writeln!(out, "== {name}")?;
         }
         let mut write_error = None;
@@ -86,43 +63,16 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
         if checks.iter().any(|c| !c.passed) {
             outcome = Outcome::Fail;
         }
-        if args.json {
+        if report.json {
             documents.push(json::document(&name, &analysis, &checks, error.as_deref()));
         } else {
-            let origin = analysis.stats.first_ts.unwrap_or_default();
-            if !analysis.connections.is_empty() {
-                writeln!(
-                    out,
-                    "\n{}",
-                    text::connections_table(&analysis.connections, origin)
-                )?;
-                if !args.summary {
-                    for c in &analysis.connections {
-                        writeln!(
-                            out,
-                            "\n{}",
-                            text::connection_detail(c, origin, args.payload).trim_end()
-                        )?;
-                    }
-                }
-            }
-            if !analysis.dns.transactions.is_empty() {
-                writeln!(
-                    out,
-                    "\n{}",
-                    text::dns_table(&analysis.dns.transactions, origin)
-                )?;
-            }
-            if !checks.is_empty() {
-                write!(out, "\n{}", text::checks(&checks, color))?;
-            }
-            writeln!(out, "\n{}", text::summary(&name, &analysis))?;
+            report.write_text(&mut out, &name, &analysis, &checks, color)?;
         }
         if let Some(e) = error {
             errors.push(e);
         }
     }
-    if args.json {
+    if report.json {
         let doc = if documents.len() == 1 {
             documents.remove(0)
         } else {

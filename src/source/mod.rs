@@ -3,8 +3,12 @@
 //! Every source yields [`Frame`]s; nothing downstream knows which kind of source it was.
 
 mod file;
+mod live;
+mod writer;
 
 pub use file::{FileSource, SourceError};
+pub use live::{CaptureStats, LiveError, LiveOptions, LiveSource};
+pub use writer::PcapngWriter;
 
 use std::time::Duration;
 

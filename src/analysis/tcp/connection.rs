@@ -172,6 +172,11 @@ impl Connection {
         }
     }
 
+    /// The connection is over: a FIN from both sides, or a RST.
+    pub fn ended(&self) -> bool {
+        (self.c2s.fin && self.s2c.fin) || self.c2s.rst || self.s2c.rst
+    }
+
     /// The client's SYN was answered by a RST without a SYN-ACK.
     pub fn refused(&self) -> bool {
         self.c2s.syn && !self.synack_seen && self.s2c.rst

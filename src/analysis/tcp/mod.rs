@@ -133,6 +133,14 @@ impl TcpAnalyzer {
         })
     }
 
+    /// How many matched connections have ended (FIN both ways, or RST).
+    pub fn ended(&self) -> usize {
+        self.connections
+            .iter()
+            .filter(|c| c.matched && c.ended())
+            .count()
+    }
+
     /// Ends the analysis: the connections any matched packet belongs to, by stream index.
     pub fn finish(mut self) -> Vec<Connection> {
         for connection in &mut self.connections {

@@ -1,0 +1,94 @@
+//! What replay and live capture share after the pipeline: the report options, the pipeline
+//! options they imply, and the text report of one capture.
+
+use std::io::Write;
+
+use super::ExpectArgs;
+use crate::checks::{Check, Expectations};
+use crate::filter::Filter;
+use crate::pipeline::{Analysis, PipelineOptions};
+use crate::report::text;
+
+/// How to analyse and report a capture (flags shared by `replay`, `tcp` and `dns`).
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// Print only the tables, checks and counts (no packet list, timelines or payload).
+    #[arg(long)]
+    pub summary: bool,
+    /// How to show each connection's payload.
+    #[arg(long, value_enum, default_value = "text")]
+    pub payload: text::PayloadStyle,
+    /// Print one JSON document instead of text (an array of them for several files).
+    #[arg(long)]
+    pub json: bool,
+    /// Also decode DNS on this port (besides 53; repeatable).
+    #[arg(long, value_name = "PORT")]
+    pub dns_port: Vec<u16>,
+    /// What the capture must show.
+    #[command(flatten)]
+    pub expect: ExpectArgs,
+}
+
+impl ReportArgs {
+    /// The pipeline options for `filter` and these flags.
+    pub fn pipeline_options(
+        &self,
+        filter: Option<Filter>,
+        expectations: &Expectations,
+    ) -> PipelineOptions {
+        let mut options = PipelineOptions {
+            filter,
+            list: !self.summary && !self.json,
+            ..Default::default()
+        };
+        options.dns.ports.extend(&self.dns_port);
+        options.tcp.needles = expectations
+            .payloads
+            .iter()
+            .map(|t| t.as_bytes().to_vec())
+            .collect();
+        if self.summary {
+            options.tcp.max_events = 0;
+        }
+        options
+    }
+
+    /// Writes the text report of one capture: tables, timelines, checks, counts.
+    pub fn write_text(
+        &self,
+        out: &mut impl Write,
+        name: &str,
+        analysis: &Analysis,
+        checks: &[Check],
+        color: bool,
+    ) -> std::io::Result<()> {
+        let origin = analysis.stats.first_ts.unwrap_or_default();
+        if !analysis.connections.is_empty() {
+            writeln!(
+                out,
+                "\n{}",
+                text::connections_table(&analysis.connections, origin)
+            )?;
+            if !self.summary {
+                for c in &analysis.connections {
+                    writeln!(
+                        out,
+                        "\n{}",
+                        text::connection_detail(c, origin, self.payload).trim_end()
+                    )?;
+                }
+            }
+        }
+        if !analysis.dns.transactions.is_empty() {
+            writeln!(
+                out,
+                "\n{}",
+                text::dns_table(&analysis.dns.transactions, origin)
+            )?;
+        }
+        if !checks.is_empty() {
+            write!(out, "\n{}", text::checks(checks, color))?;
+        }
+        writeln!(out, "\n{}", text::summary(name, analysis))
+    }
+}

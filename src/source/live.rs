@@ -1,0 +1,223 @@
+//! Live capture through libpcap: immediate mode, a large kernel buffer, full snapshot length,
+//! non-blocking reads woken by `poll(2)` (a blocking read with a timeout never returns on an
+//! idle line with libpcap 1.10), nanosecond timestamps.
+
+use std::fmt;
+use std::os::unix::io::AsRawFd;
+use std::time::Duration;
+
+use pcap::{Active, BpfProgram, Capture, Linktype, Precision};
+
+use super::{Frame, LinkType};
+
+/// How to open a live capture.
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    /// Interface name (`any`, `lo`, `eth1`, …).
+    pub iface: String,
+    /// On `any`, Linux cooked v2 instead of v1.
+    pub sll2: bool,
+    /// A libpcap filter expression.
+    pub bpf: Option<String>,
+    /// Bytes kept per packet (loopback segments reach 65 KiB).
+    pub snaplen: i32,
+    /// Kernel buffer size in bytes.
+    pub buffer_bytes: i32,
+}
+
+impl LiveOptions {
+    /// Defaults for `iface`: full snapshot length, a 64 MiB buffer, no filter.
+    pub fn new(iface: &str) -> LiveOptions {
+        LiveOptions {
+            iface: iface.to_string(),
+            sll2: false,
+            bpf: None,
+            snaplen: 262_144,
+            buffer_bytes: 64 << 20,
+        }
+    }
+}
+
+/// Kernel statistics at the end of a capture.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureStats {
+    /// Packets the filter passed.
+    pub received: u32,
+    /// Dropped because the buffer was full.
+    pub dropped: u32,
+    /// Dropped by the interface or driver.
+    pub if_dropped: u32,
+}
+
+/// Why a live capture could not start or go on, in words a person can act on.
+#[derive(Debug)]
+pub struct LiveError(pub String);
+
+impl fmt::Display for LiveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LiveError {}
+
+/// An open live capture.
+pub struct LiveSource {
+    capture: Capture<Active>,
+    iface: String,
+    link: LinkType,
+    /// Applied in user space when the kernel cannot apply it (SLL v2, see [`LiveSource::open`]).
+    user_filter: Option<BpfProgram>,
+}
+
+impl LiveSource {
+    /// Opens and arms a capture.
+    ///
+    /// libpcap 1.10.3 drops every Linux cooked v2 packet when a kernel filter is set, so with
+    /// `sll2` the filter runs in user space on each packet instead.
+    pub fn open(options: &LiveOptions) -> Result<LiveSource, LiveError> {
+        let inactive = Capture::from_device(options.iface.as_str())
+            .map_err(|e| open_error(&options.iface, &e.to_string()))?
+            .promisc(false)
+            .immediate_mode(true)
+            .snaplen(options.snaplen)
+            .buffer_size(options.buffer_bytes)
+            .precision(Precision::Nano);
+        let mut capture = inactive
+            .open()
+            .map_err(|e| open_error(&options.iface, &e.to_string()))?;
+        if options.sll2 {
+            capture
+                .set_datalink(Linktype(LinkType::LINUX_SLL2.0 as i32))
+                .map_err(|e| {
+                    LiveError(format!(
+                        "{}: cannot capture as Linux cooked v2 ({e}); it exists on `any` only",
+                        options.iface
+                    ))
+                })?;
+        }
+        let mut user_filter = None;
+        if let Some(bpf) = &options.bpf {
+            let bad =
+                |e: pcap::Error| LiveError(format!("libpcap rejected the filter {bpf:?}: {e}"));
+            if options.sll2 {
+                user_filter = Some(capture.compile(bpf, true).map_err(bad)?);
+            } else {
+                capture.filter(bpf, true).map_err(bad)?;
+            }
+        }
+        let capture = capture.setnonblock().map_err(|e| {
+            LiveError(format!(
+                "{}: cannot read without blocking: {e}",
+                options.iface
+            ))
+        })?;
+        let link = match capture.get_datalink().0 as u32 {
+            // Linux's DLT_RAW is 12; files call it LINKTYPE_RAW (101).
+            12 => LinkType::RAW,
+            other => LinkType(other),
+        };
+        Ok(LiveSource {
+            capture,
+            iface: options.iface.clone(),
+            link,
+            user_filter,
+        })
+    }
+
+    /// The link type of the frames.
+    pub fn link(&self) -> LinkType {
+        self.link
+    }
+
+    /// The interface name.
+    pub fn iface(&self) -> &str {
+        &self.iface
+    }
+
+    /// Waits up to `wait` for packets and hands each one there is to `on_frame`.
+    /// Returns how many were handed over.
+    pub fn poll(
+        &mut self,
+        wait: Duration,
+        on_frame: &mut dyn FnMut(Frame<'_>),
+    ) -> Result<usize, LiveError> {
+        let mut fd = libc::pollfd {
+            fd: self.capture.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = wait.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: one valid pollfd for the call's duration.
+        let ready = unsafe { libc::poll(&mut fd, 1, ms) };
+        if ready < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                return Ok(0);
+            }
+            return Err(LiveError(format!("{}: poll: {e}", self.iface)));
+        }
+        let mut count = 0;
+        // Bounded so that a flood cannot starve the caller's stop checks.
+        while count < 4096 {
+            let packet = match self.capture.next_packet() {
+                Ok(p) => p,
+                Err(pcap::Error::TimeoutExpired) => break,
+                Err(e) => return Err(LiveError(format!("{}: capture failed: {e}", self.iface))),
+            };
+            if let Some(filter) = &self.user_filter {
+                if !filter.filter(packet.data) {
+                    continue;
+                }
+            }
+            let ts = Duration::new(
+                packet.header.ts.tv_sec.max(0) as u64,
+                (packet.header.ts.tv_usec.clamp(0, 999_999_999)) as u32,
+            );
+            on_frame(Frame {
+                ts,
+                link: self.link,
+                data: packet.data,
+                orig_len: packet.header.len,
+                interface: Some(&self.iface),
+            });
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// The kernel's counts so far.
+    pub fn stats(&mut self) -> Option<CaptureStats> {
+        self.capture.stats().ok().map(|s| CaptureStats {
+            received: s.received,
+            dropped: s.dropped,
+            if_dropped: s.if_dropped,
+        })
+    }
+}
+
+/// Turns libpcap's open error into what to do about it.
+fn open_error(iface: &str, message: &str) -> LiveError {
+    let lower = message.to_lowercase();
+    if lower.contains("permission") || lower.contains("not permitted") {
+        return LiveError(format!(
+            "cannot capture on {iface}: {message}\n  capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for the 64 MiB buffer). \
+             Run as root (sudo labcap …), or grant the binary both once:\n  \
+             sudo setcap cap_net_raw,cap_net_admin=eip \"$(command -v labcap)\""
+        ));
+    }
+    if lower.contains("no such device") || lower.contains("doesn't exist") {
+        let names: Vec<String> = pcap::Device::list()
+            .map(|list| list.into_iter().map(|d| d.name).collect())
+            .unwrap_or_default();
+        return LiveError(format!(
+            "no interface named {iface:?}; the interfaces here are: {}",
+            if names.is_empty() {
+                "(none listed)".to_string()
+            } else {
+                names.join(", ")
+            }
+        ));
+    }
+    LiveError(format!("cannot capture on {iface}: {message}"))
+}
