@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod checks;
 pub mod cli;
+pub mod echo;
 pub mod filter;
 pub mod hostinfo;
 pub mod pipeline;

@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::output::ReportArgs;
@@ -65,12 +65,6 @@ pub struct LiveArgs {
     pub command: Vec<String>,
 }
 
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_signal(_: libc::c_int) {
-    STOP.store(true, Ordering::SeqCst);
-}
-
 /// Captures, reports and checks.
 pub fn run(args: LiveArgs, kind: Kind) -> anyhow::Result<Outcome> {
     let filter_text = display_filter(&args, kind);
@@ -99,7 +93,7 @@ pub fn run(args: LiveArgs, kind: Kind) -> anyhow::Result<Outcome> {
         )?),
         None => None,
     };
-    install_signal_handlers();
+    let stop = super::signals::stop_flag();
     eprintln!(
         "labcap: capturing on {} ({}){}; Ctrl-C stops",
         source.iface(),
@@ -139,7 +133,7 @@ pub fn run(args: LiveArgs, kind: Kind) -> anyhow::Result<Outcome> {
             break;
         }
         let now = Instant::now();
-        if STOP.load(Ordering::SeqCst)
+        if stop.load(Ordering::SeqCst)
             || deadline.is_some_and(|d| now >= d)
             || args.count.is_some_and(|n| pipeline.matched() >= n)
             || args
@@ -232,16 +226,6 @@ fn display_filter(args: &LiveArgs, kind: Kind) -> Option<String> {
         (Some(p), Some(f)) => Some(format!("({p}) && ({f})")),
         (Some(p), None) => Some(p),
         (None, f) => f.clone(),
-    }
-}
-
-fn install_signal_handlers() {
-    STOP.store(false, Ordering::SeqCst);
-    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, handler);
-        libc::signal(libc::SIGTERM, handler);
     }
 }
 

@@ -1,11 +1,14 @@
 //! The command line: argument definitions and one module per subcommand. Each subcommand
 //! returns an [`Outcome`]; errors are returned to `main`, which maps both to exit codes.
 
+mod client;
 mod filter_cmd;
 mod info;
 mod live;
 mod output;
 mod replay;
+mod server;
+mod signals;
 
 use clap::{Parser, Subcommand};
 
@@ -40,6 +43,10 @@ pub enum Command {
     /// Capture DNS live (port 53, UDP and TCP) and report transactions, e.g.
     /// `labcap dns --expect-rcode www.espnfc.cosm=NXDOMAIN -- python3 socket_info.py`.
     Dns(live::LiveArgs),
+    /// The lab's echo server: recv 32 bytes, send them back (concurrent; --sequential as the lab's).
+    Server(server::ServerArgs),
+    /// The lab's echo client: send a message or a file, check the echo byte for byte.
+    Client(client::ClientArgs),
     /// This host's name and addresses, and HOSTs looked up (A, AAAA) with timing (lab task 1).
     Info(info::InfoArgs),
 }
@@ -50,6 +57,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Replay(args) => replay::run(args),
         Command::Filter(args) => filter_cmd::run(args),
         Command::Info(args) => info::run(args),
+        Command::Server(args) => server::run(args),
+        Command::Client(args) => client::run(args),
         Command::Tcp(args) => live::run(args, live::Kind::Tcp),
         Command::Dns(args) => live::run(args, live::Kind::Dns),
     }

@@ -1,0 +1,192 @@
+//! The echo server: receive up to `chunk` bytes, send them back, until the client closes.
+//! Concurrent by default (a thread per client, bounded in number); `sequential` serves one
+//! connection at a time like the lab's `server.py`, so the others wait in the listen backlog.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::io::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::ScopedJoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{python_addr, Log};
+use crate::report::escape::escape_bytes;
+
+/// How often a blocked read or accept looks at the stop flag.
+const TICK: Duration = Duration::from_millis(200);
+
+/// How the server behaves.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Bytes per `recv` (the lab's 32).
+    pub chunk: usize,
+    /// One connection at a time.
+    pub sequential: bool,
+    /// A client silent this long is disconnected.
+    pub idle_timeout: Duration,
+    /// Clients served at once; more are turned away.
+    pub max_clients: usize,
+    /// Log lines.
+    pub log: Log,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            chunk: 32,
+            sequential: false,
+            idle_timeout: Duration::from_secs(60),
+            max_clients: 4096,
+            log: Log::Lab,
+        }
+    }
+}
+
+/// What a server run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServeStats {
+    /// Connections accepted and served.
+    pub connections: usize,
+    /// Connections turned away at the client limit.
+    pub turned_away: usize,
+}
+
+/// Binds `addr` with a listen backlog deep enough for a burst of clients.
+pub fn bind(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+    let listener = TcpListener::bind(addr)?;
+    // std listens with a backlog of 128; listening again on Linux only resizes the queue.
+    // SAFETY: a valid listening socket descriptor.
+    if unsafe { libc::listen(listener.as_raw_fd(), backlog) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(listener)
+}
+
+/// Serves on `listener` until `stop` is set; returns once every client is done.
+pub fn serve(
+    listener: TcpListener,
+    config: &ServerConfig,
+    stop: &AtomicBool,
+) -> io::Result<ServeStats> {
+    let log = config.log;
+    log.info(&format!(
+        "starting up on {}",
+        python_addr(listener.local_addr()?)
+    ));
+    listener.set_nonblocking(true)?;
+    let active = AtomicUsize::new(0);
+    let mut stats = ServeStats::default();
+    std::thread::scope(|scope| -> io::Result<()> {
+        let mut workers: Vec<ScopedJoinHandle<'_, ()>> = Vec::new();
+        log.info("waiting for a connection");
+        while !stop.load(Ordering::SeqCst) {
+            let (stream, peer) = match listener.accept() {
+                Ok(pair) => pair,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
+                    wait_readable(&listener, TICK);
+                    continue;
+                }
+                Err(e) => {
+                    log.error(&format!("accept failed: {e}"));
+                    wait_readable(&listener, TICK);
+                    continue;
+                }
+            };
+            if config.sequential {
+                stats.connections += 1;
+                handle(stream, peer, config, stop);
+                log.info("waiting for a connection");
+                continue;
+            }
+            if active.load(Ordering::SeqCst) >= config.max_clients {
+                stats.turned_away += 1;
+                log.error(&format!(
+                    "{} clients already connected, turning away {}",
+                    config.max_clients,
+                    python_addr(peer)
+                ));
+                continue;
+            }
+            stats.connections += 1;
+            active.fetch_add(1, Ordering::SeqCst);
+            workers.retain(|w| !w.is_finished());
+            let active = &active;
+            let worker = std::thread::Builder::new()
+                .stack_size(128 * 1024)
+                .spawn_scoped(scope, move || {
+                    handle(stream, peer, config, stop);
+                    active.fetch_sub(1, Ordering::SeqCst);
+                })?;
+            workers.push(worker);
+            log.info("waiting for a connection");
+        }
+        Ok(())
+    })?;
+    log.info("server stopped");
+    Ok(stats)
+}
+
+/// Serves one client: echo until it closes, goes idle too long, or the server stops.
+fn handle(mut stream: TcpStream, peer: SocketAddr, config: &ServerConfig, stop: &AtomicBool) {
+    let log = config.log;
+    log.info(&format!("connection from {}", python_addr(peer)));
+    if let Err(e) = stream
+        .set_nonblocking(false)
+        .and_then(|()| stream.set_read_timeout(Some(TICK)))
+    {
+        log.error(&format!("{}: {e}", python_addr(peer)));
+        return;
+    }
+    let mut buf = vec![0u8; config.chunk.max(1)];
+    let mut last = Instant::now();
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            log.info(&format!("server stopping: closing {}", python_addr(peer)));
+            return;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => {
+                log.info(&format!("no more data from {}", python_addr(peer)));
+                return;
+            }
+            Ok(n) => {
+                last = Instant::now();
+                log.info(&format!("received b'{}'", escape_bytes(&buf[..n])));
+                log.info("sending back data");
+                if let Err(e) = stream.write_all(&buf[..n]) {
+                    log.error(&format!("{}: {e}", python_addr(peer)));
+                    return;
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
+            {
+                if last.elapsed() >= config.idle_timeout {
+                    log.error(&format!(
+                        "{} idle for {} s, closing",
+                        python_addr(peer),
+                        config.idle_timeout.as_secs()
+                    ));
+                    return;
+                }
+            }
+            Err(e) => {
+                log.error(&format!("{}: {e}", python_addr(peer)));
+                return;
+            }
+        }
+    }
+}
+
+fn wait_readable(listener: &TcpListener, wait: Duration) {
+    let mut fd = libc::pollfd {
+        fd: listener.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd for the call's duration.
+    unsafe { libc::poll(&mut fd, 1, wait.as_millis() as i32) };
+}
