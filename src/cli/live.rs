@@ -3,6 +3,7 @@
 //! check exactly as replay does.
 
 use std::io::{IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::sync::atomic::Ordering;
@@ -121,6 +122,11 @@ pub fn run(args: LiveArgs, kind: Kind) -> anyhow::Result<Outcome> {
             }
             if let Some(line) = pipeline.push(&frame) {
                 let _ = writeln!(out, "{line}");
+            }
+            if args.count.is_some_and(|n| pipeline.matched() >= n) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
             }
         });
         out.flush()?;

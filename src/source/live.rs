@@ -3,6 +3,7 @@
 //! idle line with libpcap 1.10), nanosecond timestamps.
 
 use std::fmt;
+use std::ops::ControlFlow;
 use std::os::unix::io::AsRawFd;
 use std::time::Duration;
 
@@ -135,12 +136,12 @@ impl LiveSource {
         &self.iface
     }
 
-    /// Waits up to `wait` for packets and hands each one there is to `on_frame`.
-    /// Returns how many were handed over.
+    /// Waits up to `wait` for packets and hands each one there is to `on_frame`, until it
+    /// says to break. Returns how many were handed over.
     pub fn poll(
         &mut self,
         wait: Duration,
-        on_frame: &mut dyn FnMut(Frame<'_>),
+        on_frame: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
     ) -> Result<usize, LiveError> {
         let mut fd = libc::pollfd {
             fd: self.capture.as_raw_fd(),
@@ -174,14 +175,17 @@ impl LiveSource {
                 packet.header.ts.tv_sec.max(0) as u64,
                 (packet.header.ts.tv_usec.clamp(0, 999_999_999)) as u32,
             );
-            on_frame(Frame {
+            count += 1;
+            let flow = on_frame(Frame {
                 ts,
                 link: self.link,
                 data: packet.data,
                 orig_len: packet.header.len,
                 interface: Some(&self.iface),
             });
-            count += 1;
+            if flow.is_break() {
+                break;
+            }
         }
         Ok(count)
     }
