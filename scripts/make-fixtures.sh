@@ -196,5 +196,8 @@ done
 #    two sections and mixed link types, nanosecond if_tsresol and big-endian blocks.
 python3 "$here/pcap-variants.py" "$out/lo-echo.pcap" "$out/any-sll2-ns.pcap" "$out"
 
+# 7. The whole assignment on three namespaces, captured by labcap itself.
+"$here/make-lab-fixtures.sh" "$out" >"$work/lab.log" || { cat "$work/lab.log"; exit 1; }
+
 chown -R --reference="$here" "$out" 2>/dev/null || true
 du -sh "$out"

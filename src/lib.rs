@@ -9,6 +9,7 @@ pub mod cli;
 pub mod echo;
 pub mod filter;
 pub mod hostinfo;
+pub mod lab;
 pub mod pipeline;
 pub mod report;
 pub mod source;

@@ -246,9 +246,12 @@ fn overlapping_pair(conns: &[Connection]) -> Option<(&Connection, &Connection)> 
 
 pub(crate) fn plural(n: usize, what: &str) -> String {
     if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
+        return format!("1 {what}");
+    }
+    match what.strip_suffix('y') {
+        // query → queries (but not day → days)
+        Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{n} {stem}ies"),
+        _ => format!("{n} {what}s"),
     }
 }
 

@@ -4,6 +4,7 @@
 mod client;
 mod filter_cmd;
 mod info;
+mod lab;
 mod live;
 mod output;
 mod replay;
@@ -47,6 +48,8 @@ pub enum Command {
     Server(server::ServerArgs),
     /// The lab's echo client: send a message or a file, check the echo byte for byte.
     Client(client::ClientArgs),
+    /// The lab's three machines as network namespaces: up, run the assignment, check, down.
+    Lab(lab::LabArgs),
     /// This host's name and addresses, and HOSTs looked up (A, AAAA) with timing (lab task 1).
     Info(info::InfoArgs),
 }
@@ -58,6 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Filter(args) => filter_cmd::run(args),
         Command::Info(args) => info::run(args),
         Command::Server(args) => server::run(args),
+        Command::Lab(args) => lab::run(args),
         Command::Client(args) => client::run(args),
         Command::Tcp(args) => live::run(args, live::Kind::Tcp),
         Command::Dns(args) => live::run(args, live::Kind::Dns),

@@ -1,0 +1,96 @@
+//! `labcap lab up|run|down|check`: the three machines as namespaces, the assignment played and
+//! graded, and the grading of captures made elsewhere.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use super::Outcome;
+use crate::lab::{grading, play, Lab};
+use crate::report::text;
+
+/// Arguments of `labcap lab`.
+#[derive(clap::Args, Debug)]
+pub struct LabArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: LabAction,
+    /// Prefix of the namespace names (to run several labs side by side).
+    #[arg(long, default_value = "", global = true)]
+    pub prefix: String,
+}
+
+/// The lab's actions.
+#[derive(clap::Subcommand, Debug)]
+pub enum LabAction {
+    /// Create mesin1/2/3 (172.16.16.101-103/24) on a bridge, each with DNS at 127.0.0.11.
+    Up,
+    /// Play tasks 1-4 while each machine captures on any, then grade the captures.
+    Run {
+        /// Where to write mesin1.pcapng, mesin2.pcapng, mesin3.pcapng.
+        #[arg(long, default_value = "lab-captures")]
+        out: PathBuf,
+    },
+    /// Grade mesin1.pcapng, mesin2.pcapng, mesin3.pcapng in DIR against the assignment.
+    Check {
+        /// The folder with the captures.
+        dir: PathBuf,
+    },
+    /// Remove the namespaces and everything running in them.
+    Down,
+}
+
+/// Runs a lab action.
+pub fn run(args: LabArgs) -> anyhow::Result<Outcome> {
+    let lab = Lab::new(&args.prefix);
+    match args.action {
+        LabAction::Up => {
+            lab.up()?;
+            println!("lab up: mesin1 172.16.16.101, mesin2 172.16.16.102, mesin3 172.16.16.103 (DNS 127.0.0.11 in each)");
+            println!(
+                "  a shell on a machine: sudo ip netns exec {}mesin2 bash",
+                lab.prefix
+            );
+            Ok(Outcome::Pass)
+        }
+        LabAction::Down => {
+            lab.down()?;
+            println!("lab down");
+            Ok(Outcome::Pass)
+        }
+        LabAction::Run { out } => {
+            let programs = play::play(&lab, &out, &mut |line| println!("{line}"))?;
+            let color = std::io::stdout().is_terminal();
+            println!("\nprograms:");
+            print!("{}", text::checks(&programs, color));
+            let graded = report(&out, color)?;
+            let passed = programs.iter().all(|c| c.passed) && graded;
+            Ok(if passed { Outcome::Pass } else { Outcome::Fail })
+        }
+        LabAction::Check { dir } => Ok(if report(&dir, std::io::stdout().is_terminal())? {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        }),
+    }
+}
+
+/// Grades the captures in `dir` and prints the checks per machine and task; true when all pass.
+fn report(dir: &std::path::Path, color: bool) -> anyhow::Result<bool> {
+    let graded = grading::grade(dir)?;
+    let mut all = true;
+    for g in &graded {
+        let e = &g.expectation;
+        println!("\n{}.pcapng — {} ({})", e.machine, e.task, e.filter);
+        print!("{}", text::checks(&g.checks, color));
+        all &= g.checks.iter().all(|c| c.passed);
+    }
+    println!(
+        "\n{}",
+        if all {
+            "every expectation of the assignment holds"
+        } else {
+            "some expectations failed (see FAIL above)"
+        }
+    );
+    Ok(all)
+}

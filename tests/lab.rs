@@ -1,0 +1,121 @@
+//! The lab: the bundled captures labcap made of the assignment hold every expectation; grading
+//! fails captures that do not; and `labcap lab up|run|down` works end to end in namespaces.
+
+mod common;
+
+use std::process::Command;
+
+use common::fixture;
+use common::netns::skip_live;
+use labcap::lab::grading::grade;
+
+const BIN: &str = env!("CARGO_BIN_EXE_labcap");
+
+#[test]
+fn bundled_lab_captures_hold_every_expectation() {
+    let graded = grade(&fixture("")).unwrap();
+    assert_eq!(graded.len(), labcap::lab::grading::lab_expectations().len());
+    for g in &graded {
+        for c in &g.checks {
+            assert!(
+                c.passed,
+                "{} {}: {} {}",
+                g.expectation.machine, g.expectation.task, c.name, c.detail
+            );
+        }
+    }
+    let out = Command::new(BIN)
+        .args(["lab", "check"])
+        .arg(fixture(""))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("every expectation of the assignment holds")
+    );
+}
+
+#[test]
+fn grading_fails_the_wrong_captures() {
+    // mesin3's capture offered as everyone's: no DNS, no refusal, no file.
+    let dir = std::env::temp_dir().join(format!("labcap-lab-wrong-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for m in ["mesin1", "mesin2", "mesin3"] {
+        std::fs::copy(fixture("mesin3.pcapng"), dir.join(format!("{m}.pcapng"))).unwrap();
+    }
+    let out = Command::new(BIN)
+        .args(["lab", "check"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAIL refused") && text.contains("FAIL answer www.espnfc.com"),
+        "{text}"
+    );
+    assert!(text.contains("FAIL echo pieces [32, 32, 32, 1]"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A missing capture is an error naming the file.
+    let out = Command::new(BIN)
+        .args(["lab", "check", "/nonexistent"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/mesin2.pcapng"));
+}
+
+#[test]
+fn lab_up_run_down() {
+    if skip_live() {
+        return;
+    }
+    let prefix = format!("lt{}-", std::process::id());
+    let out_dir = std::env::temp_dir().join(format!("labcap-lab-{}", std::process::id()));
+    let lab = |args: &[&str]| {
+        Command::new("timeout")
+            .arg("60")
+            .arg(BIN)
+            .args(["lab", "--prefix", &prefix])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let up = lab(&["up"]);
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let again = lab(&["up"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("labcap lab down"));
+    let run = lab(&["run", "--out", out_dir.to_str().unwrap()]);
+    let down = lab(&["down"]);
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(!text.contains("FAIL"), "{text}");
+    assert!(
+        text.contains("PASS concurrent") && text.contains("PASS rcode www.espnfc.cosm=NXDOMAIN"),
+        "{text}"
+    );
+    for m in ["mesin1", "mesin2", "mesin3"] {
+        assert!(out_dir.join(format!("{m}.pcapng")).exists());
+    }
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    let left = Command::new("ip").args(["netns", "list"]).output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&left.stdout).contains(&prefix),
+        "namespaces left behind"
+    );
+    std::fs::remove_dir_all(&out_dir).unwrap();
+}
