@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::analysis::dns::{DnsAnalysis, DnsAnalyzer, DnsConfig};
-use crate::analysis::tcp::{Connection, TcpAnalyzer, TcpConfig};
+use crate::analysis::tcp::{Connection, TcpAnalyzer, TcpConfig, TcpTotals};
 use crate::filter::Filter;
 use crate::report::list::{self, ListedPacket};
 use crate::source::Frame;
@@ -51,8 +51,10 @@ pub struct Stats {
 pub struct Analysis {
     /// Packet counts.
     pub stats: Stats,
-    /// TCP connections with a matched packet, by stream index.
+    /// The first TCP connections with a matched packet, in detail, by stream index.
     pub connections: Vec<Connection>,
+    /// Totals over every TCP connection with a matched packet.
+    pub tcp: TcpTotals,
     /// DNS transactions with a matched packet, and DNS message counts.
     pub dns: DnsAnalysis,
 }
@@ -134,9 +136,11 @@ impl Pipeline {
 
     /// Ends the capture and returns what was found.
     pub fn finish(self) -> Analysis {
+        let tcp = self.tcp.finish();
         Analysis {
             stats: self.stats,
-            connections: self.tcp.finish(),
+            connections: tcp.connections,
+            tcp: tcp.totals,
             dns: self.dns.finish(),
         }
     }

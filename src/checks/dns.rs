@@ -1,8 +1,8 @@
 //! Expectations on DNS transactions (lab task 1: the lookups `socket_info.py` makes).
 
 use super::{plural, Check};
-use crate::analysis::dns::Transaction;
-use crate::wire::dns::rcode_name;
+use crate::analysis::dns::{DnsAnalysis, NameStats};
+use crate::wire::dns::{rcode_name, type_name};
 
 /// What the user expects of the DNS traffic.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -18,101 +18,84 @@ pub struct DnsExpectations {
 }
 
 impl DnsExpectations {
+    /// The names the checks ask about (the analysis keeps statistics for them).
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .queries
+            .iter()
+            .chain(&self.answers)
+            .chain(self.rcodes.iter().map(|(n, _)| n))
+            .cloned()
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// Appends a check for each expectation.
-    pub fn evaluate(&self, transactions: &[Transaction], checks: &mut Vec<Check>) {
-        let about = |name: &str| -> Vec<&Transaction> {
-            transactions.iter().filter(|t| t.asks_for(name)).collect()
-        };
+    pub fn evaluate(&self, dns: &DnsAnalysis, checks: &mut Vec<Check>) {
+        let totals = &dns.totals;
+        let none = NameStats::default();
+        let stats = |name: &str| totals.name(name).unwrap_or(&none);
+        let transactions = usize::try_from(totals.transactions).unwrap_or(usize::MAX);
         for name in &self.queries {
-            let asked: Vec<&Transaction> = about(name)
-                .into_iter()
-                .filter(|t| t.query_ts.is_some())
-                .collect();
+            let s = stats(name);
+            let asked = usize::try_from(s.queries).unwrap_or(usize::MAX);
             checks.push(Check {
                 name: format!("query {name}"),
-                passed: !asked.is_empty(),
-                detail: if asked.is_empty() {
+                passed: asked > 0,
+                detail: if asked == 0 {
                     format!(
                         "no query for {name} among {} (names are compared without case)",
-                        plural(transactions.len(), "DNS transaction")
+                        plural(transactions, "DNS transaction")
                     )
                 } else {
-                    format!("{} ({})", plural(asked.len(), "query"), types(&asked))
+                    format!("{} ({})", plural(asked, "query"), types(&s.qtypes))
                 },
             });
         }
         for name in &self.answers {
-            let all = about(name);
-            let good: Vec<&Transaction> = all
-                .iter()
-                .copied()
-                .filter(|t| t.rcode == Some(0) && !t.answers.is_empty())
-                .collect();
+            let s = stats(name);
             checks.push(Check {
                 name: format!("answer {name}"),
-                passed: !good.is_empty(),
-                detail: match good.first() {
-                    Some(t) => t
-                        .answers
-                        .iter()
-                        .map(|a| a.summary())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    None if all.is_empty() => format!("no query for {name}"),
-                    None => format!("no NOERROR response with an answer: {}", outcomes(&all)),
+                passed: s.first_answers.is_some(),
+                detail: match &s.first_answers {
+                    Some(answers) => answers.join(", "),
+                    None if s.outcomes.count == 0 => format!("no query for {name}"),
+                    None => format!(
+                        "no NOERROR response with an answer: {}",
+                        s.outcomes.list(", ")
+                    ),
                 },
             });
         }
         for (name, rcode) in &self.rcodes {
-            let all = about(name);
-            let answered: Vec<&Transaction> =
-                all.iter().copied().filter(|t| t.answered()).collect();
-            let wrong: Vec<&Transaction> = answered
-                .iter()
-                .copied()
-                .filter(|t| t.rcode != Some(*rcode))
-                .collect();
+            let s = stats(name);
             let want = rcode_name(*rcode);
+            let right = s.rcodes.get(rcode).copied().unwrap_or(0);
+            let answered = usize::try_from(s.answered).unwrap_or(usize::MAX);
             checks.push(Check {
                 name: format!("rcode {name}={want}"),
-                passed: !answered.is_empty() && wrong.is_empty(),
-                detail: if all.is_empty() {
+                passed: answered > 0 && right == s.answered,
+                detail: if s.outcomes.count == 0 {
                     format!("no query for {name}")
-                } else if answered.is_empty() {
+                } else if answered == 0 {
                     format!("{name} was never answered")
-                } else if wrong.is_empty() {
-                    format!("{} {want}", plural(answered.len(), "response"))
+                } else if right == s.answered {
+                    format!("{} {want}", plural(answered, "response"))
                 } else {
-                    format!("expected {want}: {}", outcomes(&wrong))
+                    format!("expected {want}: {}", s.outcomes.list(", "))
                 },
             });
         }
         if self.no_unanswered {
-            let unanswered: Vec<&Transaction> =
-                transactions.iter().filter(|t| t.unanswered()).collect();
             checks.push(Check {
                 name: "no unanswered".into(),
-                passed: unanswered.is_empty(),
-                detail: if unanswered.is_empty() {
-                    format!("{} answered", plural(transactions.len(), "DNS query"))
+                passed: totals.unanswered.count == 0,
+                detail: if totals.unanswered.count == 0 {
+                    format!("{} answered", plural(transactions, "DNS query"))
                 } else {
-                    unanswered
-                        .iter()
-                        .map(|t| {
-                            format!(
-                                "0x{:04x} {} to {} unanswered{}",
-                                t.id,
-                                t.qname,
-                                t.server,
-                                if t.retries > 0 {
-                                    format!(" after {} retries", t.retries)
-                                } else {
-                                    String::new()
-                                }
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; ")
+                    totals.unanswered.list("; ")
                 },
             });
         }
@@ -120,27 +103,10 @@ impl DnsExpectations {
 }
 
 /// `A, AAAA`: the query types asked.
-fn types(transactions: &[&Transaction]) -> String {
-    let mut names: Vec<String> = transactions
+fn types(qtypes: &[u16]) -> String {
+    qtypes
         .iter()
-        .map(|t| crate::wire::dns::type_name(t.qtype).into_owned())
-        .collect();
-    names.dedup();
-    names.join(", ")
-}
-
-/// `A NXDOMAIN, AAAA unanswered`: what each transaction got.
-fn outcomes(transactions: &[&Transaction]) -> String {
-    transactions
-        .iter()
-        .map(|t| {
-            let outcome = match t.rcode {
-                Some(0) if t.answers.is_empty() => "NOERROR without answers".into(),
-                Some(code) => rcode_name(code).into_owned(),
-                None => "unanswered".into(),
-            };
-            format!("{} {outcome}", crate::wire::dns::type_name(t.qtype))
-        })
+        .map(|&t| type_name(t).into_owned())
         .collect::<Vec<_>>()
         .join(", ")
 }

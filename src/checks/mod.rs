@@ -3,7 +3,7 @@
 
 mod dns;
 
-use crate::analysis::tcp::{Close, Connection};
+use crate::analysis::tcp::Examples;
 use crate::pipeline::Analysis;
 
 pub use dns::DnsExpectations;
@@ -50,198 +50,110 @@ impl Expectations {
 
     /// Evaluates every expectation against `analysis`.
     pub fn evaluate(&self, analysis: &Analysis) -> Vec<Check> {
-        let conns = &analysis.connections;
+        let t = &analysis.tcp;
+        let total = usize::try_from(t.connections).unwrap_or(usize::MAX);
         let mut checks = Vec::new();
         if self.handshake {
             checks.push(every(
                 "handshake",
-                conns,
-                |c| c.handshake,
-                |c| match (c.c2s.syn, c.refused()) {
-                    (false, _) => "no SYN from the client in the capture".into(),
-                    (true, true) => "refused: the SYN was answered by RST".into(),
-                    (true, false) => format!("handshake incomplete (history {})", c.zeek.history),
-                },
+                total,
+                &t.without_handshake,
                 "completed the 3-way handshake (SYN, SYN-ACK, ACK)",
             ));
         }
         if self.close {
             checks.push(every(
                 "close",
-                conns,
-                |c| c.c2s.fin && c.s2c.fin && c.close() == Close::Fin,
-                |c| match (c.close(), c.c2s.fin, c.s2c.fin) {
-                    (Close::Rst, _, _) => "reset (RST) instead of closed".into(),
-                    (_, false, false) => "no FIN from either side".into(),
-                    (_, true, false) => "no FIN from the server".into(),
-                    _ => "no FIN from the client".into(),
-                },
+                total,
+                &t.not_closed,
                 "closed with FIN from both sides",
             ));
         }
         for (index, text) in self.payloads.iter().enumerate() {
-            let carriers: Vec<String> = conns
-                .iter()
-                .filter(|c| c.c2s.scan.found.get(index) == Some(&true))
-                .map(|c| format!("stream {}", c.stream))
-                .collect();
+            let carriers = t.payload_found.get(index).filter(|e| e.count > 0);
             checks.push(Check {
                 name: format!("payload {text:?}"),
-                passed: !carriers.is_empty(),
-                detail: if carriers.is_empty() {
-                    format!(
+                passed: carriers.is_some(),
+                detail: match carriers {
+                    Some(e) => format!("sent by the client in {}", e.list(", ")),
+                    None => format!(
                         "no client→server stream of {} contains it",
-                        plural(conns.len(), "connection")
-                    )
-                } else {
-                    format!("sent by the client in {}", carriers.join(", "))
+                        plural(total, "connection")
+                    ),
                 },
             });
         }
         if self.echo {
-            let carried: Vec<&Connection> = conns
-                .iter()
-                .filter(|c| c.c2s.bytes() > 0 || c.c2s.missing() > 0)
-                .collect();
-            let bad: Vec<String> = carried
-                .iter()
-                .filter(|c| !c.echo())
-                .map(|c| {
-                    format!(
-                        "stream {} sent {} bytes, got {} back{}",
-                        c.stream,
-                        c.c2s.bytes(),
-                        c.s2c.bytes(),
-                        if c.c2s.missing() + c.s2c.missing() > 0 {
-                            " (bytes missing from the capture)"
-                        } else {
-                            " (different bytes)"
-                        }
-                    )
-                })
-                .collect();
+            let carried = usize::try_from(t.carried_data).unwrap_or(usize::MAX);
             checks.push(Check {
                 name: "echo".into(),
-                passed: !carried.is_empty() && bad.is_empty(),
-                detail: if carried.is_empty() {
+                passed: carried > 0 && t.echo_failed.count == 0,
+                detail: if carried == 0 {
                     "no connection carried client data".into()
-                } else if bad.is_empty() {
-                    format!(
-                        "{} echoed byte for byte",
-                        plural(carried.len(), "connection")
-                    )
+                } else if t.echo_failed.count == 0 {
+                    format!("{} echoed byte for byte", plural(carried, "connection"))
                 } else {
-                    bad.join("; ")
+                    t.echo_failed.list("; ")
                 },
             });
         }
         if let Some(expected) = self.connections {
             checks.push(Check {
                 name: format!("connections == {expected}"),
-                passed: conns.len() == expected,
-                detail: format!("{} in the capture", plural(conns.len(), "TCP connection")),
+                passed: total == expected,
+                detail: format!("{} in the capture", plural(total, "TCP connection")),
             });
         }
         if self.refused {
-            let refused: Vec<String> = conns
-                .iter()
-                .filter(|c| c.refused())
-                .map(|c| format!("stream {} to {}", c.stream, c.server))
-                .collect();
             checks.push(Check {
                 name: "refused".into(),
-                passed: !refused.is_empty(),
-                detail: if refused.is_empty() {
+                passed: t.refused.count > 0,
+                detail: if t.refused.count == 0 {
                     "no SYN was answered by RST".into()
                 } else {
-                    format!("SYN answered by RST: {}", refused.join(", "))
+                    format!("SYN answered by RST: {}", t.refused.list(", "))
                 },
             });
         }
         if self.no_rst {
-            let reset: Vec<String> = conns
-                .iter()
-                .filter(|c| c.c2s.rst || c.s2c.rst)
-                .map(|c| format!("stream {}", c.stream))
-                .collect();
             checks.push(Check {
                 name: "no RST".into(),
-                passed: reset.is_empty(),
-                detail: if reset.is_empty() {
-                    format!("none of {} saw a RST", plural(conns.len(), "connection"))
+                passed: t.reset.count == 0,
+                detail: if t.reset.count == 0 {
+                    format!("none of {} saw a RST", plural(total, "connection"))
                 } else {
-                    format!("RST in {}", reset.join(", "))
+                    format!("RST in {}", t.reset.list(", "))
                 },
             });
         }
         if self.concurrent {
-            let overlap = overlapping_pair(conns);
             checks.push(Check {
                 name: "concurrent".into(),
-                passed: overlap.is_some(),
-                detail: match overlap {
-                    Some((a, b)) => format!(
-                        "stream {} ({}) and stream {} ({}) were open at the same time",
-                        a.stream, a.client, b.stream, b.client
-                    ),
-                    None => "no two handshaked connections overlapped in time".into(),
+                passed: t.concurrent.is_some(),
+                detail: match &t.concurrent {
+                    Some((a, b)) => format!("{a} and {b} were open at the same time"),
+                    None => "no two handshaked connections were open at the same time".into(),
                 },
             });
         }
-        self.dns.evaluate(&analysis.dns.transactions, &mut checks);
+        self.dns.evaluate(&analysis.dns, &mut checks);
         checks
     }
 }
 
-/// A check that holds when there is a connection and `ok` holds for each.
-fn every(
-    name: &str,
-    conns: &[Connection],
-    ok: impl Fn(&Connection) -> bool,
-    why: impl Fn(&Connection) -> String,
-    what: &str,
-) -> Check {
-    let bad: Vec<String> = conns
-        .iter()
-        .filter(|c| !ok(c))
-        .map(|c| {
-            format!(
-                "stream {} ({} → {}): {}",
-                c.stream,
-                c.client,
-                c.server,
-                why(c)
-            )
-        })
-        .collect();
+/// A check that holds when there are connections and none has the finding.
+fn every(name: &str, total: usize, failing: &Examples, what: &str) -> Check {
     Check {
         name: name.into(),
-        passed: !conns.is_empty() && bad.is_empty(),
-        detail: if conns.is_empty() {
+        passed: total > 0 && failing.count == 0,
+        detail: if total == 0 {
             "no TCP connection in the capture (check the filter and the port)".into()
-        } else if bad.is_empty() {
-            format!("{} {what}", all_of(conns.len()))
+        } else if failing.count == 0 {
+            format!("{} {what}", all_of(total))
         } else {
-            bad.join("; ")
+            failing.list("; ")
         },
     }
-}
-
-fn overlapping_pair(conns: &[Connection]) -> Option<(&Connection, &Connection)> {
-    let mut open: Vec<&Connection> = conns.iter().filter(|c| c.handshake).collect();
-    open.sort_by_key(|c| c.start);
-    let mut longest: Option<&Connection> = None;
-    for c in open {
-        if let Some(l) = longest {
-            if c.start < l.end {
-                return Some((l, c));
-            }
-        }
-        if longest.is_none_or(|l| c.end > l.end) {
-            longest = Some(c);
-        }
-    }
-    None
 }
 
 pub(crate) fn plural(n: usize, what: &str) -> String {

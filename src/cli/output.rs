@@ -42,11 +42,16 @@ impl ReportArgs {
             ..Default::default()
         };
         options.dns.ports.extend(&self.dns_port);
+        options.dns.watch = expectations.dns.names();
         options.tcp.needles = expectations
             .payloads
             .iter()
             .map(|t| t.as_bytes().to_vec())
             .collect();
+        if self.summary || self.json {
+            // Nothing shows the payload: keep none.
+            options.tcp.preview_bytes = 0;
+        }
         if self.summary {
             options.tcp.max_events = 0;
         }

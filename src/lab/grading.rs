@@ -152,6 +152,7 @@ fn analyse(path: &Path, expectation: &Expectation) -> anyhow::Result<Analysis> {
         filter: Some(filter),
         ..Default::default()
     };
+    options.dns.watch = expectation.expect.dns.names();
     options.tcp.needles = expectation
         .expect
         .payloads

@@ -220,30 +220,26 @@ pub fn summary(name: &str, analysis: &Analysis) -> String {
     let stats = &analysis.stats;
     let mut line = format!(
         "{name}: {} packets read, {} matched, {} malformed, {} truncated; {} TCP connections",
-        stats.packets,
-        stats.matched,
-        stats.malformed,
-        stats.truncated,
-        analysis.connections.len()
+        stats.packets, stats.matched, stats.malformed, stats.truncated, analysis.tcp.connections
     );
+    let listed = analysis.connections.len() as u64;
+    if listed < analysis.tcp.connections {
+        let _ = write!(line, " (the first {listed} listed)");
+    }
     let dns = &analysis.dns;
-    if !dns.transactions.is_empty() {
-        let unanswered = dns.transactions.iter().filter(|t| t.unanswered()).count();
+    if dns.totals.transactions > 0 {
         let _ = write!(
             line,
-            "; {} DNS transactions ({unanswered} unanswered)",
-            dns.transactions.len()
+            "; {} DNS transactions ({} unanswered)",
+            dns.totals.transactions, dns.totals.unanswered.count
         );
+        let listed = dns.transactions.len() as u64;
+        if listed < dns.totals.transactions {
+            let _ = write!(line, " (the first {listed} listed)");
+        }
     }
     if dns.counts.malformed > 0 {
         let _ = write!(line, "; {} malformed DNS messages", dns.counts.malformed);
-    }
-    if dns.counts.dropped > 0 {
-        let _ = write!(
-            line,
-            "\n  {} more DNS transactions were counted but not kept (limit reached)",
-            dns.counts.dropped
-        );
     }
     if !stats.malformed_reasons.is_empty() {
         let reasons: Vec<String> = stats

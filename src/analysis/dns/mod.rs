@@ -7,29 +7,40 @@
 //! a query time.
 
 mod tcp_framing;
+mod totals;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
+
+use rustc_hash::FxBuildHasher;
 
 use super::Endpoint;
 use crate::wire::dns::{Message, Record};
 use crate::wire::{Packet, Transport};
 use tcp_framing::TcpFraming;
+pub use totals::{normalise, DnsTotals, NameStats};
 
 /// Limits and inputs of the analysis.
 #[derive(Clone, Debug)]
 pub struct DnsConfig {
     /// Ports that carry DNS (53, and whatever `--dns-port` adds).
     pub ports: Vec<u16>,
-    /// Transactions kept in detail; later ones are only counted.
+    /// Transactions kept in detail; later ones are only counted in the totals.
     pub max_transactions: usize,
+    /// How long (capture time) a transaction waits for a response, a retry or a duplicate
+    /// after its last message before it is closed for good.
+    pub linger: Duration,
+    /// Names to keep statistics for (those the checks ask about).
+    pub watch: Vec<String>,
 }
 
 impl Default for DnsConfig {
     fn default() -> DnsConfig {
         DnsConfig {
             ports: vec![53],
-            max_transactions: 100_000,
+            max_transactions: 10_000,
+            linger: Duration::from_secs(10),
+            watch: Vec::new(),
         }
     }
 }
@@ -84,6 +95,8 @@ pub struct Transaction {
     pub malformed: bool,
     /// Some packet of this transaction matched the filter.
     pub matched: bool,
+    /// Time of its last message.
+    pub last_seen: Duration,
 }
 
 impl Transaction {
@@ -107,6 +120,11 @@ impl Transaction {
         let name = name.strip_suffix('.').unwrap_or(name);
         self.qname.eq_ignore_ascii_case(name)
     }
+
+    /// When it started: its query, or its response when the query was not captured.
+    pub fn first_seen(&self) -> Duration {
+        self.query_ts.or(self.response_ts).unwrap_or_default()
+    }
 }
 
 /// DNS counts over the whole capture (also beyond the transactions kept in detail).
@@ -118,35 +136,43 @@ pub struct DnsCounts {
     pub responses: u64,
     /// Messages that could not be decoded in full.
     pub malformed: u64,
-    /// Transactions not kept in detail because of the limit.
-    pub dropped: u64,
 }
 
-/// Transactions and counts.
+/// Transactions, totals and counts.
 #[derive(Clone, Debug, Default)]
 pub struct DnsAnalysis {
-    /// Transactions any matched packet belongs to, in order of their first message.
+    /// The first transactions any matched packet belongs to, in detail, in time order.
     pub transactions: Vec<Transaction>,
+    /// Totals over every such transaction.
+    pub totals: DnsTotals,
     /// Message counts.
     pub counts: DnsCounts,
 }
 
 type Key = (DnsTransport, Endpoint, Endpoint, u16);
 
-/// Pairs DNS queries and responses.
+/// How many DNS messages pass between two looks for transactions to close for good.
+const SWEEP_EVERY: u32 = 256;
+
+/// Pairs DNS queries and responses, in memory bounded by the transactions in flight.
 #[derive(Debug, Default)]
 pub struct DnsAnalyzer {
     config: DnsConfig,
-    open: HashMap<Key, usize>,
-    transactions: Vec<Transaction>,
+    open: HashMap<Key, Transaction, FxBuildHasher>,
+    /// Transactions to look at once the linger time has passed: (last message, key).
+    waiting: VecDeque<(Duration, Key)>,
+    kept: Vec<Transaction>,
+    totals: DnsTotals,
     counts: DnsCounts,
     framing: TcpFraming,
+    since_sweep: u32,
 }
 
 impl DnsAnalyzer {
     /// An analyzer with the given ports and limits.
     pub fn new(config: DnsConfig) -> DnsAnalyzer {
         DnsAnalyzer {
+            totals: DnsTotals::watching(&config.watch),
             config,
             ..Default::default()
         }
@@ -216,7 +242,8 @@ impl DnsAnalyzer {
         let question = message.question();
         let qname = question.map_or("", |q| q.name.as_str());
         let qtype = question.map_or(0, |q| q.qtype);
-        if let Some(t) = self.open.get(&key).map(|&i| &mut self.transactions[i]) {
+        self.sweep(ts);
+        if let Some(t) = self.open.get_mut(&key) {
             let same_question = t.qname == qname && t.qtype == qtype;
             let fits = if message.response {
                 same_question || qname.is_empty()
@@ -226,6 +253,7 @@ impl DnsAnalyzer {
             if fits {
                 t.matched |= matched;
                 t.malformed |= message.malformed;
+                t.last_seen = ts;
                 if !message.response {
                     t.retries += 1;
                 } else if t.answered() {
@@ -237,40 +265,84 @@ impl DnsAnalyzer {
                 }
                 return;
             }
-        }
-        if self.transactions.len() >= self.config.max_transactions {
-            self.counts.dropped += 1;
-            return;
+            // The id is used again for another question: the old transaction is over.
+            let old = self.open.remove(&key).expect("present");
+            self.close_for_good(old);
         }
         let (query_ts, response_ts, rcode, answers) = if message.response {
             (None, Some(ts), Some(message.rcode), message.answers.clone())
         } else {
             (Some(ts), None, None, Vec::new())
         };
-        self.open.insert(key, self.transactions.len());
-        self.transactions.push(Transaction {
-            id: message.id,
-            transport,
-            client,
-            server,
-            query_ts,
-            response_ts,
-            qname: qname.to_string(),
-            qtype,
-            rcode,
-            answers,
-            retries: 0,
-            duplicate_responses: 0,
-            malformed: message.malformed,
-            matched,
-        });
+        self.open.insert(
+            key,
+            Transaction {
+                id: message.id,
+                transport,
+                client,
+                server,
+                query_ts,
+                response_ts,
+                qname: qname.to_string(),
+                qtype,
+                rcode,
+                answers,
+                retries: 0,
+                duplicate_responses: 0,
+                malformed: message.malformed,
+                matched,
+                last_seen: ts,
+            },
+        );
+        self.waiting.push_back((ts, key));
     }
 
-    /// Ends the analysis: the transactions any matched packet belongs to.
+    /// Closes for good the transactions quiet for the linger time.
+    fn sweep(&mut self, now: Duration) {
+        self.since_sweep += 1;
+        if self.since_sweep < SWEEP_EVERY {
+            return;
+        }
+        self.since_sweep = 0;
+        let linger = self.config.linger;
+        while let Some(&(seen, key)) = self.waiting.front() {
+            if seen + linger > now {
+                break;
+            }
+            self.waiting.pop_front();
+            match self.open.get(&key) {
+                Some(t) if t.last_seen + linger <= now => {
+                    let t = self.open.remove(&key).expect("present");
+                    self.close_for_good(t);
+                }
+                Some(t) => self.waiting.push_back((t.last_seen, key)),
+                None => {}
+            }
+        }
+    }
+
+    /// Folds a transaction into the totals; keeps it in detail while there is room.
+    fn close_for_good(&mut self, t: Transaction) {
+        if !t.matched {
+            return;
+        }
+        self.totals.add(&t);
+        if self.kept.len() < self.config.max_transactions {
+            self.kept.push(t);
+        }
+    }
+
+    /// Ends the analysis.
     pub fn finish(mut self) -> DnsAnalysis {
-        self.transactions.retain(|t| t.matched);
+        let mut open: Vec<Transaction> = self.open.drain().map(|(_, t)| t).collect();
+        open.sort_by_key(Transaction::first_seen);
+        for t in open {
+            self.close_for_good(t);
+        }
+        self.kept.sort_by_key(Transaction::first_seen);
         DnsAnalysis {
-            transactions: self.transactions,
+            transactions: self.kept,
+            totals: self.totals,
             counts: self.counts,
         }
     }
@@ -399,19 +471,43 @@ mod tests {
     }
 
     #[test]
-    fn the_limit_counts_what_it_drops() {
+    fn beyond_the_limit_transactions_are_counted_not_kept() {
         let mut a = DnsAnalyzer::new(DnsConfig {
-            ports: vec![53],
             max_transactions: 1,
+            watch: vec!["A.example.".into()],
+            ..DnsConfig::default()
         });
         for id in 0..3 {
             let bytes = dns(id, 0x0100, "a.example", None);
             a.on_packet(&udp(0, (CLIENT, 40000), (SERVER, 53), &bytes), true);
         }
         let r = a.finish();
+        assert_eq!(r.transactions.len(), 1);
+        assert_eq!((r.totals.transactions, r.totals.unanswered.count), (3, 3));
+        assert_eq!(r.totals.unanswered.first.len(), 3);
+        let stats = r.totals.name("a.example").unwrap();
+        assert_eq!((stats.queries, stats.answered), (3, 0));
         assert_eq!(
-            (r.transactions.len(), r.counts.dropped, r.counts.queries),
-            (1, 2, 3)
+            stats.outcomes.list(", "),
+            "A unanswered, A unanswered, A unanswered"
         );
+    }
+
+    #[test]
+    fn finished_transactions_leave_memory_after_the_linger_time() {
+        let mut a = DnsAnalyzer::new(DnsConfig::default());
+        for i in 0..20_000u64 {
+            let id = i as u16;
+            let q = dns(id, 0x0100, "www.espnfc.com", None);
+            let r = dns(id, 0x8180, "www.espnfc.com", Some([192, 0, 2, 10]));
+            // One lookup every 10 ms: 200 s of capture.
+            a.on_packet(&udp(i * 10, (CLIENT, 40000), (SERVER, 53), &q), true);
+            a.on_packet(&udp(i * 10 + 1, (SERVER, 53), (CLIENT, 40000), &r), true);
+            assert!(a.open.len() < 1_200, "{} open at {i}", a.open.len());
+        }
+        let r = a.finish();
+        assert_eq!(r.totals.transactions, 20_000);
+        assert_eq!(r.totals.answered, 20_000);
+        assert_eq!(r.transactions.len(), 10_000);
     }
 }

@@ -201,13 +201,15 @@ impl Connection {
         }
     }
 
-    /// Analyses one segment and returns its event.
+    /// Analyses one segment and returns its event; keeps the event when `record` (and the
+    /// per-connection limit allows).
     pub fn on_segment(
         &mut self,
         dir: Direction,
         tcp: &Tcp<'_>,
         ts: Duration,
         matched: bool,
+        record: bool,
         config: &TcpConfig,
     ) -> Event {
         self.end = ts;
@@ -318,7 +320,7 @@ impl Connection {
             findings,
         };
         if matched {
-            if self.events.len() < config.max_events {
+            if record && self.events.len() < config.max_events {
                 self.events.push(event);
             } else {
                 self.events_dropped += 1;
@@ -327,7 +329,8 @@ impl Connection {
         event
     }
 
-    /// At the end of the capture: delivers what waited behind holes.
+    /// When the connection is done with: delivers what waited behind holes, settles the echo
+    /// check and frees the buffers.
     pub fn finish(&mut self, config: &TcpConfig) {
         let echo = &mut self.echo;
         for (dir, half) in [
@@ -338,6 +341,7 @@ impl Connection {
             half.reassembly
                 .finish(&mut |data| deliver(dir, data, scan, echo, config));
         }
+        self.echo.seal();
     }
 }
 

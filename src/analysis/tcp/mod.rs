@@ -5,11 +5,16 @@ mod connection;
 mod reassembly;
 mod sequence;
 mod state;
+mod totals;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Duration;
+
+use rustc_hash::FxBuildHasher;
 
 pub use connection::{Close, Connection, Event, Half};
 pub use sequence::Findings;
+pub use totals::{Examples, TcpTotals};
 
 pub use super::Endpoint;
 
@@ -39,10 +44,19 @@ impl Direction {
 pub struct TcpConfig {
     /// Events kept per connection for timelines and JSON.
     pub max_events: usize,
+    /// Events kept over all connections (bounds memory on large captures).
+    pub events_budget: usize,
     /// Payload bytes kept per direction for display.
     pub preview_bytes: usize,
     /// Bytes held per direction for out-of-order segments and per connection for the echo check.
     pub reassembly_limit: usize,
+    /// Connections kept in detail for tables and JSON; the others are only counted in the totals.
+    pub max_connections: usize,
+    /// How long (capture time) an ended connection waits for late packets before it is closed
+    /// for good.
+    pub linger: Duration,
+    /// A connection without packets for this long (capture time) is closed for good.
+    pub idle_timeout: Duration,
     /// Texts to look for in every stream (`--expect-payload`).
     pub needles: Vec<Vec<u8>>,
 }
@@ -51,8 +65,12 @@ impl Default for TcpConfig {
     fn default() -> TcpConfig {
         TcpConfig {
             max_events: 10_000,
-            preview_bytes: 64 * 1024,
+            events_budget: 200_000,
+            preview_bytes: 16 * 1024,
             reassembly_limit: 4 << 20,
+            max_connections: 1_000,
+            linger: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(600),
             needles: Vec::new(),
         }
     }
@@ -67,6 +85,15 @@ pub struct SegmentInfo {
     pub event: Event,
 }
 
+/// The connections kept in detail and the totals over all of them.
+#[derive(Clone, Debug, Default)]
+pub struct TcpAnalysis {
+    /// The first connections with a matched packet, in detail, by stream index.
+    pub connections: Vec<Connection>,
+    /// Totals over every connection with a matched packet.
+    pub totals: TcpTotals,
+}
+
 type Key = (Endpoint, Endpoint);
 
 fn key(a: Endpoint, b: Endpoint) -> Key {
@@ -77,21 +104,37 @@ fn key(a: Endpoint, b: Endpoint) -> Key {
     }
 }
 
-/// Tracks every TCP connection of a capture.
+/// How many packets pass between two looks for connections to close for good.
+const SWEEP_EVERY: u32 = 1024;
+/// How many packets pass between two looks for idle connections.
+const IDLE_SWEEP_EVERY: u32 = 1 << 16;
+
+/// Tracks every TCP connection of a capture, in memory bounded by the connections open at
+/// once: an ended connection is folded into the totals once it has been quiet for a while.
 #[derive(Debug, Default)]
 pub struct TcpAnalyzer {
     config: TcpConfig,
-    table: HashMap<Key, usize>,
-    connections: Vec<Connection>,
+    open: HashMap<Key, Connection, FxBuildHasher>,
+    next_stream: u32,
+    kept: Vec<Connection>,
+    totals: TcpTotals,
+    /// Ended connections waiting out the linger time: (time it ended, key, stream).
+    ending: VecDeque<(Duration, Key, u32)>,
+    /// Matched connections past their handshake and not yet ended, for the concurrency check.
+    established: BTreeMap<u32, Endpoint>,
+    events_left: usize,
+    ended_matched: usize,
+    since_sweep: u32,
+    since_idle_sweep: u32,
 }
 
 impl TcpAnalyzer {
     /// An analyzer with the given limits.
     pub fn new(config: TcpConfig) -> TcpAnalyzer {
         TcpAnalyzer {
+            events_left: config.events_budget,
             config,
-            table: HashMap::new(),
-            connections: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -109,45 +152,127 @@ impl TcpAnalyzer {
             port: tcp.dst_port,
         };
         let key = key(src, dst);
-        let index = match self.table.get(&key) {
-            Some(&i) if !self.connections[i].restarted_by(tcp.flags, tcp.seq) => i,
-            _ => {
-                let (client, server) = orient(src, dst, tcp.flags);
-                let stream = self.connections.len() as u32;
-                self.connections
-                    .push(Connection::new(stream, client, server, packet.ts));
-                self.table.insert(key, stream as usize);
-                stream as usize
-            }
-        };
-        let connection = &mut self.connections[index];
+        self.sweep(packet.ts);
+        if self
+            .open
+            .get(&key)
+            .is_some_and(|c| c.restarted_by(tcp.flags, tcp.seq))
+        {
+            let old = self.open.remove(&key).expect("present");
+            self.close_for_good(old);
+        }
+        let next_stream = &mut self.next_stream;
+        let connection = self.open.entry(key).or_insert_with(|| {
+            let (client, server) = orient(src, dst, tcp.flags);
+            let stream = *next_stream;
+            *next_stream += 1;
+            Connection::new(stream, client, server, packet.ts)
+        });
         let dir = if src == connection.client {
             Direction::ClientToServer
         } else {
             Direction::ServerToClient
         };
-        let event = connection.on_segment(dir, tcp, packet.ts, matched, &self.config);
-        Some(SegmentInfo {
-            stream: connection.stream,
-            event,
-        })
+        let (was_established, was_ended) = (connection.handshake, connection.ended());
+        let events = connection.events.len();
+        let record = self.events_left > 0;
+        let event = connection.on_segment(dir, tcp, packet.ts, matched, record, &self.config);
+        if connection.events.len() > events {
+            self.events_left -= 1;
+        }
+        let stream = connection.stream;
+        if !was_established && connection.handshake && connection.matched && !connection.ended() {
+            if let Some((&other, &other_client)) = self.established.iter().next() {
+                if self.totals.concurrent.is_none() {
+                    self.totals.concurrent = Some((
+                        format!("stream {other} ({other_client})"),
+                        format!("stream {stream} ({})", connection.client),
+                    ));
+                }
+            }
+            self.established.insert(stream, connection.client);
+        }
+        if !was_ended && connection.ended() {
+            self.established.remove(&stream);
+            if connection.matched {
+                self.ended_matched += 1;
+            }
+            self.ending.push_back((packet.ts, key, stream));
+        }
+        Some(SegmentInfo { stream, event })
     }
 
     /// How many matched connections have ended (FIN both ways, or RST).
     pub fn ended(&self) -> usize {
-        self.connections
-            .iter()
-            .filter(|c| c.matched && c.ended())
-            .count()
+        self.ended_matched
     }
 
-    /// Ends the analysis: the connections any matched packet belongs to, by stream index.
-    pub fn finish(mut self) -> Vec<Connection> {
-        for connection in &mut self.connections {
-            connection.finish(&self.config);
+    /// Closes for good the ended connections quiet for the linger time, and now and then the
+    /// idle ones.
+    fn sweep(&mut self, now: Duration) {
+        self.since_sweep += 1;
+        if self.since_sweep < SWEEP_EVERY {
+            return;
         }
-        self.connections.retain(|c| c.matched);
-        self.connections
+        self.since_sweep = 0;
+        let linger = self.config.linger;
+        while let Some(&(ended, key, stream)) = self.ending.front() {
+            if ended + linger > now {
+                break;
+            }
+            self.ending.pop_front();
+            match self.open.get(&key) {
+                Some(c) if c.stream == stream && c.end + linger <= now => {
+                    let c = self.open.remove(&key).expect("present");
+                    self.close_for_good(c);
+                }
+                // A late packet came: wait again from then.
+                Some(c) if c.stream == stream => self.ending.push_back((c.end, key, stream)),
+                _ => {}
+            }
+        }
+        self.since_idle_sweep += SWEEP_EVERY;
+        if self.since_idle_sweep >= IDLE_SWEEP_EVERY {
+            self.since_idle_sweep = 0;
+            let idle = self.config.idle_timeout;
+            let stale: Vec<Key> = self
+                .open
+                .iter()
+                .filter(|(_, c)| c.end + idle <= now)
+                .map(|(k, _)| *k)
+                .collect();
+            for k in stale {
+                let c = self.open.remove(&k).expect("present");
+                self.close_for_good(c);
+            }
+        }
+    }
+
+    /// Folds a connection into the totals; keeps it in detail while there is room.
+    fn close_for_good(&mut self, mut c: Connection) {
+        c.finish(&self.config);
+        self.established.remove(&c.stream);
+        if !c.matched {
+            return;
+        }
+        self.totals.add(&c);
+        if self.kept.len() < self.config.max_connections {
+            self.kept.push(c);
+        }
+    }
+
+    /// Ends the analysis.
+    pub fn finish(mut self) -> TcpAnalysis {
+        let mut open: Vec<Connection> = self.open.drain().map(|(_, c)| c).collect();
+        open.sort_by_key(|c| c.stream);
+        for c in open {
+            self.close_for_good(c);
+        }
+        self.kept.sort_by_key(|c| c.stream);
+        TcpAnalysis {
+            connections: self.kept,
+            totals: self.totals,
+        }
     }
 }
 
@@ -160,5 +285,135 @@ fn orient(src: Endpoint, dst: Endpoint, flags: TcpFlags) -> (Endpoint, Endpoint)
         (dst, src)
     } else {
         (src, dst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Ip, Status, Tcp, Transport};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn segment(
+        ms: u64,
+        src: u16,
+        dst: u16,
+        seq: u32,
+        ack: u32,
+        flags: u16,
+        payload: &[u8],
+    ) -> Packet<'_> {
+        Packet {
+            ts: Duration::from_millis(ms),
+            frame_len: 0,
+            cap_len: 0,
+            interface: None,
+            packet_type: None,
+            ether_type: Some(0x0800),
+            ip: Some(Ip {
+                src: IpAddr::V4(Ipv4Addr::new(
+                    172,
+                    16,
+                    16,
+                    if src == 10000 { 101 } else { 102 },
+                )),
+                dst: IpAddr::V4(Ipv4Addr::new(
+                    172,
+                    16,
+                    16,
+                    if dst == 10000 { 101 } else { 102 },
+                )),
+                protocol: 6,
+                ttl: 64,
+                fragment: false,
+            }),
+            transport: Transport::Tcp(Tcp {
+                src_port: src,
+                dst_port: dst,
+                seq,
+                ack,
+                flags: TcpFlags(flags),
+                window: 502,
+                header_len: 20,
+                len: payload.len() as u32,
+                payload,
+                options: Default::default(),
+            }),
+            status: Status::Ok,
+        }
+    }
+
+    /// A complete echo session on client port `port` starting at `ms`.
+    fn session(a: &mut TcpAnalyzer, ms: u64, port: u16) {
+        const S: u16 = TcpFlags::SYN;
+        const A: u16 = TcpFlags::ACK;
+        const P: u16 = TcpFlags::PSH;
+        const F: u16 = TcpFlags::FIN;
+        let m = b"hello";
+        for (i, (src, dst, seq, ack, flags, data)) in [
+            (port, 10000, 100, 0, S, &b""[..]),
+            (10000, port, 500, 101, S | A, b""),
+            (port, 10000, 101, 501, A, b""),
+            (port, 10000, 101, 501, P | A, m),
+            (10000, port, 501, 106, P | A, m),
+            (port, 10000, 106, 506, F | A, b""),
+            (10000, port, 506, 107, F | A, b""),
+            (port, 10000, 107, 507, A, b""),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            a.on_packet(
+                &segment(ms + i as u64, src, dst, seq, ack, flags, data),
+                true,
+            );
+        }
+    }
+
+    #[test]
+    fn ended_connections_leave_memory_and_stay_in_the_totals() {
+        let mut a = TcpAnalyzer::new(TcpConfig::default());
+        for i in 0..20_000u64 {
+            // A session every 10 ms on a fresh port: 200 s of capture.
+            session(&mut a, i * 10, 20_000 + (i % 40_000) as u16);
+            assert!(
+                a.open.len() < 1_000,
+                "{} open after {i} sessions",
+                a.open.len()
+            );
+        }
+        let r = a.finish();
+        assert_eq!(r.totals.connections, 20_000);
+        assert_eq!(r.connections.len(), 1_000);
+        assert_eq!(r.connections[999].stream, 999);
+        assert_eq!(
+            r.totals.without_handshake.count + r.totals.not_closed.count,
+            0
+        );
+        assert_eq!(
+            (r.totals.carried_data, r.totals.echo_failed.count),
+            (20_000, 0)
+        );
+        assert_eq!(r.totals.concurrent, None);
+    }
+
+    #[test]
+    fn overlapping_connections_are_concurrent() {
+        let mut a = TcpAnalyzer::new(TcpConfig::default());
+        const S: u16 = TcpFlags::SYN;
+        const A: u16 = TcpFlags::ACK;
+        for (ms, port) in [(0, 40001), (1, 40002)] {
+            a.on_packet(&segment(ms, port, 10000, 1, 0, S, b""), true);
+            a.on_packet(&segment(ms, 10000, port, 9, 2, S | A, b""), true);
+            a.on_packet(&segment(ms, port, 10000, 2, 10, A, b""), true);
+        }
+        let r = a.finish();
+        assert_eq!(
+            r.totals.concurrent,
+            Some((
+                "stream 0 (172.16.16.102:40001)".to_string(),
+                "stream 1 (172.16.16.102:40002)".to_string()
+            ))
+        );
     }
 }

@@ -178,6 +178,14 @@ impl EchoCheck {
     pub fn complete(&self) -> bool {
         !self.broken && self.unechoed.is_empty() && self.echoed > 0
     }
+
+    /// Ends the check: bytes still waiting for their echo will not get it; frees them.
+    pub fn seal(&mut self) {
+        if !self.unechoed.is_empty() {
+            self.broken = true;
+            self.unechoed = VecDeque::new();
+        }
+    }
 }
 
 /// The first bytes of a stream, kept for display, and which expected texts occurred anywhere
