@@ -114,7 +114,8 @@ const IDLE_SWEEP_EVERY: u32 = 1 << 16;
 #[derive(Debug, Default)]
 pub struct TcpAnalyzer {
     config: TcpConfig,
-    open: HashMap<Key, Connection, FxBuildHasher>,
+    /// Boxed: the table's slots stay small, and moving a connection in or out is a pointer copy.
+    open: HashMap<Key, Box<Connection>, FxBuildHasher>,
     next_stream: u32,
     kept: Vec<Connection>,
     totals: TcpTotals,
@@ -166,7 +167,7 @@ impl TcpAnalyzer {
             let (client, server) = orient(src, dst, tcp.flags);
             let stream = *next_stream;
             *next_stream += 1;
-            Connection::new(stream, client, server, packet.ts)
+            Box::new(Connection::new(stream, client, server, packet.ts))
         });
         let dir = if src == connection.client {
             Direction::ClientToServer
@@ -249,7 +250,7 @@ impl TcpAnalyzer {
     }
 
     /// Folds a connection into the totals; keeps it in detail while there is room.
-    fn close_for_good(&mut self, mut c: Connection) {
+    fn close_for_good(&mut self, mut c: Box<Connection>) {
         c.finish(&self.config);
         self.established.remove(&c.stream);
         if !c.matched {
@@ -257,13 +258,13 @@ impl TcpAnalyzer {
         }
         self.totals.add(&c);
         if self.kept.len() < self.config.max_connections {
-            self.kept.push(c);
+            self.kept.push(*c);
         }
     }
 
     /// Ends the analysis.
     pub fn finish(mut self) -> TcpAnalysis {
-        let mut open: Vec<Connection> = self.open.drain().map(|(_, c)| c).collect();
+        let mut open: Vec<Box<Connection>> = self.open.drain().map(|(_, c)| c).collect();
         open.sort_by_key(|c| c.stream);
         for c in open {
             self.close_for_good(c);
