@@ -8,14 +8,10 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use pcap_file::pcap::{PcapReadError, PcapReader};
-use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
-use pcap_file::pcapng::{Block, PcapNgReadError, PcapNgReader};
-
-use super::{Frame, LinkType};
-
-/// How many bytes the readers buffer; also the largest record they accept.
-const READ_BUFFER: usize = 8 << 20;
+use super::chunks::{Chunks, CHUNK};
+use super::pcap::{self, FileHeader, Order};
+use super::pcapng::{self, Block, Interface};
+use super::Frame;
 
 /// A capture file that cannot be read (further), with the byte offset where it went wrong.
 #[derive(Debug)]
@@ -42,38 +38,25 @@ impl fmt::Display for SourceError {
 
 impl std::error::Error for SourceError {}
 
-/// The pcapng interface table of the current section.
-struct Interface {
-    link: LinkType,
-    name: Option<String>,
-}
-
 enum Format {
-    Pcap {
-        reader: PcapReader<File>,
-        link: LinkType,
-        /// Offset of the next record: the header, then 16 bytes plus data per record.
-        offset: u64,
-    },
+    Pcap(FileHeader),
     PcapNg {
-        reader: PcapNgReader<File>,
+        /// Byte order of the current section (`None` before the first section header).
+        order: Option<Order>,
+        /// The current section's interfaces.
         interfaces: Vec<Interface>,
     },
 }
 
-/// A streaming reader over one pcap or pcapng file.
+/// A streaming reader over one pcap or pcapng file. Records are parsed in place from large
+/// chunks of the file; frames borrow their bytes from the chunk.
 pub struct FileSource {
     path: PathBuf,
     format: Format,
+    chunks: Chunks,
 }
 
-const PCAP_MAGICS: [[u8; 4]; 4] = [
-    [0xd4, 0xc3, 0xb2, 0xa1],
-    [0xa1, 0xb2, 0xc3, 0xd4],
-    [0x4d, 0x3c, 0xb2, 0xa1],
-    [0xa1, 0xb2, 0x3c, 0x4d],
-];
-const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+const CUT: &str = "(cut short while copying or capturing?)";
 
 impl FileSource {
     /// Opens `path`, recognising the format by its magic number.
@@ -84,44 +67,44 @@ impl FileSource {
             message,
         };
         let mut file = File::open(path).map_err(|e| error(0, format!("cannot open: {e}")))?;
-        let mut magic = [0u8; 4];
+        let mut head = [0u8; pcap::FILE_HEADER];
         let got =
-            read_up_to(&mut file, &mut magic).map_err(|e| error(0, format!("cannot read: {e}")))?;
-        let file = File::open(path).map_err(|e| error(0, format!("cannot open: {e}")))?;
+            read_up_to(&mut file, &mut head).map_err(|e| error(0, format!("cannot read: {e}")))?;
         if got < 4 {
             return Err(error(
                 0,
                 format!("file is {got} bytes long: too short to be a pcap or pcapng file"),
             ));
         }
-        let format = if PCAP_MAGICS.contains(&magic) {
-            let reader = PcapReader::with_capacity(file, READ_BUFFER)
-                .map_err(|e| error(0, pcap_message(&e, "file header")))?;
-            let link = LinkType(u32::from(reader.header().datalink));
-            Format::Pcap {
-                reader,
-                link,
-                offset: 24,
-            }
-        } else if magic == PCAPNG_MAGIC {
-            let reader = PcapNgReader::with_capacity(file, READ_BUFFER)
-                .map_err(|e| error(0, pcapng_message(&e)))?;
-            Format::PcapNg {
-                reader,
-                interfaces: Vec::new(),
-            }
+        let (format, start) = if let Some(header) = pcap::file_header(&head[..got]) {
+            (Format::Pcap(header), pcap::FILE_HEADER)
+        } else if head[..4] == pcapng::SECTION_HEADER.to_le_bytes() {
+            (
+                Format::PcapNg {
+                    order: None,
+                    interfaces: Vec::new(),
+                },
+                0,
+            )
+        } else if got < pcap::FILE_HEADER && pcap::file_header(&[&head[..4], &[0; 20]].concat()).is_some() {
+            return Err(error(0, format!("the file ends inside the pcap file header {CUT}")));
         } else {
             return Err(error(
                 0,
                 format!(
                     "not a pcap or pcapng file (magic {:02x}{:02x}{:02x}{:02x}); save it from Wireshark as pcapng",
-                    magic[0], magic[1], magic[2], magic[3]
+                    head[0], head[1], head[2], head[3]
                 ),
             ));
         };
+        let mut file = File::open(path).map_err(|e| error(0, format!("cannot open: {e}")))?;
+        let mut skip = vec![0u8; start];
+        file.read_exact(&mut skip)
+            .map_err(|e| error(0, format!("cannot read: {e}")))?;
         Ok(FileSource {
             path: path.to_owned(),
             format,
+            chunks: Chunks::new(file, start as u64),
         })
     }
 
@@ -137,78 +120,129 @@ impl FileSource {
         &mut self,
         each: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
     ) -> Result<(), SourceError> {
+        let path = &self.path;
         let error = |offset: u64, message: String| SourceError {
-            path: self.path.clone(),
+            path: path.clone(),
             offset,
             message,
         };
+        let io = |offset: u64, e: io::Error| error(offset, format!("read error: {e}"));
+        let chunks = &mut self.chunks;
         match &mut self.format {
-            Format::Pcap {
-                reader,
-                link,
-                offset,
-            } => {
-                while let Some(next) = reader.next_packet() {
-                    let packet = next.map_err(|e| error(*offset, pcap_message(&e, "record")))?;
-                    *offset += 16 + packet.data().len() as u64;
-                    let frame = Frame {
-                        ts: packet.timestamp(),
-                        link: *link,
-                        orig_len: packet.orig_len(),
-                        data: packet.data(),
-                        interface: None,
-                    };
-                    if each(frame).is_break() {
-                        break;
-                    }
-                }
-            }
-            Format::PcapNg { reader, interfaces } => loop {
-                let at = reader.bytes_parsed();
-                let Some(next) = reader.next_block() else {
+            Format::Pcap(header) => loop {
+                let at = chunks.offset();
+                let head = chunks.peek(pcap::RECORD_HEADER).map_err(|e| io(at, e))?;
+                if head.is_empty() {
                     break;
+                }
+                if head.len() < pcap::RECORD_HEADER {
+                    return Err(error(at, format!("the file ends inside a record header {CUT}")));
+                }
+                let record = pcap::record(header, head);
+                let total = pcap::RECORD_HEADER + record.captured as usize;
+                if total > CHUNK {
+                    return Err(error(
+                        at,
+                        format!("record claims {} captured bytes: not a pcap record", record.captured),
+                    ));
+                }
+                let bytes = chunks.peek(total).map_err(|e| io(at, e))?;
+                if bytes.len() < total {
+                    return Err(error(at, format!("the file ends inside a record {CUT}")));
+                }
+                let flow = each(Frame {
+                    ts: record.ts,
+                    link: header.link,
+                    data: &bytes[pcap::RECORD_HEADER..],
+                    orig_len: record.orig_len,
+                    interface: None,
+                });
+                chunks.consume(total);
+                if flow.is_break() {
+                    break;
+                }
+            },
+            Format::PcapNg { order, interfaces } => loop {
+                let at = chunks.offset();
+                let head = chunks.peek(12).map_err(|e| io(at, e))?;
+                if head.is_empty() {
+                    break;
+                }
+                if head.len() < 8 {
+                    return Err(error(at, format!("the file ends inside a block {CUT}")));
+                }
+                if head[..4] == pcapng::SECTION_HEADER.to_le_bytes() {
+                    *order = Some(pcapng::section_order(head).ok_or_else(|| {
+                        error(at, "section header with an unknown byte-order magic".into())
+                    })?);
+                }
+                let Some(o) = *order else {
+                    return Err(error(at, "the file does not start with a section header".into()));
                 };
-                let (block, _state) = next.map_err(|e| error(at, pcapng_message(&e)))?;
-                let (interface_id, ts, orig_len, data) = match block {
-                    Block::SectionHeader(_) => {
+                let len = o.u32(head, 4) as usize;
+                if len < 12 || len % 4 != 0 || len > CHUNK {
+                    return Err(error(
+                        at,
+                        format!("block claims a length of {len} bytes (a block has 12 to {CHUNK}, a multiple of 4)"),
+                    ));
+                }
+                let bytes = chunks.peek(len).map_err(|e| io(at, e))?;
+                if bytes.len() < len {
+                    return Err(error(at, format!("the file ends inside a block {CUT}")));
+                }
+                let trailing = o.u32(bytes, len - 4) as usize;
+                if trailing != len {
+                    return Err(error(
+                        at,
+                        format!("block length fields disagree ({len} at the start, {trailing} at the end)"),
+                    ));
+                }
+                let snaplen0 = interfaces.first().map(|i| i.snaplen);
+                let block = pcapng::block(o, bytes, snaplen0).map_err(|m| error(at, m))?;
+                let frame = match block {
+                    Block::Section => {
                         interfaces.clear();
-                        continue;
+                        None
                     }
-                    Block::InterfaceDescription(idb) => {
-                        let name = idb.options.iter().find_map(|option| match option {
-                            InterfaceDescriptionOption::IfName(name) => Some(name.to_string()),
-                            _ => None,
-                        });
-                        interfaces.push(Interface {
-                            link: LinkType(u32::from(idb.linktype)),
-                            name,
-                        });
-                        continue;
+                    Block::Interface(interface) => {
+                        interfaces.push(interface);
+                        None
                     }
-                    Block::EnhancedPacket(epb) => {
-                        (epb.interface_id, epb.timestamp, epb.original_len, epb.data)
+                    Block::Packet {
+                        interface,
+                        ts,
+                        data,
+                        orig_len,
+                    } => {
+                        let Some(i) = interfaces.get(interface as usize) else {
+                            let count = interfaces.len();
+                            return Err(error(at, format!("packet names interface {interface}, but the section describes {count}")));
+                        };
+                        Some(Frame {
+                            ts: i.time(ts),
+                            link: i.link,
+                            data,
+                            orig_len,
+                            interface: i.name.as_deref(),
+                        })
                     }
-                    Block::SimplePacket(spb) => (0, Duration::ZERO, spb.original_len, spb.data),
-                    Block::Packet(pb) => (
-                        u32::from(pb.interface_id),
-                        pb.timestamp,
-                        pb.original_len,
-                        pb.data,
-                    ),
-                    _ => continue,
+                    Block::Simple { data, orig_len } => {
+                        let Some(i) = interfaces.first() else {
+                            return Err(error(at, "simple packet block before any interface description".into()));
+                        };
+                        Some(Frame {
+                            ts: Duration::ZERO,
+                            link: i.link,
+                            data,
+                            orig_len,
+                            interface: i.name.as_deref(),
+                        })
+                    }
+                    Block::Other => None,
                 };
-                let Some(interface) = interfaces.get(interface_id as usize) else {
-                    let count = interfaces.len();
-                    return Err(error(at, format!("packet names interface {interface_id}, but the section describes {count}")));
-                };
-                let frame = Frame {
-                    ts,
-                    link: interface.link,
-                    data: &data,
-                    orig_len,
-                    interface: interface.name.as_deref(),
-                };
-                if each(frame).is_break() {
+                let flow = frame.map_or(ControlFlow::Continue(()), |f| each(f));
+                chunks.consume(len);
+                if flow.is_break() {
                     break;
                 }
             },
@@ -226,38 +260,4 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(got)
-}
-
-fn io_message(e: &io::Error, what: &str) -> String {
-    if e.kind() == io::ErrorKind::UnexpectedEof {
-        format!("the file ends inside a {what} (cut short while copying or capturing?), or the {what} claims more than {} MiB", READ_BUFFER >> 20)
-    } else {
-        format!("read error: {e}")
-    }
-}
-
-fn pcap_message(e: &PcapReadError, what: &str) -> String {
-    match e {
-        PcapReadError::Io(io) => io_message(io, what),
-        other => format!("invalid {what}: {}", error_chain(other)),
-    }
-}
-
-fn pcapng_message(e: &PcapNgReadError) -> String {
-    match e {
-        PcapNgReadError::Io(io) => io_message(io, "block"),
-        other => format!("invalid block: {}", error_chain(other)),
-    }
-}
-
-/// An error and its causes on one line.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

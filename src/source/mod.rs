@@ -2,7 +2,10 @@
 //!
 //! Every source yields [`Frame`]s; nothing downstream knows which kind of source it was.
 
+mod chunks;
 mod file;
+mod pcap;
+mod pcapng;
 mod live;
 mod writer;
 
