@@ -8,6 +8,7 @@ mod state;
 mod totals;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use rustc_hash::FxBuildHasher;
@@ -94,13 +95,29 @@ pub struct TcpAnalysis {
     pub totals: TcpTotals,
 }
 
-type Key = (Endpoint, Endpoint);
+/// A connection's 4-tuple, both directions alike, packed into integers: hashing and comparing
+/// it is a few machine words (comparing `IpAddr`s was a tenth of the analysis time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    low: (u128, u16),
+    high: (u128, u16),
+    v6: bool,
+}
+
+fn packed(e: Endpoint) -> (u128, u16) {
+    let ip = match e.ip {
+        IpAddr::V4(ip) => u128::from(u32::from(ip)),
+        IpAddr::V6(ip) => u128::from(ip),
+    };
+    (ip, e.port)
+}
 
 fn key(a: Endpoint, b: Endpoint) -> Key {
+    let (a, b, v6) = (packed(a), packed(b), a.ip.is_ipv6());
     if a <= b {
-        (a, b)
+        Key { low: a, high: b, v6 }
     } else {
-        (b, a)
+        Key { low: b, high: a, v6 }
     }
 }
 
