@@ -2,13 +2,13 @@
 
 use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::output::ReportArgs;
 use super::{parse_filter, Outcome};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{self, Analysis, Pipeline, PipelineOptions};
 use crate::report::json;
-use crate::source::FileSource;
+use crate::source::{FileSource, SourceError};
 
 /// Arguments of `labcap replay`.
 #[derive(clap::Args, Debug)]
@@ -38,27 +38,19 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
     let mut documents = Vec::new();
     for path in &args.files {
         let name = path.display().to_string();
-        let mut pipeline = Pipeline::new(options.clone());
         if args.files.len() > 1 && !report.json {
             writeln!(out, "== {name}")?;
         }
-        let mut write_error = None;
-        let read = FileSource::open(path).and_then(|mut source| {
-            source.for_each_frame(&mut |frame| {
-                if let Some(line) = pipeline.push(&frame) {
-                    if let Err(e) = writeln!(out, "{line}") {
-                        write_error = Some(e);
-                        return ControlFlow::Break(());
-                    }
-                }
-                ControlFlow::Continue(())
-            })
-        });
-        if let Some(e) = write_error {
-            return Err(e.into());
-        }
+        let (analysis, read) = if options.list {
+            list_and_analyse(path, &options, &mut out)?
+        } else {
+            // Nothing to print per packet: TCP analysis runs on a second core.
+            match FileSource::open(path) {
+                Ok(mut source) => pipeline::replay(&mut source, options.clone()),
+                Err(e) => (Pipeline::new(options.clone()).finish(), Err(e)),
+            }
+        };
         let error = read.err().map(|e| e.to_string());
-        let analysis = pipeline.finish();
         let checks = expectations.evaluate(&analysis);
         if checks.iter().any(|c| !c.passed) {
             outcome = Outcome::Fail;
@@ -86,4 +78,29 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
         0 => Ok(outcome),
         _ => Err(anyhow::anyhow!("{}", errors.join("\nlabcap: "))),
     }
+}
+
+/// Replays one file frame by frame, printing each matched packet's line as it goes.
+fn list_and_analyse(
+    path: &Path,
+    options: &PipelineOptions,
+    out: &mut impl Write,
+) -> anyhow::Result<(Analysis, Result<(), SourceError>)> {
+    let mut pipeline = Pipeline::new(options.clone());
+    let mut write_error = None;
+    let read = FileSource::open(path).and_then(|mut source| {
+        source.for_each_frame(&mut |frame| {
+            if let Some(line) = pipeline.push(&frame) {
+                if let Err(e) = writeln!(out, "{line}") {
+                    write_error = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        })
+    });
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    Ok((pipeline.finish(), read))
 }

@@ -86,8 +86,13 @@ impl FileSource {
                 },
                 0,
             )
-        } else if got < pcap::FILE_HEADER && pcap::file_header(&[&head[..4], &[0; 20]].concat()).is_some() {
-            return Err(error(0, format!("the file ends inside the pcap file header {CUT}")));
+        } else if got < pcap::FILE_HEADER
+            && pcap::file_header(&[&head[..4], &[0; 20]].concat()).is_some()
+        {
+            return Err(error(
+                0,
+                format!("the file ends inside the pcap file header {CUT}"),
+            ));
         } else {
             return Err(error(
                 0,
@@ -136,14 +141,20 @@ impl FileSource {
                     break;
                 }
                 if head.len() < pcap::RECORD_HEADER {
-                    return Err(error(at, format!("the file ends inside a record header {CUT}")));
+                    return Err(error(
+                        at,
+                        format!("the file ends inside a record header {CUT}"),
+                    ));
                 }
                 let record = pcap::record(header, head);
                 let total = pcap::RECORD_HEADER + record.captured as usize;
                 if total > CHUNK {
                     return Err(error(
                         at,
-                        format!("record claims {} captured bytes: not a pcap record", record.captured),
+                        format!(
+                            "record claims {} captured bytes: not a pcap record",
+                            record.captured
+                        ),
                     ));
                 }
                 let bytes = chunks.peek(total).map_err(|e| io(at, e))?;
@@ -177,7 +188,10 @@ impl FileSource {
                     })?);
                 }
                 let Some(o) = *order else {
-                    return Err(error(at, "the file does not start with a section header".into()));
+                    return Err(error(
+                        at,
+                        "the file does not start with a section header".into(),
+                    ));
                 };
                 let len = o.u32(head, 4) as usize;
                 if len < 12 || len % 4 != 0 || len > CHUNK {
@@ -228,7 +242,10 @@ impl FileSource {
                     }
                     Block::Simple { data, orig_len } => {
                         let Some(i) = interfaces.first() else {
-                            return Err(error(at, "simple packet block before any interface description".into()));
+                            return Err(error(
+                                at,
+                                "simple packet block before any interface description".into(),
+                            ));
                         };
                         Some(Frame {
                             ts: Duration::ZERO,

@@ -4,9 +4,9 @@
 
 mod chunks;
 mod file;
+mod live;
 mod pcap;
 mod pcapng;
-mod live;
 mod writer;
 
 pub use file::{FileSource, SourceError};

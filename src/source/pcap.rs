@@ -103,7 +103,10 @@ mod tests {
         le.extend(65535u32.to_le_bytes());
         le.extend(113u32.to_le_bytes());
         let h = file_header(&le).unwrap();
-        assert_eq!((h.order, h.nanos, h.link), (Order::Little, false, LinkType::LINUX_SLL));
+        assert_eq!(
+            (h.order, h.nanos, h.link),
+            (Order::Little, false, LinkType::LINUX_SLL)
+        );
         let mut rec = Vec::new();
         for v in [7u32, 250, 60, 74] {
             rec.extend(v.to_le_bytes());
@@ -116,7 +119,10 @@ mod tests {
         be.extend(65535u32.to_be_bytes());
         be.extend((0x1000_0001u32).to_be_bytes());
         let h = file_header(&be).unwrap();
-        assert_eq!((h.order, h.nanos, h.link), (Order::Big, true, LinkType::ETHERNET));
+        assert_eq!(
+            (h.order, h.nanos, h.link),
+            (Order::Big, true, LinkType::ETHERNET)
+        );
         assert_eq!(file_header(b"\x0a\x0d\x0d\x0a"), None);
     }
 }

@@ -111,12 +111,16 @@ pub fn block(order: Order, b: &[u8], snaplen0: Option<u32>) -> Result<Block<'_>,
                         interface.units_per_sec = if v & 0x80 == 0 {
                             10u64.checked_pow(exp).ok_or("if_tsresol out of range")?
                         } else {
-                            1u64.checked_shl(exp).filter(|&u| u > 0).ok_or("if_tsresol out of range")?
+                            1u64.checked_shl(exp)
+                                .filter(|&u| u > 0)
+                                .ok_or("if_tsresol out of range")?
                         };
                     }
                     (14, v) if v.len() >= 8 => {
                         let raw = match order {
-                            Order::Little => u64::from_le_bytes(v[..8].try_into().expect("8 bytes")),
+                            Order::Little => {
+                                u64::from_le_bytes(v[..8].try_into().expect("8 bytes"))
+                            }
                             Order::Big => u64::from_be_bytes(v[..8].try_into().expect("8 bytes")),
                         };
                         interface.offset_secs = raw as i64;
@@ -135,9 +139,9 @@ pub fn block(order: Order, b: &[u8], snaplen0: Option<u32>) -> Result<Block<'_>,
             };
             let ts = (u64::from(order.u32(body, 4)) << 32) | u64::from(order.u32(body, 8));
             let captured = order.u32(body, 12) as usize;
-            let data = body
-                .get(20..20 + captured)
-                .ok_or_else(|| format!("packet claims {captured} captured bytes, more than its block holds"))?;
+            let data = body.get(20..20 + captured).ok_or_else(|| {
+                format!("packet claims {captured} captured bytes, more than its block holds")
+            })?;
             Ok(Block::Packet {
                 interface,
                 ts,
@@ -149,9 +153,11 @@ pub fn block(order: Order, b: &[u8], snaplen0: Option<u32>) -> Result<Block<'_>,
             need(4, "simple packet")?;
             let orig_len = order.u32(body, 0);
             let room = body.len() - 4;
-            let len = (orig_len as usize)
-                .min(room)
-                .min(snaplen0.filter(|&s| s > 0).map_or(usize::MAX, |s| s as usize));
+            let len = (orig_len as usize).min(room).min(
+                snaplen0
+                    .filter(|&s| s > 0)
+                    .map_or(usize::MAX, |s| s as usize),
+            );
             Ok(Block::Simple {
                 data: &body[4..4 + len],
                 orig_len,
@@ -208,8 +214,13 @@ mod tests {
         assert_eq!(i.name.as_deref(), Some("any"));
         assert_eq!(i.link, LinkType::LINUX_SLL);
         assert_eq!(i.units_per_sec, 1_000_000_000);
-        assert_eq!(i.time(1_764_000_000_123_456_789), Duration::new(1_764_000_010, 123_456_789));
-        let Block::Interface(i) = block(Order::Little, &idb(&[9, 0, 1, 0, 0x94, 0, 0, 0]), None).unwrap() else {
+        assert_eq!(
+            i.time(1_764_000_000_123_456_789),
+            Duration::new(1_764_000_010, 123_456_789)
+        );
+        let Block::Interface(i) =
+            block(Order::Little, &idb(&[9, 0, 1, 0, 0x94, 0, 0, 0]), None).unwrap()
+        else {
             panic!("not an interface");
         };
         assert_eq!(i.units_per_sec, 1 << 20);

@@ -115,9 +115,17 @@ fn packed(e: Endpoint) -> (u128, u16) {
 fn key(a: Endpoint, b: Endpoint) -> Key {
     let (a, b, v6) = (packed(a), packed(b), a.ip.is_ipv6());
     if a <= b {
-        Key { low: a, high: b, v6 }
+        Key {
+            low: a,
+            high: b,
+            v6,
+        }
     } else {
-        Key { low: b, high: a, v6 }
+        Key {
+            low: b,
+            high: a,
+            v6,
+        }
     }
 }
 

@@ -5,11 +5,15 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::analysis::dns::{DnsAnalysis, DnsAnalyzer, DnsConfig};
-use crate::analysis::tcp::{Connection, TcpAnalyzer, TcpConfig, TcpTotals};
+use crate::analysis::tcp::{Connection, TcpAnalysis, TcpAnalyzer, TcpConfig, TcpTotals};
 use crate::filter::Filter;
 use crate::report::list::{self, ListedPacket};
 use crate::source::Frame;
-use crate::wire::{self, Status};
+use crate::wire::{self, Packet, Status};
+
+mod parallel;
+
+pub use parallel::replay;
 
 /// How many distinct malformed-packet reasons are kept (the rest are counted as "other").
 const MAX_REASONS: usize = 16;
@@ -80,9 +84,29 @@ impl Pipeline {
 
     /// Processes one frame. Returns its list line when listing is on and the filter matched.
     pub fn push(&mut self, frame: &Frame<'_>) -> Option<ListedPacket> {
+        let (packet, matched) = self.observe(frame);
+        let segment = self.tcp.on_packet(&packet, matched);
+        let dns = self.dns.on_packet(&packet, matched);
+        if matched && self.options.list {
+            let first = self.stats.first_ts.unwrap_or(frame.ts);
+            let rel = signed_nanos(frame.ts) - signed_nanos(first);
+            Some(list::describe(
+                self.stats.packets,
+                rel,
+                &packet,
+                segment.as_ref(),
+                &dns,
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// Counts, decodes and filters one frame: the decoded packet and whether it matched.
+    fn observe<'a>(&mut self, frame: &Frame<'a>) -> (Packet<'a>, bool) {
         let stats = &mut self.stats;
         stats.packets += 1;
-        let first = *stats.first_ts.get_or_insert(frame.ts);
+        stats.first_ts.get_or_insert(frame.ts);
         stats.last_ts = Some(frame.ts);
         let packet = wire::decode(frame);
         match &packet.status {
@@ -108,20 +132,7 @@ impl Pipeline {
         if matched {
             stats.matched += 1;
         }
-        let segment = self.tcp.on_packet(&packet, matched);
-        let dns = self.dns.on_packet(&packet, matched);
-        if matched && self.options.list {
-            let rel = signed_nanos(frame.ts) - signed_nanos(first);
-            Some(list::describe(
-                stats.packets,
-                rel,
-                &packet,
-                segment.as_ref(),
-                &dns,
-            ))
-        } else {
-            None
-        }
+        (packet, matched)
     }
 
     /// Frames the filter matched so far.
@@ -135,8 +146,13 @@ impl Pipeline {
     }
 
     /// Ends the capture and returns what was found.
-    pub fn finish(self) -> Analysis {
-        let tcp = self.tcp.finish();
+    pub fn finish(mut self) -> Analysis {
+        let tcp = std::mem::take(&mut self.tcp).finish();
+        self.finish_with(tcp)
+    }
+
+    /// Ends the capture with a TCP analysis made elsewhere (see [`replay`]).
+    fn finish_with(self, tcp: TcpAnalysis) -> Analysis {
         Analysis {
             stats: self.stats,
             connections: tcp.connections,

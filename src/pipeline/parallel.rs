@@ -1,0 +1,122 @@
+//! Replay on two cores: this thread reads, decodes, filters and analyses DNS; a second one
+//! runs the TCP analysis, fed in batches of segments whose payloads are copied into the batch.
+//! The results are the same as [`Pipeline::push`] frame by frame (a test holds them equal); it
+//! is for reports without a packet list, which needs each segment's analysis in frame order.
+
+use std::ops::{ControlFlow, Range};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::{Analysis, Pipeline, PipelineOptions};
+use crate::analysis::tcp::TcpAnalyzer;
+use crate::source::{FileSource, SourceError};
+use crate::wire::{Ip, Packet, Status, Tcp, Transport};
+
+/// Segments per batch.
+const BATCH: usize = 2048;
+/// Batches in flight between the threads.
+const IN_FLIGHT: usize = 4;
+
+/// A TCP segment as the analyzer needs it, its payload in the batch's byte buffer.
+struct Segment {
+    ts: Duration,
+    ip: Ip,
+    tcp: Tcp<'static>,
+    payload: Range<usize>,
+    matched: bool,
+}
+
+#[derive(Default)]
+struct Batch {
+    segments: Vec<Segment>,
+    bytes: Vec<u8>,
+}
+
+impl Batch {
+    fn push(&mut self, packet: &Packet<'_>, matched: bool) {
+        let (Some(ip), Some(tcp)) = (packet.ip, packet.tcp()) else {
+            return;
+        };
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(tcp.payload);
+        self.segments.push(Segment {
+            ts: packet.ts,
+            ip,
+            tcp: Tcp {
+                payload: &[],
+                ..tcp.clone()
+            },
+            payload: start..self.bytes.len(),
+            matched,
+        });
+    }
+
+    fn clear(&mut self) {
+        self.segments.clear();
+        self.bytes.clear();
+    }
+}
+
+/// Replays `source` through a pipeline without a packet list, TCP analysis on its own thread.
+/// Returns the analysis of the frames read and the error that stopped the file, if any.
+pub fn replay(
+    source: &mut FileSource,
+    options: PipelineOptions,
+) -> (Analysis, Result<(), SourceError>) {
+    let config = options.tcp.clone();
+    let mut front = Pipeline::new(PipelineOptions {
+        list: false,
+        ..options
+    });
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
+        let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+        let worker = scope.spawn(move || {
+            let mut tcp = TcpAnalyzer::new(config);
+            for mut batch in full_rx {
+                for s in &batch.segments {
+                    let packet = Packet {
+                        ts: s.ts,
+                        frame_len: 0,
+                        cap_len: 0,
+                        interface: None,
+                        packet_type: None,
+                        ether_type: None,
+                        ip: Some(s.ip),
+                        transport: Transport::Tcp(Tcp {
+                            payload: &batch.bytes[s.payload.clone()],
+                            ..s.tcp.clone()
+                        }),
+                        status: Status::Ok,
+                    };
+                    tcp.on_packet(&packet, s.matched);
+                }
+                batch.clear();
+                // The reader may be gone already; the batch is then simply dropped.
+                let _ = empty_tx.send(batch);
+            }
+            tcp.finish()
+        });
+        let mut batch = Batch::default();
+        let mut worker_gone = false;
+        let read = source.for_each_frame(&mut |frame| {
+            let (packet, matched) = front.observe(&frame);
+            front.dns.on_packet(&packet, matched);
+            batch.push(&packet, matched);
+            if batch.segments.len() >= BATCH {
+                let next = empty_rx.try_recv().unwrap_or_default();
+                if full_tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                    worker_gone = true;
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        });
+        if !worker_gone {
+            let _ = full_tx.send(batch);
+        }
+        drop(full_tx);
+        let tcp = worker.join().expect("the TCP analysis thread panicked");
+        (front.finish_with(tcp), read)
+    })
+}
