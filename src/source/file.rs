@@ -257,7 +257,7 @@ impl FileSource {
                     }
                     Block::Other => None,
                 };
-                let flow = frame.map_or(ControlFlow::Continue(()), |f| each(f));
+                let flow = frame.map_or(ControlFlow::Continue(()), &mut *each);
                 chunks.consume(len);
                 if flow.is_break() {
                     break;
