@@ -84,31 +84,38 @@ impl Pipeline {
 
     /// Processes one frame. Returns its list line when listing is on and the filter matched.
     pub fn push(&mut self, frame: &Frame<'_>) -> Option<ListedPacket> {
-        let (packet, matched) = self.observe(frame);
-        let segment = self.tcp.on_packet(&packet, matched);
-        let dns = self.dns.on_packet(&packet, matched);
-        if matched && self.options.list {
-            let first = self.stats.first_ts.unwrap_or(frame.ts);
-            let rel = signed_nanos(frame.ts) - signed_nanos(first);
-            Some(list::describe(
-                self.stats.packets,
-                rel,
-                &packet,
-                segment.as_ref(),
-                &dns,
-            ))
-        } else {
-            None
-        }
+        self.observe(frame, |this, packet, matched| {
+            let segment = this.tcp.on_packet(packet, matched);
+            let dns = this.dns.on_packet(packet, matched);
+            if matched && this.options.list {
+                let first = this.stats.first_ts.unwrap_or(frame.ts);
+                let rel = signed_nanos(frame.ts) - signed_nanos(first);
+                Some(list::describe(
+                    this.stats.packets,
+                    rel,
+                    packet,
+                    segment.as_ref(),
+                    &dns,
+                ))
+            } else {
+                None
+            }
+        })
     }
 
-    /// Counts, decodes and filters one frame: the decoded packet and whether it matched.
-    fn observe<'a>(&mut self, frame: &Frame<'a>) -> (Packet<'a>, bool) {
+    /// Counts, decodes and filters one frame, then hands the packet (decoded in place, not
+    /// moved) and whether it matched to `then`.
+    fn observe<'a, R>(
+        &mut self,
+        frame: &Frame<'a>,
+        then: impl FnOnce(&mut Self, &Packet<'a>, bool) -> R,
+    ) -> R {
         let stats = &mut self.stats;
         stats.packets += 1;
         stats.first_ts.get_or_insert(frame.ts);
         stats.last_ts = Some(frame.ts);
-        let packet = wire::decode(frame);
+        let mut packet = Packet::undecoded(frame);
+        wire::decode_into(frame, &mut packet, true);
         match &packet.status {
             Status::Ok => {}
             Status::Truncated => stats.truncated += 1,
@@ -132,7 +139,7 @@ impl Pipeline {
         if matched {
             stats.matched += 1;
         }
-        (packet, matched)
+        then(self, &packet, matched)
     }
 
     /// Frames the filter matched so far.

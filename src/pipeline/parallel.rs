@@ -100,9 +100,10 @@ pub fn replay(
         let mut batch = Batch::default();
         let mut worker_gone = false;
         let read = source.for_each_frame(&mut |frame| {
-            let (packet, matched) = front.observe(&frame);
-            front.dns.on_packet(&packet, matched);
-            batch.push(&packet, matched);
+            front.observe(&frame, |front, packet, matched| {
+                front.dns.on_packet(packet, matched);
+                batch.push(packet, matched);
+            });
             if batch.segments.len() >= BATCH {
                 let next = empty_rx.try_recv().unwrap_or_default();
                 if full_tx.send(std::mem::replace(&mut batch, next)).is_err() {

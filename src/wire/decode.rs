@@ -11,22 +11,15 @@ use crate::source::{Frame, LinkType};
 
 /// Decodes one frame. Never fails: what cannot be decoded is reported in [`Packet::status`].
 pub fn decode<'a>(frame: &Frame<'a>) -> Packet<'a> {
-    decode_with(frame, true)
+    let mut packet = Packet::undecoded(frame);
+    decode_into(frame, &mut packet, true);
+    packet
 }
 
-/// Decodes with or without the direct IPv4 path (the tests hold the two against each other).
-fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
-    let mut packet = Packet {
-        ts: frame.ts,
-        frame_len: frame.orig_len,
-        cap_len: frame.data.len() as u32,
-        interface: frame.interface,
-        packet_type: None,
-        ether_type: None,
-        ip: None,
-        transport: Transport::None,
-        status: Status::Ok,
-    };
+/// Decodes `frame` into `packet`, which is [`Packet::undecoded`] for it: the replay loop keeps
+/// the packet in place instead of moving a large value through every call. `fast` takes the
+/// direct IPv4 path (the tests hold it against etherparse's).
+pub(crate) fn decode_into<'a>(frame: &Frame<'a>, packet: &mut Packet<'a>, fast: bool) {
     let cut = frame.is_cut();
     let short = |what: &str| {
         if cut {
@@ -41,9 +34,9 @@ fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
             if fast
                 && !cut
                 && data.get(12..14) == Some(&[0x08, 0x00])
-                && ipv4_fast(&mut packet, &data[14..]) =>
+                && ipv4_fast(packet, &data[14..]) =>
         {
-            return packet;
+            return;
         }
         LinkType::ETHERNET => match LaxSlicedPacket::from_ethernet(data) {
             Ok(sliced) => {
@@ -61,7 +54,7 @@ fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
             }
             Err(_) => {
                 packet.status = short("Ethernet");
-                return packet;
+                return;
             }
         },
         LinkType::LINUX_SLL | LinkType::LINUX_SLL2 => {
@@ -79,20 +72,20 @@ fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
             };
             let Some((packet_type, arphrd, protocol, payload)) = parsed else {
                 packet.status = short(what);
-                return packet;
+                return;
             };
             packet.packet_type = Some(packet_type);
             if fast
                 && protocol == 0x0800
                 && arphrd != ARPHRD_NETLINK
                 && !cut
-                && ipv4_fast(&mut packet, payload)
+                && ipv4_fast(packet, payload)
             {
-                return packet;
+                return;
             }
-            match by_ether_type(&mut packet, arphrd, protocol, payload) {
+            match by_ether_type(packet, arphrd, protocol, payload) {
                 Some(sliced) => sliced,
-                None => return packet,
+                None => return,
             }
         }
         LinkType::RAW | LinkType::RAW_BSD | LinkType::IPV4 | LinkType::IPV6 => {
@@ -104,7 +97,7 @@ fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
                     } else {
                         Status::Malformed(format!("raw IP: {e}"))
                     };
-                    return packet;
+                    return;
                 }
             }
         }
@@ -113,19 +106,18 @@ fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
                 packet.ether_type = Some(ether_type);
                 LaxSlicedPacket::from_ether_type(EtherType(ether_type), payload)
             }
-            Some((None, _)) => return packet,
+            Some((None, _)) => return,
             None => {
                 packet.status = short("BSD loopback");
-                return packet;
+                return;
             }
         },
         other => {
             packet.status = Status::Malformed(format!("unsupported link type {other}"));
-            return packet;
+            return;
         }
     };
-    network_and_transport(&mut packet, &sliced, cut);
-    packet
+    network_and_transport(packet, &sliced, cut);
 }
 
 /// The common case decoded directly: a whole, unfragmented IPv4 packet without options
@@ -329,7 +321,9 @@ mod tests {
             crate::source::FileSource::open(&path)
                 .unwrap()
                 .for_each_frame(&mut |f| {
-                    let (fast, slow) = (decode_with(&f, true), decode_with(&f, false));
+                    let (mut fast, mut slow) = (Packet::undecoded(&f), Packet::undecoded(&f));
+                    decode_into(&f, &mut fast, true);
+                    decode_into(&f, &mut slow, false);
                     assert_eq!(
                         format!("{fast:?}"),
                         format!("{slow:?}"),

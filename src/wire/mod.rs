@@ -10,6 +10,7 @@ pub mod sll2;
 mod tcp;
 
 pub use decode::decode;
+pub(crate) use decode::decode_into;
 pub use packet::{Ip, Packet, Status, Tcp, Transport, Udp};
 pub use tcp::{TcpFlags, TcpOptions};
 

@@ -104,7 +104,22 @@ pub enum Status {
     Malformed(String),
 }
 
-impl Packet<'_> {
+impl<'a> Packet<'a> {
+    /// The packet of `frame` before decoding: times, lengths and interface only.
+    pub fn undecoded(frame: &crate::source::Frame<'a>) -> Packet<'a> {
+        Packet {
+            ts: frame.ts,
+            frame_len: frame.orig_len,
+            cap_len: frame.data.len() as u32,
+            interface: frame.interface,
+            packet_type: None,
+            ether_type: None,
+            ip: None,
+            transport: Transport::None,
+            status: Status::Ok,
+        }
+    }
+
     /// The TCP segment, if this is one.
     pub fn tcp(&self) -> Option<&Tcp<'_>> {
         match &self.transport {

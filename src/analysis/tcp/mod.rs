@@ -132,7 +132,7 @@ fn key(a: Endpoint, b: Endpoint) -> Key {
 /// How many packets pass between two looks for connections to close for good.
 const SWEEP_EVERY: u32 = 1024;
 /// How many packets pass between two looks for idle connections.
-const IDLE_SWEEP_EVERY: u32 = 1 << 16;
+const IDLE_SWEEP_EVERY: u32 = 1 << 18;
 
 /// Tracks every TCP connection of a capture, in memory bounded by the connections open at
 /// once: an ended connection is folded into the totals once it has been quiet for a while.
