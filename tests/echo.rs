@@ -5,47 +5,15 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use common::netns::{skip_live, Netns};
+use common::netns::{lab_script as lab, skip_live, Netns};
 use labcap::echo::server::{bind, serve, ServerConfig};
 use labcap::echo::{raise_fd_limit, Log};
 
 const BIN: &str = env!("CARGO_BIN_EXE_labcap");
-
-fn lab(script: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scripts/lab")
-        .join(script)
-        .display()
-        .to_string()
-}
-
-fn run(ns: &Netns, program: &str, args: &[&str]) -> (i32, String, String) {
-    let out = ns
-        .command("timeout")
-        .arg("20")
-        .arg(program)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
-fn wait_listening(ns: &Netns, port: u16) {
-    let needle = format!(":{port} ");
-    ns.wait_for(|ns| {
-        let out = ns.command("ss").arg("-ltn").output().unwrap();
-        String::from_utf8_lossy(&out.stdout).contains(&needle)
-    });
-}
 
 #[test]
 fn labcap_and_the_lab_python_programs_interoperate() {
@@ -55,8 +23,8 @@ fn labcap_and_the_lab_python_programs_interoperate() {
     let mut ns = Netns::new();
     // The lab's Python client against labcap's server.
     ns.spawn(&[BIN, "server", "--port", "10000"]);
-    wait_listening(&ns, 10000);
-    let (code, _, err) = run(&ns, "python3", &[&lab("client.py"), "127.0.0.1", "10000"]);
+    ns.wait_listening(10000);
+    let (code, _, err) = ns.output("python3", &[&lab("client.py"), "127.0.0.1", "10000"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("INFO:root:b'INI ADALAH DATA '")
@@ -66,12 +34,11 @@ fn labcap_and_the_lab_python_programs_interoperate() {
 
     // labcap's client against the lab's Python server (recv(32), one client at a time).
     ns.spawn(&["python3", &lab("server.py"), "32444", "0.0.0.0"]);
-    wait_listening(&ns, 32444);
+    ns.wait_listening(32444);
     let file = std::env::temp_dir().join(format!("labcap-echo-{}.txt", std::process::id()));
     let text: String = (0..97).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
     std::fs::write(&file, &text).unwrap();
-    let (code, out, err) = run(
-        &ns,
+    let (code, out, err) = ns.output(
         BIN,
         &[
             "client",
@@ -95,8 +62,7 @@ fn labcap_and_the_lab_python_programs_interoperate() {
     );
 
     // labcap's client against labcap's server, the same file: logged in the lab's words.
-    let (code, out, err) = run(
-        &ns,
+    let (code, out, err) = ns.output(
         BIN,
         &[
             "client",
@@ -121,8 +87,8 @@ fn the_client_checks_the_echo_and_explains_a_refusal() {
     // Not an echo server: it answers in upper case.
     let upper = "import socket\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(('127.0.0.1', 10000)); s.listen(1)\nc,_=s.accept()\nwhile True:\n    d=c.recv(32)\n    if not d: break\n    c.sendall(d.upper())\n";
     ns.spawn(&["python3", "-c", upper]);
-    wait_listening(&ns, 10000);
-    let (code, out, _) = run(&ns, BIN, &["client", "--message", "Hello lab", "--quiet"]);
+    ns.wait_listening(10000);
+    let (code, out, _) = ns.output(BIN, &["client", "--message", "Hello lab", "--quiet"]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("echo FAILED from 127.0.0.1:10000: byte 1 differs"),
@@ -130,7 +96,7 @@ fn the_client_checks_the_echo_and_explains_a_refusal() {
     );
 
     // Task 2: nothing listens on this machine's localhost.
-    let (code, _, err) = run(&ns, BIN, &["client", "--port", "10001"]);
+    let (code, _, err) = ns.output(BIN, &["client", "--port", "10001"]);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("connection refused by 127.0.0.1:10001 (localhost)"),

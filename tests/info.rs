@@ -6,15 +6,11 @@ mod common;
 use common::netns::{skip_live, Netns};
 
 fn info(ns: &Netns, hosts: &[&str]) -> (i32, String) {
-    let out = ns
-        .command(env!("CARGO_BIN_EXE_labcap"))
-        .arg("info")
-        .args(hosts)
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap(), text)
+    let args: Vec<&str> = std::iter::once("info")
+        .chain(hosts.iter().copied())
+        .collect();
+    let (code, out, err) = ns.output(env!("CARGO_BIN_EXE_labcap"), &args);
+    (code, out + &err)
 }
 
 #[test]

@@ -5,49 +5,20 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::PathBuf;
 
-use common::netns::{skip_live, Netns};
+use common::netns::{lab_script as lab, skip_live, Netns};
 use common::tshark;
 
 const BIN: &str = env!("CARGO_BIN_EXE_labcap");
 
-fn lab(script: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scripts/lab")
-        .join(script)
-        .display()
-        .to_string()
-}
-
-/// Runs labcap inside `ns` (bounded by `timeout`), returning exit code, stdout, stderr.
+/// Runs labcap inside `ns`: exit code, stdout, stderr.
 fn labcap(ns: &Netns, args: &[&str]) -> (i32, String, String) {
-    let out: Output = ns
-        .command("timeout")
-        .arg("30")
-        .arg(BIN)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    ns.output(BIN, args)
 }
 
 fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("labcap-live-{}-{name}", std::process::id()))
-}
-
-fn python_server(ns: &mut Netns, port: u16) {
-    ns.spawn(&["python3", &lab("server.py"), &port.to_string(), "0.0.0.0"]);
-    let needle = format!(":{port} ");
-    ns.wait_for(|ns| {
-        let out = ns.command("ss").arg("-ltn").output().unwrap();
-        String::from_utf8_lossy(&out.stdout).contains(&needle)
-    });
 }
 
 #[test]
@@ -56,7 +27,7 @@ fn echo_is_captured_checked_and_written_like_replay_reads_it() {
         return;
     }
     let mut ns = Netns::new();
-    python_server(&mut ns, 10000);
+    ns.python_server(10000);
     let file = temp("echo.pcapng");
     let f = file.to_str().unwrap();
     let (code, out, err) = labcap(
@@ -164,7 +135,7 @@ fn refused_and_concurrent_clients() {
     assert!(out.contains("REJ"), "{out}");
 
     // Task 4: two clients at once against the one-at-a-time server; stop after both closed.
-    python_server(&mut ns, 32434);
+    ns.python_server(32434);
     let file97 = temp("file97.txt");
     std::fs::write(&file97, "x".repeat(97)).unwrap();
     let script = format!(
@@ -244,7 +215,7 @@ fn sll2_count_and_duration() {
         return;
     }
     let mut ns = Netns::new();
-    python_server(&mut ns, 10000);
+    ns.python_server(10000);
     // Linux cooked v2 with a filter: libpcap 1.10.3 would drop everything in the kernel.
     let client = format!("sleep 0.2; python3 {} 127.0.0.1 10000", lab("client.py"));
     let (code, out, err) = labcap(

@@ -97,6 +97,43 @@ impl Netns {
         pid
     }
 
+    /// Runs `program args…` inside the namespace, killed after 30 s: exit code (-1 if killed by
+    /// a signal), stdout, stderr.
+    pub fn output(&self, program: &str, args: &[&str]) -> (i32, String, String) {
+        let out = self
+            .command("timeout")
+            .arg("30")
+            .arg(program)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into(),
+            String::from_utf8_lossy(&out.stderr).into(),
+        )
+    }
+
+    /// Waits until a TCP server listens on `port` in the namespace.
+    pub fn wait_listening(&self, port: u16) {
+        let needle = format!(":{port} ");
+        self.wait_for(|ns| {
+            let out = ns.command("ss").arg("-ltn").output().unwrap();
+            String::from_utf8_lossy(&out.stdout).contains(&needle)
+        });
+    }
+
+    /// Starts the lab's Python echo server (`scripts/lab/server.py`) on `port` and waits for it.
+    pub fn python_server(&mut self, port: u16) {
+        self.spawn(&[
+            "python3",
+            &lab_script("server.py"),
+            &port.to_string(),
+            "0.0.0.0",
+        ]);
+        self.wait_listening(port);
+    }
+
     /// Waits up to 5 s for `ready`.
     pub fn wait_for(&self, ready: impl Fn(&Netns) -> bool) {
         let start = Instant::now();
@@ -125,6 +162,15 @@ impl Drop for Netns {
             .status();
         let _ = std::fs::remove_dir_all(PathBuf::from("/etc/netns").join(&self.name));
     }
+}
+
+/// The path of one of the lab's Python programs in `scripts/lab`.
+pub fn lab_script(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts/lab")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 fn run(program: &str, args: &[&str]) {
