@@ -18,6 +18,13 @@ pub const TASK3_FILE: &str = "Baris pertama file teks untuk tugas tiga.\nBaris k
 /// The lab's ports: task 2, task 3, task 4.
 pub const PORTS: [u16; 3] = [10000, 32444, 32434];
 
+/// The arguments of a quiet `labcap client` to `server`:`port`, then `extra`.
+fn client_args<'a>(server: &'a str, port: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["client", "--quiet", "--server", server, "--port", port];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// A program's result, for the report.
 fn outcome(name: &str, ok: bool, detail: String) -> Check {
     Check {
@@ -49,6 +56,24 @@ impl Run {
         let text = String::from_utf8_lossy(&out.stdout).into_owned()
             + &String::from_utf8_lossy(&out.stderr);
         Ok((out.status.code().unwrap_or(-1), text))
+    }
+
+    /// Runs `labcap client` on `machine` against mesin1's `port`; the check holds when the
+    /// echo came back unchanged.
+    fn echo(
+        &self,
+        name: &str,
+        machine: &Machine,
+        port: &str,
+        extra: &[&str],
+    ) -> anyhow::Result<Check> {
+        let server = MACHINES[0].addr.to_string();
+        let (code, text) = self.labcap(machine, &client_args(&server, port, extra))?;
+        Ok(outcome(
+            name,
+            code == 0,
+            format!("{} → {server}:{port}: {}", machine.name, text.trim()),
+        ))
     }
 
     /// Starts a capture on `any` of `machine`, writing `out/MACHINE.pcapng`; waits until armed.
@@ -175,17 +200,7 @@ pub fn play(lab: &Lab, out: &Path, progress: &mut dyn FnMut(&str)) -> anyhow::Re
     progress("mesin1: servers on 10000, 32444, 32434 (one connection at a time, like server.py)");
 
     // Task 2: localhost on mesin2 is refused, mesin1's lab address echoes.
-    let (code, text) = run.labcap(
-        mesin2,
-        &[
-            "client",
-            "--server",
-            "localhost",
-            "--port",
-            "10000",
-            "--quiet",
-        ],
-    )?;
+    let (code, text) = run.labcap(mesin2, &client_args("localhost", "10000", &[]))?;
     results.push(outcome(
         "task 2 refused",
         code == 2 && text.contains("connection refused"),
@@ -194,96 +209,37 @@ pub fn play(lab: &Lab, out: &Path, progress: &mut dyn FnMut(&str)) -> anyhow::Re
             text.lines().next().unwrap_or("").trim()
         ),
     ));
-    let (code, text) = run.labcap(
-        mesin2,
-        &[
-            "client",
-            "--server",
-            "172.16.16.101",
-            "--port",
-            "10000",
-            "--quiet",
-        ],
-    )?;
-    results.push(outcome(
-        "task 2 echo",
-        code == 0,
-        format!("mesin2 → 172.16.16.101:10000: {}", text.trim()),
-    ));
+    results.push(run.echo("task 2 echo", mesin2, "10000", &[])?);
     progress("task 2: refused on localhost, echoed by 172.16.16.101");
 
     // Task 3: the 97-byte file on 32444.
     let file = run.work.join("file97.txt");
     std::fs::write(&file, TASK3_FILE)?;
-    let file_arg = file.display().to_string();
-    let (code, text) = run.labcap(
-        mesin2,
-        &[
-            "client",
-            "--server",
-            "172.16.16.101",
-            "--port",
-            "32444",
-            "--file",
-            &file_arg,
-            "--quiet",
-        ],
-    )?;
-    results.push(outcome(
-        "task 3 file",
-        code == 0,
-        format!("mesin2 → 172.16.16.101:32444: {}", text.trim()),
-    ));
+    let file = file.display().to_string();
+    results.push(run.echo("task 3 file", mesin2, "32444", &["--file", &file])?);
     progress("task 3: the 97-byte file echoed on 32444");
 
     // Task 4: mesin2 sends the file slowly while mesin3 sends the message.
-    let slow = run
-        .command(
-            mesin2,
-            &[
-                "client",
-                "--server",
-                "172.16.16.101",
-                "--port",
+    let (slow, quick) = std::thread::scope(|scope| {
+        let slow = scope.spawn(|| {
+            run.echo(
+                "task 4 mesin2",
+                mesin2,
                 "32434",
-                "--file",
-                &file_arg,
-                "--pause",
-                "150",
-                "--quiet",
-            ],
-        )
-        .stderr(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()?;
-    std::thread::sleep(Duration::from_millis(100));
-    let (code3, text3) = run.labcap(
-        mesin3,
-        &[
-            "client",
-            "--server",
-            "172.16.16.101",
-            "--port",
+                &["--file", &file, "--pause", "150"],
+            )
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        let quick = run.echo(
+            "task 4 mesin3",
+            mesin3,
             "32434",
-            "--message",
-            LAB_MESSAGE,
-            "--quiet",
-        ],
-    )?;
-    let slow = slow.wait_with_output()?;
-    results.push(outcome(
-        "task 4 mesin2",
-        slow.status.success(),
-        format!(
-            "mesin2 → 172.16.16.101:32434: {}",
-            String::from_utf8_lossy(&slow.stdout).trim()
-        ),
-    ));
-    results.push(outcome(
-        "task 4 mesin3",
-        code3 == 0,
-        format!("mesin3 → 172.16.16.101:32434: {}", text3.trim()),
-    ));
+            &["--message", LAB_MESSAGE],
+        );
+        (slow.join().expect("client thread"), quick)
+    });
+    results.push(slow?);
+    results.push(quick?);
     progress("task 4: mesin2 and mesin3 at once on 32434");
 
     // The last ACKs, then everything stops and the captures are written.

@@ -105,6 +105,38 @@ pub enum Status {
 }
 
 impl<'a> Packet<'a> {
+    /// An IPv4 packet at `ms` milliseconds carrying `transport`, for the analyzers' tests.
+    #[cfg(test)]
+    pub(crate) fn ipv4_for_test(
+        ms: u64,
+        src: std::net::Ipv4Addr,
+        dst: std::net::Ipv4Addr,
+        transport: Transport<'a>,
+    ) -> Packet<'a> {
+        let protocol = match transport {
+            Transport::Tcp(_) => 6,
+            Transport::Udp(_) => 17,
+            Transport::None => 0,
+        };
+        Packet {
+            ts: Duration::from_millis(ms),
+            frame_len: 0,
+            cap_len: 0,
+            interface: None,
+            packet_type: None,
+            ether_type: Some(0x0800),
+            ip: Some(Ip {
+                src: IpAddr::V4(src),
+                dst: IpAddr::V4(dst),
+                protocol,
+                ttl: 64,
+                fragment: false,
+            }),
+            transport,
+            status: Status::Ok,
+        }
+    }
+
     /// The packet of `frame` before decoding: times, lengths and interface only.
     pub fn undecoded(frame: &crate::source::Frame<'a>) -> Packet<'a> {
         Packet {

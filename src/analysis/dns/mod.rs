@@ -351,8 +351,8 @@ impl DnsAnalyzer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{Ip, Status, Udp};
-    use std::net::{IpAddr, Ipv4Addr};
+    use crate::wire::Udp;
+    use std::net::Ipv4Addr;
 
     const CLIENT: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 1);
     const SERVER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
@@ -380,28 +380,13 @@ mod tests {
         dst: (Ipv4Addr, u16),
         payload: &'a [u8],
     ) -> Packet<'a> {
-        Packet {
-            ts: Duration::from_millis(ms),
-            frame_len: 0,
-            cap_len: 0,
-            interface: None,
-            packet_type: None,
-            ether_type: Some(0x0800),
-            ip: Some(Ip {
-                src: IpAddr::V4(src.0),
-                dst: IpAddr::V4(dst.0),
-                protocol: 17,
-                ttl: 64,
-                fragment: false,
-            }),
-            transport: Transport::Udp(Udp {
-                src_port: src.1,
-                dst_port: dst.1,
-                len: payload.len() as u32,
-                payload,
-            }),
-            status: Status::Ok,
-        }
+        let udp = Udp {
+            src_port: src.1,
+            dst_port: dst.1,
+            len: payload.len() as u32,
+            payload,
+        };
+        Packet::ipv4_for_test(ms, src.0, dst.0, Transport::Udp(udp))
     }
 
     fn run(packets: &[(u64, bool, Vec<u8>)]) -> DnsAnalysis {

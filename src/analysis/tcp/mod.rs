@@ -317,8 +317,8 @@ fn orient(src: Endpoint, dst: Endpoint, flags: TcpFlags) -> (Endpoint, Endpoint)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{Ip, Status, Tcp, Transport};
-    use std::net::{IpAddr, Ipv4Addr};
+    use crate::wire::{Tcp, Transport};
+    use std::net::Ipv4Addr;
 
     fn segment(
         ms: u64,
@@ -329,44 +329,20 @@ mod tests {
         flags: u16,
         payload: &[u8],
     ) -> Packet<'_> {
-        Packet {
-            ts: Duration::from_millis(ms),
-            frame_len: 0,
-            cap_len: 0,
-            interface: None,
-            packet_type: None,
-            ether_type: Some(0x0800),
-            ip: Some(Ip {
-                src: IpAddr::V4(Ipv4Addr::new(
-                    172,
-                    16,
-                    16,
-                    if src == 10000 { 101 } else { 102 },
-                )),
-                dst: IpAddr::V4(Ipv4Addr::new(
-                    172,
-                    16,
-                    16,
-                    if dst == 10000 { 101 } else { 102 },
-                )),
-                protocol: 6,
-                ttl: 64,
-                fragment: false,
-            }),
-            transport: Transport::Tcp(Tcp {
-                src_port: src,
-                dst_port: dst,
-                seq,
-                ack,
-                flags: TcpFlags(flags),
-                window: 502,
-                header_len: 20,
-                len: payload.len() as u32,
-                payload,
-                options: Default::default(),
-            }),
-            status: Status::Ok,
-        }
+        let host = |port| Ipv4Addr::new(172, 16, 16, if port == 10000 { 101 } else { 102 });
+        let tcp = Tcp {
+            src_port: src,
+            dst_port: dst,
+            seq,
+            ack,
+            flags: TcpFlags(flags),
+            window: 502,
+            header_len: 20,
+            len: payload.len() as u32,
+            payload,
+            options: Default::default(),
+        };
+        Packet::ipv4_for_test(ms, host(src), host(dst), Transport::Tcp(tcp))
     }
 
     /// A complete echo session on client port `port` starting at `ms`.
