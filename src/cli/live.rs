@@ -207,7 +207,7 @@ pub fn run(args: LiveArgs, kind: Kind) -> anyhow::Result<Outcome> {
     out.flush()?;
     if let Some(s) = stats {
         eprintln!(
-            "labcap: the kernel filter passed {} packets (loopback ones twice on any); dropped: {} for want of buffer, {} by the interface",
+            "labcap: the kernel filter passed {} packets (loopback packets count twice); dropped: {} for want of buffer, {} by the interface",
             s.received, s.dropped, s.if_dropped
         );
     }
