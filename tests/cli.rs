@@ -207,3 +207,30 @@ fn dns_expectations_grade_the_lab_lookups() {
         .unwrap();
     assert_eq!(its["answers"][0], "A 203.0.113.5");
 }
+
+#[test]
+fn a_detail_limit_lists_fewer_connections_but_checks_them_all() {
+    let f = fixture("mesin1.pcapng");
+    let (code, out, _) = labcap(&[
+        "replay",
+        f.to_str().unwrap(),
+        "--json",
+        "--detail-limit",
+        "1",
+        "--expect-connections",
+        "4",
+        "--expect-echo",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["connections"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["tcp_totals"]["connections"], 4);
+    assert_eq!(doc["tcp_totals"]["listed"], 1);
+    let echo = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "echo")
+        .unwrap();
+    assert_eq!(echo["detail"], "4 connections echoed byte for byte");
+}

@@ -21,6 +21,10 @@ pub struct ReportArgs {
     /// Print one JSON document instead of text (an array of them for several files).
     #[arg(long)]
     pub json: bool,
+    /// Connections kept in detail for the tables and JSON (DNS transactions: ten times as many);
+    /// the rest are counted in the totals and the checks only, which keeps memory flat.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub detail_limit: usize,
     /// Also decode DNS on this port (besides 53; repeatable).
     #[arg(long, value_name = "PORT")]
     pub dns_port: Vec<u16>,
@@ -42,6 +46,8 @@ impl ReportArgs {
             ..Default::default()
         };
         options.dns.ports.extend(&self.dns_port);
+        options.tcp.max_connections = self.detail_limit;
+        options.dns.max_transactions = self.detail_limit.saturating_mul(10);
         options.dns.watch = expectations.dns.names();
         options.tcp.needles = expectations
             .payloads
