@@ -168,3 +168,51 @@ fn a_thousand_concurrent_clients_are_all_echoed() {
         started.elapsed()
     );
 }
+
+/// An idle client is let go after the idle timeout, and Ctrl-C stops the server cleanly.
+#[test]
+fn idle_clients_are_dropped_and_ctrl_c_stops_the_server() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut server = Command::new(BIN)
+        .args([
+            "server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--idle-timeout",
+            "1",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    log.read_line(&mut line).unwrap();
+    // INFO:root:starting up on ('127.0.0.1', 43211)
+    let port: u16 = line
+        .trim_end()
+        .trim_end_matches(')')
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("{line}"));
+    let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    // The server closes the idle connection: the read sees the end of the stream.
+    assert_eq!(idle.read(&mut [0u8; 16]).unwrap(), 0);
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    // SAFETY: kill(2) of the server this test started.
+    unsafe { libc::kill(server.id() as i32, libc::SIGINT) };
+    let status = server.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut log, &mut rest).unwrap();
+    assert!(status.success(), "{rest}");
+    assert!(rest.contains("idle for 1 s, closing"), "{rest}");
+    assert!(rest.contains("INFO:root:server stopped"), "{rest}");
+    assert!(rest.contains("labcap: served 1 connection"), "{rest}");
+}

@@ -64,8 +64,8 @@ pub fn run(args: ServerArgs) -> anyhow::Result<Outcome> {
     };
     let stats = serve(listener, &config, super::signals::stop_flag())?;
     eprintln!(
-        "labcap: served {} connections{}",
-        stats.connections,
+        "labcap: served {}{}",
+        crate::checks::plural(stats.connections, "connection"),
         if stats.turned_away > 0 {
             format!(", turned away {} at the client limit", stats.turned_away)
         } else {
