@@ -7,6 +7,7 @@ mod sequence;
 mod state;
 mod totals;
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -179,21 +180,24 @@ impl TcpAnalyzer {
         };
         let key = key(src, dst);
         self.sweep(packet.ts);
-        if self
-            .open
-            .get(&key)
-            .is_some_and(|c| c.restarted_by(tcp.flags, tcp.seq))
-        {
-            let old = self.open.remove(&key).expect("present");
-            self.close_for_good(old);
-        }
         let next_stream = &mut self.next_stream;
-        let connection = self.open.entry(key).or_insert_with(|| {
+        let mut new_connection = || {
             let (client, server) = orient(src, dst, tcp.flags);
             let stream = *next_stream;
             *next_stream += 1;
             Box::new(Connection::new(stream, client, server, packet.ts))
-        });
+        };
+        // One lookup: the connection of this 4-tuple, or a new one (which replaces the old when
+        // this SYN starts the 4-tuple over; the old one is closed once this segment is done).
+        let mut replaced = None;
+        let connection = match self.open.entry(key) {
+            Entry::Occupied(o) if !o.get().restarted_by(tcp.flags, tcp.seq) => o.into_mut(),
+            Entry::Occupied(mut o) => {
+                replaced = Some(std::mem::replace(o.get_mut(), new_connection()));
+                o.into_mut()
+            }
+            Entry::Vacant(v) => v.insert(new_connection()),
+        };
         let dir = if src == connection.client {
             Direction::ClientToServer
         } else {
@@ -224,6 +228,9 @@ impl TcpAnalyzer {
                 self.ended_matched += 1;
             }
             self.ending.push_back((packet.ts, key, stream));
+        }
+        if let Some(old) = replaced {
+            self.close_for_good(old);
         }
         Some(SegmentInfo { stream, event })
     }
