@@ -164,8 +164,7 @@ impl EchoCheck {
         if self.broken {
             return;
         }
-        if data.len() > self.unechoed.len() || !self.unechoed.iter().zip(data).all(|(a, b)| a == b)
-        {
+        if data.len() > self.unechoed.len() || !self.starts_with(data) {
             self.broken = true;
             self.unechoed.clear();
             return;
@@ -177,6 +176,13 @@ impl EchoCheck {
     /// True when every byte the client sent came back, in order, and nothing else did.
     pub fn complete(&self) -> bool {
         !self.broken && self.unechoed.is_empty() && self.echoed > 0
+    }
+
+    /// True when the bytes waiting for their echo begin with `data` (compared a slice at a time).
+    fn starts_with(&self, data: &[u8]) -> bool {
+        let (front, back) = self.unechoed.as_slices();
+        let split = front.len().min(data.len());
+        front[..split] == data[..split] && back.starts_with(&data[split..])
     }
 
     /// Ends the check: bytes still waiting for their echo will not get it; frees them.
@@ -326,6 +332,32 @@ mod tests {
         extra.server(b"abcd");
         assert!(!extra.complete());
         assert!(!EchoCheck::default().complete());
+    }
+
+    #[test]
+    fn echo_is_compared_across_the_ring_buffer_wrap() {
+        let mut e = EchoCheck::default();
+        let data: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+        // Interleave so that the pending bytes wrap around the ring's end.
+        for (i, piece) in data.chunks(97).enumerate() {
+            e.client(piece, 1 << 20);
+            if i > 0 {
+                let at = (i - 1) * 97;
+                e.server(&data[at..at + 97]);
+            }
+        }
+        let tail = (data.len() / 97) * 97;
+        e.server(&data[tail - 97..tail]);
+        e.server(&data[tail..]);
+        assert!(e.complete());
+        let mut wrong = EchoCheck::default();
+        wrong.client(&data[..200], 1 << 20);
+        wrong.server(&data[..50]);
+        wrong.client(&data[200..400], 1 << 20);
+        let mut echoed = data[50..400].to_vec();
+        echoed[300] ^= 1;
+        wrong.server(&echoed);
+        assert!(!wrong.complete());
     }
 
     #[test]
