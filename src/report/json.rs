@@ -38,7 +38,7 @@ fn connection(c: &Connection, origin: Duration) -> Value {
         "client": c.client.to_string(),
         "server": c.server.to_string(),
         "state": c.zeek.conn_state(),
-        "history": c.zeek.history,
+        "history": c.zeek.history.as_str(),
         "handshake": c.handshake,
         "close": c.close().as_str(),
         "fin_client": c.c2s.fin,

@@ -66,7 +66,7 @@ pub fn connections_table(conns: &[Connection], origin: Duration) -> String {
             Cell::new(c.client),
             Cell::new(c.server),
             Cell::new(c.zeek.conn_state()),
-            Cell::new(&c.zeek.history),
+            Cell::new(c.zeek.history),
             Cell::new(yes_no(c.handshake)),
             Cell::new(if c.refused() {
                 "refused"

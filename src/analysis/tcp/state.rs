@@ -29,6 +29,45 @@ impl EndpointState {
     }
 }
 
+/// Zeek's history letters, each at most once, in the order first seen. Kept inline (a
+/// connection's few letters are not worth a heap allocation each).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct History {
+    letters: [u8; 32],
+    len: u8,
+}
+
+impl History {
+    /// Appends an ASCII letter unless it is there already (or there is no room).
+    fn add(&mut self, letter: char) {
+        let Ok(byte) = u8::try_from(letter) else {
+            return;
+        };
+        let len = usize::from(self.len);
+        if len < self.letters.len() && !self.letters[..len].contains(&byte) {
+            self.letters[len] = byte;
+            self.len += 1;
+        }
+    }
+
+    /// The letters, e.g. `ShADadFf`.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.letters[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
 /// Both endpoints' states and the history string.
 #[derive(Clone, Debug, Default)]
 pub struct ZeekState {
@@ -37,7 +76,7 @@ pub struct ZeekState {
     /// The responder (server).
     pub resp: EndpointState,
     /// Zeek history letters: upper case from the originator, lower case from the responder.
-    pub history: String,
+    pub history: History,
     /// Whether either side sent payload.
     any_payload: bool,
 }
@@ -124,9 +163,7 @@ impl ZeekState {
         } else {
             letter
         };
-        if !self.history.contains(letter) {
-            self.history.push(letter);
-        }
+        self.history.add(letter);
     }
 
     /// Zeek's `conn_state`.
@@ -143,8 +180,9 @@ impl ZeekState {
             }
         } else if os == Reset {
             if rs.inactive() {
-                if self.history.trim_start_matches('^').starts_with('S')
-                    && !self.history.contains(['H', 'A', 'F', 'h', 'a', 'f'])
+                let history = self.history.as_str();
+                if history.trim_start_matches('^').starts_with('S')
+                    && !history.contains(['H', 'A', 'F', 'h', 'a', 'f'])
                 {
                     "RSTOS0"
                 } else {
@@ -209,14 +247,14 @@ mod tests {
             (true, ACK, false),
         ]);
         assert_eq!(z.conn_state(), "SF");
-        assert_eq!(z.history, "ShADadFf");
+        assert_eq!(z.history.as_str(), "ShADadFf");
     }
 
     #[test]
     fn refused_is_rej() {
         let z = play(&[(true, SYN, false), (false, RST | ACK, false)]);
         assert_eq!(z.conn_state(), "REJ");
-        assert_eq!(z.history, "Sr");
+        assert_eq!(z.history.as_str(), "Sr");
     }
 
     #[test]
