@@ -1,5 +1,6 @@
-//! Replay on two cores: this thread reads, decodes, filters and analyses DNS; a second one
-//! runs the TCP analysis, fed in batches of segments whose payloads are copied into the batch.
+//! Replay on two cores: this thread reads, decodes, filters, analyses DNS and keys each TCP
+//! segment for the connection table; a second one runs the TCP analysis, fed in batches of
+//! segments whose payloads are copied into the batch.
 //! The results are the same as [`Pipeline::push`] frame by frame (a test holds them equal); it
 //! is for reports without a packet list, which needs each segment's analysis in frame order.
 
@@ -8,7 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use super::{Analysis, Pipeline, PipelineOptions};
-use crate::analysis::tcp::TcpAnalyzer;
+use crate::analysis::tcp::{SegmentKey, TcpAnalyzer};
 use crate::source::{FileSource, SourceError};
 use crate::wire::{Ip, Packet, Status, Tcp, Transport};
 
@@ -19,6 +20,7 @@ const IN_FLIGHT: usize = 4;
 
 /// A TCP segment as the analyzer needs it, its payload in the batch's byte buffer.
 struct Segment {
+    key: SegmentKey,
     ts: Duration,
     ip: Ip,
     tcp: Tcp<'static>,
@@ -34,12 +36,14 @@ struct Batch {
 
 impl Batch {
     fn push(&mut self, packet: &Packet<'_>, matched: bool) {
-        let (Some(ip), Some(tcp)) = (packet.ip, packet.tcp()) else {
+        let (Some(ip), Some(tcp), Some(key)) = (packet.ip, packet.tcp(), SegmentKey::of(packet))
+        else {
             return;
         };
         let start = self.bytes.len();
         self.bytes.extend_from_slice(tcp.payload);
         self.segments.push(Segment {
+            key,
             ts: packet.ts,
             ip,
             tcp: Tcp {
@@ -89,7 +93,7 @@ pub fn replay(
                         }),
                         status: Status::Ok,
                     };
-                    tcp.on_packet(&packet, s.matched);
+                    tcp.on_keyed(&packet, s.key, s.matched);
                 }
                 batch.clear();
                 // The reader may be gone already; the batch is then simply dropped.

@@ -123,6 +123,8 @@ pub struct Connection {
     /// Some packet of this connection matched the filter.
     pub matched: bool,
     echo: EchoCheck,
+    /// The client is the low side of the table's key (set by the analyzer).
+    pub(super) client_is_low: bool,
     syn_time: Option<Duration>,
     synack_seen: bool,
     first_rtt: Option<Duration>,
@@ -150,6 +152,7 @@ impl Connection {
             events_dropped: 0,
             matched: false,
             echo: EchoCheck::default(),
+            client_is_low: false,
             syn_time: None,
             synack_seen: false,
             first_rtt: None,

@@ -96,49 +96,63 @@ pub struct TcpAnalysis {
     pub totals: TcpTotals,
 }
 
-/// A connection's 4-tuple, both directions alike, packed into integers: hashing and comparing
-/// it is a few machine words (comparing `IpAddr`s was a tenth of the analysis time).
+/// A connection's 4-tuple, both directions alike, packed into integers and hashed once:
+/// hashing and comparing it is a few machine words (comparing `IpAddr`s was a tenth of the
+/// analysis time).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key {
     low: (u128, u16),
     high: (u128, u16),
     v6: bool,
+    hash: u64,
 }
 
 impl std::hash::Hash for Key {
-    /// Folds the tuple into one word first: the table's hasher then runs once per lookup.
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        let fold = |ip: u128| (ip as u64) ^ ((ip >> 64) as u64).rotate_left(29);
-        let word = fold(self.low.0)
-            ^ fold(self.high.0).rotate_left(17)
-            ^ (u64::from(self.low.1) << 32 | u64::from(self.high.1)).rotate_left(7)
-            ^ u64::from(self.v6);
-        state.write_u64(word);
+        state.write_u64(self.hash);
     }
 }
 
-fn packed(e: Endpoint) -> (u128, u16) {
-    let ip = match e.ip {
+fn packed(ip: IpAddr, port: u16) -> (u128, u16) {
+    let ip = match ip {
         IpAddr::V4(ip) => u128::from(u32::from(ip)),
         IpAddr::V6(ip) => u128::from(ip),
     };
-    (ip, e.port)
+    (ip, port)
 }
 
-fn key(a: Endpoint, b: Endpoint) -> Key {
-    let (a, b, v6) = (packed(a), packed(b), a.ip.is_ipv6());
-    if a <= b {
-        Key {
-            low: a,
-            high: b,
-            v6,
-        }
-    } else {
-        Key {
-            low: b,
-            high: a,
-            v6,
-        }
+/// A segment's 4-tuple as the connection table keys it, and which side sent it. Computed once
+/// per segment, on whichever thread decodes (see `pipeline::replay`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentKey {
+    key: Key,
+    /// The sender is the key's low side.
+    from_low: bool,
+}
+
+impl SegmentKey {
+    /// The key of a TCP packet.
+    pub fn of(packet: &Packet<'_>) -> Option<SegmentKey> {
+        let tcp = packet.tcp()?;
+        let ip = packet.ip?;
+        let src = packed(ip.src, tcp.src_port);
+        let dst = packed(ip.dst, tcp.dst_port);
+        let from_low = src <= dst;
+        let (low, high) = if from_low { (src, dst) } else { (dst, src) };
+        let fold = |ip: u128| (ip as u64) ^ ((ip >> 64) as u64).rotate_left(29);
+        let hash = fold(low.0)
+            ^ fold(high.0).rotate_left(17)
+            ^ (u64::from(low.1) << 32 | u64::from(high.1)).rotate_left(7)
+            ^ u64::from(ip.src.is_ipv6());
+        Some(SegmentKey {
+            key: Key {
+                low,
+                high,
+                v6: ip.src.is_ipv6(),
+                hash,
+            },
+            from_low,
+        })
     }
 }
 
@@ -180,24 +194,37 @@ impl TcpAnalyzer {
     /// Feeds one packet; `matched` says whether the filter selected it. Returns the segment's
     /// stream and event for a TCP packet.
     pub fn on_packet(&mut self, packet: &Packet<'_>, matched: bool) -> Option<SegmentInfo> {
+        let key = SegmentKey::of(packet)?;
+        self.on_keyed(packet, key, matched)
+    }
+
+    /// [`TcpAnalyzer::on_packet`] with the segment's key computed already.
+    pub fn on_keyed(
+        &mut self,
+        packet: &Packet<'_>,
+        segment_key: SegmentKey,
+        matched: bool,
+    ) -> Option<SegmentInfo> {
         let tcp = packet.tcp()?;
         let ip = packet.ip?;
-        let src = Endpoint {
-            ip: ip.src,
-            port: tcp.src_port,
-        };
-        let dst = Endpoint {
-            ip: ip.dst,
-            port: tcp.dst_port,
-        };
-        let key = key(src, dst);
+        let SegmentKey { key, from_low } = segment_key;
         self.sweep(packet.ts);
         let next_stream = &mut self.next_stream;
         let mut new_connection = || {
+            let src = Endpoint {
+                ip: ip.src,
+                port: tcp.src_port,
+            };
+            let dst = Endpoint {
+                ip: ip.dst,
+                port: tcp.dst_port,
+            };
             let (client, server) = orient(src, dst, tcp.flags);
             let stream = *next_stream;
             *next_stream += 1;
-            Box::new(Connection::new(stream, client, server, packet.ts))
+            let mut c = Box::new(Connection::new(stream, client, server, packet.ts));
+            c.client_is_low = (client == src) == from_low;
+            c
         };
         // One lookup: the connection of this 4-tuple, or a new one (which replaces the old when
         // this SYN starts the 4-tuple over; the old one is closed once this segment is done).
@@ -210,7 +237,7 @@ impl TcpAnalyzer {
             }
             Entry::Vacant(v) => v.insert(new_connection()),
         };
-        let dir = if src == connection.client {
+        let dir = if from_low == connection.client_is_low {
             Direction::ClientToServer
         } else {
             Direction::ServerToClient
