@@ -22,7 +22,6 @@ const IN_FLIGHT: usize = 4;
 struct Segment {
     key: SegmentKey,
     ts: Duration,
-    ip: Ip,
     tcp: Tcp<'static>,
     payload: Range<usize>,
     matched: bool,
@@ -36,8 +35,7 @@ struct Batch {
 
 impl Batch {
     fn push(&mut self, packet: &Packet<'_>, matched: bool) {
-        let (Some(ip), Some(tcp), Some(key)) = (packet.ip, packet.tcp(), SegmentKey::of(packet))
-        else {
+        let (Some(tcp), Some(key)) = (packet.tcp(), SegmentKey::of(packet)) else {
             return;
         };
         let start = self.bytes.len();
@@ -45,7 +43,6 @@ impl Batch {
         self.segments.push(Segment {
             key,
             ts: packet.ts,
-            ip,
             tcp: Tcp {
                 payload: &[],
                 ..tcp.clone()
@@ -79,6 +76,14 @@ pub fn replay(
             let mut tcp = TcpAnalyzer::new(config);
             for mut batch in full_rx {
                 for s in &batch.segments {
+                    let (src, dst) = s.key.addresses();
+                    let ip = Ip {
+                        src,
+                        dst,
+                        protocol: 6,
+                        ttl: 0,
+                        fragment: false,
+                    };
                     let packet = Packet {
                         ts: s.ts,
                         frame_len: 0,
@@ -86,7 +91,7 @@ pub fn replay(
                         interface: None,
                         packet_type: None,
                         ether_type: None,
-                        ip: Some(s.ip),
+                        ip: Some(ip),
                         transport: Transport::Tcp(Tcp {
                             payload: &batch.bytes[s.payload.clone()],
                             ..s.tcp.clone()

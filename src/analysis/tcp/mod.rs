@@ -101,8 +101,10 @@ pub struct TcpAnalysis {
 /// analysis time).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key {
-    low: (u128, u16),
-    high: (u128, u16),
+    /// The lower (address, port) side; addresses as two words (u128 would double the
+    /// alignment, and the key travels between threads in every segment).
+    low: ([u64; 2], u16),
+    high: ([u64; 2], u16),
     v6: bool,
     hash: u64,
 }
@@ -144,15 +146,34 @@ impl SegmentKey {
             ^ fold(high.0).rotate_left(17)
             ^ (u64::from(low.1) << 32 | u64::from(high.1)).rotate_left(7)
             ^ u64::from(ip.src.is_ipv6());
+        let words = |ip: u128| [(ip >> 64) as u64, ip as u64];
         Some(SegmentKey {
             key: Key {
-                low,
-                high,
+                low: (words(low.0), low.1),
+                high: (words(high.0), high.1),
                 v6: ip.src.is_ipv6(),
                 hash,
             },
             from_low,
         })
+    }
+
+    /// The sender's and the receiver's addresses.
+    pub fn addresses(&self) -> (IpAddr, IpAddr) {
+        let ip = |words: [u64; 2]| {
+            let ip = u128::from(words[0]) << 64 | u128::from(words[1]);
+            if self.key.v6 {
+                IpAddr::V6(ip.into())
+            } else {
+                IpAddr::V4((ip as u32).into())
+            }
+        };
+        let (low, high) = (ip(self.key.low.0), ip(self.key.high.0));
+        if self.from_low {
+            (low, high)
+        } else {
+            (high, low)
+        }
     }
 }
 
