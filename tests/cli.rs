@@ -234,3 +234,16 @@ fn a_detail_limit_lists_fewer_connections_but_checks_them_all() {
         .unwrap();
     assert_eq!(echo["detail"], "4 connections echoed byte for byte");
 }
+
+#[test]
+fn several_files_make_a_json_array_in_order() {
+    let (a, b) = (fixture("mesin1.pcapng"), fixture("dns.pcapng"));
+    let (code, out, _) = labcap(&["replay", a.to_str().unwrap(), b.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let docs: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let docs = docs.as_array().unwrap();
+    assert_eq!(docs.len(), 2);
+    assert!(docs[0]["file"].as_str().unwrap().ends_with("mesin1.pcapng"));
+    assert_eq!(docs[0]["tcp_totals"]["connections"], 4);
+    assert!(docs[1]["dns"].as_array().unwrap().len() >= 10);
+}

@@ -192,7 +192,12 @@ pub fn run(args: LiveArgs, kind: Kind) -> anyhow::Result<Outcome> {
     }
     let name = format!("live:{}", args.iface);
     if report.json {
-        let doc = json::document(&name, &analysis, &checks, None);
+        let doc = json::Document {
+            file: &name,
+            analysis: &analysis,
+            checks: &checks,
+            error: None,
+        };
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else {

@@ -35,8 +35,12 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut outcome = Outcome::Pass;
     let mut errors = Vec::new();
-    let mut documents = Vec::new();
-    for path in &args.files {
+    // Several files make a JSON array, written a document at a time.
+    let array = report.json && args.files.len() > 1;
+    if array {
+        write!(out, "[")?;
+    }
+    for (index, path) in args.files.iter().enumerate() {
         let name = path.display().to_string();
         if args.files.len() > 1 && !report.json {
             writeln!(out, "== {name}")?;
@@ -56,7 +60,16 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
             outcome = Outcome::Fail;
         }
         if report.json {
-            documents.push(json::document(&name, &analysis, &checks, error.as_deref()));
+            if array {
+                write!(out, "{}", if index == 0 { "\n" } else { ",\n" })?;
+            }
+            let doc = json::Document {
+                file: &name,
+                analysis: &analysis,
+                checks: &checks,
+                error: error.as_deref(),
+            };
+            serde_json::to_writer_pretty(&mut out, &doc)?;
         } else {
             report.write_text(&mut out, &name, &analysis, &checks, color)?;
         }
@@ -64,13 +77,10 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
             errors.push(e);
         }
     }
+    if array {
+        write!(out, "\n]")?;
+    }
     if report.json {
-        let doc = if documents.len() == 1 {
-            documents.remove(0)
-        } else {
-            serde_json::Value::Array(documents)
-        };
-        serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     }
     out.flush()?;

@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Value};
 
 use crate::analysis::dns::Transaction;
@@ -80,42 +83,96 @@ fn transaction(t: &Transaction, origin: Duration) -> Value {
     })
 }
 
-/// The document for one capture.
-pub fn document(file: &str, analysis: &Analysis, checks: &[Check], error: Option<&str>) -> Value {
-    let origin = analysis.stats.first_ts.unwrap_or_default();
-    let s = &analysis.stats;
-    json!({
-        "file": file,
-        "packets": s.packets,
-        "matched": s.matched,
-        "malformed": s.malformed,
-        "truncated": s.truncated,
-        "malformed_reasons": s.malformed_reasons,
-        "connections": analysis.connections.iter().map(|c| connection(c, origin)).collect::<Vec<_>>(),
-        "dns": analysis.dns.transactions.iter().map(|t| transaction(t, origin)).collect::<Vec<_>>(),
-        "dns_queries": analysis.dns.counts.queries,
-        "dns_responses": analysis.dns.counts.responses,
-        "tcp_totals": {
-            "connections": analysis.tcp.connections,
-            "listed": analysis.connections.len(),
-            "packets": analysis.tcp.packets,
-            "bytes_to_server": analysis.tcp.bytes_to_server,
-            "bytes_to_client": analysis.tcp.bytes_to_client,
-            "retransmissions": analysis.tcp.retransmissions,
-            "without_handshake": analysis.tcp.without_handshake.count,
-            "not_closed": analysis.tcp.not_closed.count,
-            "refused": analysis.tcp.refused.count,
-            "reset": analysis.tcp.reset.count,
-            "echo_failed": analysis.tcp.echo_failed.count,
-        },
-        "dns_totals": {
-            "transactions": analysis.dns.totals.transactions,
-            "listed": analysis.dns.transactions.len(),
-            "answered": analysis.dns.totals.answered,
-            "unanswered": analysis.dns.totals.unanswered.count,
-            "rcodes": analysis.dns.totals.rcodes.iter().map(|(code, n)| (rcode_name(*code).into_owned(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
-        },
-        "checks": checks.iter().map(|c| json!({"name": c.name, "passed": c.passed, "detail": c.detail})).collect::<Vec<_>>(),
-        "error": error,
-    })
+/// Serializes what an iterator yields as a JSON array, one element at a time.
+struct Seq<F>(F);
+
+impl<F, I> Serialize for Seq<F>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = Value>,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq((self.0)())
+    }
+}
+
+/// The document for one capture. It is built while it is written: each connection and DNS
+/// transaction becomes JSON on its own, so memory does not grow with how many are listed.
+pub struct Document<'a> {
+    /// The capture's name.
+    pub file: &'a str,
+    /// What the analysis found.
+    pub analysis: &'a Analysis,
+    /// The checks.
+    pub checks: &'a [Check],
+    /// The error that stopped reading the capture, if any.
+    pub error: Option<&'a str>,
+}
+
+impl Serialize for Document<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let a = self.analysis;
+        let origin = a.stats.first_ts.unwrap_or_default();
+        let s = &a.stats;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("file", self.file)?;
+        map.serialize_entry("packets", &s.packets)?;
+        map.serialize_entry("matched", &s.matched)?;
+        map.serialize_entry("malformed", &s.malformed)?;
+        map.serialize_entry("truncated", &s.truncated)?;
+        map.serialize_entry("malformed_reasons", &s.malformed_reasons)?;
+        map.serialize_entry(
+            "tcp_totals",
+            &json!({
+                "connections": a.tcp.connections,
+                "listed": a.connections.len(),
+                "packets": a.tcp.packets,
+                "bytes_to_server": a.tcp.bytes_to_server,
+                "bytes_to_client": a.tcp.bytes_to_client,
+                "retransmissions": a.tcp.retransmissions,
+                "without_handshake": a.tcp.without_handshake.count,
+                "not_closed": a.tcp.not_closed.count,
+                "refused": a.tcp.refused.count,
+                "reset": a.tcp.reset.count,
+                "echo_failed": a.tcp.echo_failed.count,
+            }),
+        )?;
+        map.serialize_entry(
+            "connections",
+            &Seq(|| a.connections.iter().map(|c| connection(c, origin))),
+        )?;
+        map.serialize_entry("dns_queries", &a.dns.counts.queries)?;
+        map.serialize_entry("dns_responses", &a.dns.counts.responses)?;
+        let rcodes: BTreeMap<String, u64> = a
+            .dns
+            .totals
+            .rcodes
+            .iter()
+            .map(|(code, n)| (rcode_name(*code).into_owned(), *n))
+            .collect();
+        map.serialize_entry(
+            "dns_totals",
+            &json!({
+                "transactions": a.dns.totals.transactions,
+                "listed": a.dns.transactions.len(),
+                "answered": a.dns.totals.answered,
+                "unanswered": a.dns.totals.unanswered.count,
+                "rcodes": rcodes,
+            }),
+        )?;
+        map.serialize_entry(
+            "dns",
+            &Seq(|| a.dns.transactions.iter().map(|t| transaction(t, origin))),
+        )?;
+        map.serialize_entry(
+            "checks",
+            &Seq(|| {
+                self.checks
+                    .iter()
+                    .map(|c| json!({"name": c.name, "passed": c.passed, "detail": c.detail}))
+            }),
+        )?;
+        map.serialize_entry("error", &self.error)?;
+        map.end()
+    }
 }
