@@ -38,11 +38,14 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Show the libpcap (BPF) expression a display filter compiles to.
     Filter(filter_cmd::FilterArgs),
-    /// Capture TCP live and report connections as replay does, e.g. `labcap tcp --port 32434
-    /// --expect-handshake` or `labcap tcp --port 10000 --expect-echo -- labcap client …`.
+    /// Capture TCP live, list segments as they come, then report and check as replay does.
+    ///
+    /// Examples: `labcap tcp --port 32434 --expect-handshake` (Ctrl-C ends it), or
+    /// `labcap tcp --port 10000 --expect-echo -- labcap client --server 172.16.16.101`.
     Tcp(live::LiveArgs),
-    /// Capture DNS live (port 53, UDP and TCP) and report transactions, e.g.
-    /// `labcap dns --expect-rcode www.espnfc.cosm=NXDOMAIN -- python3 socket_info.py`.
+    /// Capture DNS live (port 53, UDP and TCP), then report transactions and check them.
+    ///
+    /// Example: `labcap dns --expect-rcode www.espnfc.cosm=NXDOMAIN -- python3 socket_info.py`.
     Dns(live::LiveArgs),
     /// The lab's echo server: recv 32 bytes, send them back (concurrent; --sequential as the lab's).
     Server(server::ServerArgs),
