@@ -7,10 +7,14 @@ use anyhow::{bail, Context};
 
 use super::{Lab, MACHINES, PREFIX_LEN};
 
-/// Names the lab's DNS servers answer (besides the machines themselves).
-pub const DNS_RECORDS: [&str; 2] = [
+/// Names the lab's DNS servers answer (besides the machines themselves). The domains are
+/// local: a type a name lacks (www.espnfc.com AAAA) gets NOERROR without answers, as from a real
+/// resolver, not REFUSED.
+pub const DNS_RECORDS: [&str; 4] = [
     "--host-record=www.espnfc.com,192.0.2.10",
     "--host-record=www.its.ac.id,203.0.113.5,2001:db8::5",
+    "--local=/espnfc.com/its.ac.id/",
+    "--local=//",
 ];
 
 /// Runs `program args…`, failing with its stderr.

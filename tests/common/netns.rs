@@ -86,6 +86,7 @@ impl Netns {
             "--bind-interfaces",
             "--host-record=www.espnfc.com,192.0.2.10",
             "--host-record=www.its.ac.id,203.0.113.5,2001:db8::5",
+            "--local=/espnfc.com/its.ac.id/",
             "--address=/cosm/",
             "--pid-file=",
             "--user=root",
