@@ -29,6 +29,8 @@ const FILTERS: &[&str] = &[
     "ip.proto == 17 or ip.ttl < 64",
     "not tcp.port == 10000 and tcp",
     "udp.length > 20",
+    "dns.flags.rcode == 3",
+    "not dns.flags.response == 1 and dns",
 ];
 
 #[test]

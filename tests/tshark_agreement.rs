@@ -127,6 +127,11 @@ fn display_filters_select_the_packets_tshark_selects() {
         "tcp.window_size_value < 1000",
         "ip.ttl == 64 && ip.proto == 6",
         "tcp.flags == 0x018",
+        "dns.flags.rcode == 3 || dns.flags.rcode == 5",
+        "dns.flags.rcode == 0",
+        "dns.flags.response == 0 && udp",
+        "dns.qry.type == 28 and dns.count.answers > 0",
+        "dns.id > 0x8000",
     ];
     for path in all_fixtures() {
         for f in filters {

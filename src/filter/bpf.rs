@@ -112,13 +112,18 @@ fn layer(field: Field) -> Option<&'static str> {
         Field::Udp | Field::UdpPort | Field::UdpSrcPort | Field::UdpDstPort | Field::UdpLength => {
             Some("udp")
         }
-        Field::Dns => Some("port 53"),
+        Field::Dns
+        | Field::DnsId
+        | Field::DnsResponse
+        | Field::DnsRcode
+        | Field::DnsQryType
+        | Field::DnsAnswers => Some("port 53"),
     }
 }
 
 fn has(field: Field) -> Bpf {
     match (field, layer(field)) {
-        (Field::Dns, Some(test)) => superset(test),
+        (field, Some(test)) if field.is_dns() => superset(test),
         (_, Some(test)) => exact(test),
         (_, None) => Bpf {
             expr: None,

@@ -2,7 +2,26 @@
 
 use std::net::IpAddr;
 
-use crate::wire::{Packet, TcpFlags};
+use crate::wire::{dns, Packet, TcpFlags, Transport};
+
+/// The DNS message a packet carries, as Wireshark's DNS dissector sees it: a UDP payload on
+/// port 53, or a whole length-prefixed message in one TCP segment.
+fn dns_message<'a>(packet: &Packet<'a>) -> Option<&'a [u8]> {
+    if !packet.is_dns() {
+        return None;
+    }
+    match &packet.transport {
+        Transport::Udp(u) => Some(u.payload),
+        Transport::Tcp(t) => {
+            let len = usize::from(u16::from_be_bytes([
+                *t.payload.first()?,
+                *t.payload.get(1)?,
+            ]));
+            t.payload.get(2..2 + len)
+        }
+        Transport::None => None,
+    }
+}
 
 /// A filter field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +76,16 @@ pub enum Field {
     UdpLength,
     /// `dns`
     Dns,
+    /// `dns.id`: the transaction id.
+    DnsId,
+    /// `dns.flags.response`: a response (1) or a query (0).
+    DnsResponse,
+    /// `dns.flags.rcode`: the response code.
+    DnsRcode,
+    /// `dns.qry.type`: the first question's type.
+    DnsQryType,
+    /// `dns.count.answers`: the answer count of the header.
+    DnsAnswers,
 }
 
 /// What values a field holds, which decides what it can be compared with.
@@ -110,6 +139,11 @@ pub const NAMES: &[(&str, Field)] = &[
     ("udp.dstport", Field::UdpDstPort),
     ("udp.length", Field::UdpLength),
     ("dns", Field::Dns),
+    ("dns.id", Field::DnsId),
+    ("dns.flags.response", Field::DnsResponse),
+    ("dns.flags.rcode", Field::DnsRcode),
+    ("dns.qry.type", Field::DnsQryType),
+    ("dns.count.answers", Field::DnsAnswers),
 ];
 
 /// The values one field has in one packet: none (absent), one, or two (`ip.addr`, `tcp.port`).
@@ -150,7 +184,7 @@ impl Field {
             Field::Ip | Field::Ipv6 | Field::Tcp | Field::Udp | Field::Dns => Kind::Protocol,
             Field::IpAddr | Field::IpSrc | Field::IpDst => Kind::Ipv4,
             Field::Ipv6Addr | Field::Ipv6Src | Field::Ipv6Dst => Kind::Ipv6,
-            Field::TcpFlag(_) => Kind::Boolean,
+            Field::TcpFlag(_) | Field::DnsResponse => Kind::Boolean,
             _ => Kind::Number,
         }
     }
@@ -194,7 +228,33 @@ impl Field {
             Field::UdpDstPort => num(udp.map(|u| u64::from(u.dst_port))),
             Field::UdpLength => num(udp.map(|u| u64::from(u.len) + 8)),
             Field::Dns => present(packet.is_dns()),
+            Field::DnsId | Field::DnsResponse | Field::DnsRcode | Field::DnsAnswers => {
+                let header = dns_message(packet).and_then(dns::Header::parse);
+                num(header.and_then(|h| match self {
+                    Field::DnsId => Some(u64::from(h.id)),
+                    Field::DnsResponse => Some(u64::from(h.response)),
+                    // Wireshark shows a reply code on responses only.
+                    Field::DnsRcode => h.response.then_some(u64::from(h.rcode)),
+                    _ => Some(u64::from(h.answers)),
+                }))
+            }
+            Field::DnsQryType => num(dns_message(packet)
+                .and_then(dns::first_question)
+                .map(|q| u64::from(q.qtype))),
         }
+    }
+
+    /// True for the fields read from a DNS message.
+    pub fn is_dns(self) -> bool {
+        matches!(
+            self,
+            Field::Dns
+                | Field::DnsId
+                | Field::DnsResponse
+                | Field::DnsRcode
+                | Field::DnsQryType
+                | Field::DnsAnswers
+        )
     }
 }
 

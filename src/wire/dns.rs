@@ -10,6 +10,38 @@ use simple_dns::rdata::RData;
 /// Length of the fixed DNS header.
 pub const HEADER_LEN: usize = 12;
 
+/// The fixed header's fields the filters read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Transaction id.
+    pub id: u16,
+    /// QR bit.
+    pub response: bool,
+    /// Response code (4 bits).
+    pub rcode: u8,
+    /// Answer count.
+    pub answers: u16,
+}
+
+impl Header {
+    /// Reads the 12-byte header.
+    pub fn parse(data: &[u8]) -> Option<Header> {
+        let h = data.get(..HEADER_LEN)?;
+        Some(Header {
+            id: u16::from_be_bytes([h[0], h[1]]),
+            response: h[2] & 0x80 != 0,
+            rcode: h[3] & 0x0f,
+            answers: u16::from_be_bytes([h[6], h[7]]),
+        })
+    }
+}
+
+/// The first question of a message, if it has one that can be read.
+pub fn first_question(data: &[u8]) -> Option<Question> {
+    let count = u16::from_be_bytes([*data.get(4)?, *data.get(5)?]);
+    read_questions(data, count.min(1)).ok()?.into_iter().next()
+}
+
 /// One question: the name asked for and the record type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Question {
