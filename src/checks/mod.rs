@@ -43,11 +43,6 @@ pub struct Check {
 }
 
 impl Expectations {
-    /// True when nothing is expected.
-    pub fn is_empty(&self) -> bool {
-        *self == Expectations::default()
-    }
-
     /// Evaluates every expectation against `analysis`.
     pub fn evaluate(&self, analysis: &Analysis) -> Vec<Check> {
         let t = &analysis.tcp;

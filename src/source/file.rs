@@ -113,11 +113,6 @@ impl FileSource {
         })
     }
 
-    /// The file this source reads.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Calls `each` with every frame in order until the file ends or `each` breaks.
     /// A record that cannot be read stops the file with an error naming its offset; the frames
     /// before it have been handed over.

@@ -379,14 +379,6 @@ pub fn type_name(code: u16) -> Cow<'static, str> {
     })
 }
 
-/// Parses a record-type mnemonic (case-insensitive) or a number.
-pub fn type_from_name(text: &str) -> Option<u16> {
-    if let Ok(n) = text.parse::<u16>() {
-        return Some(n);
-    }
-    (0..=u16::MAX).find(|&code| type_name(code).eq_ignore_ascii_case(text))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -532,8 +524,9 @@ mod tests {
         assert_eq!(rcode_from_name("REFUSED"), Some(5));
         assert_eq!(rcode_from_name("2"), Some(2));
         assert_eq!(rcode_from_name("bogus"), None);
-        assert_eq!(type_from_name("aaaa"), Some(28));
-        assert_eq!(type_from_name("HTTPS"), Some(65));
+        assert_eq!(type_name(28), "AAAA");
+        assert_eq!(type_name(65), "HTTPS");
+        assert_eq!(type_name(4242), "Unknown (4242)");
         assert_eq!(rcode_name(12), "RCODE12");
     }
 }

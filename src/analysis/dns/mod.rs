@@ -115,12 +115,6 @@ impl Transaction {
         self.response_ts?.checked_sub(self.query_ts?)
     }
 
-    /// True when the transaction asked for `name` (case-insensitive, trailing dot ignored).
-    pub fn asks_for(&self, name: &str) -> bool {
-        let name = name.strip_suffix('.').unwrap_or(name);
-        self.qname.eq_ignore_ascii_case(name)
-    }
-
     /// When it started: its query, or its response when the query was not captured.
     pub fn first_seen(&self) -> Duration {
         self.query_ts.or(self.response_ts).unwrap_or_default()
@@ -179,7 +173,7 @@ impl DnsAnalyzer {
     }
 
     /// True when `port` carries DNS.
-    pub fn is_dns_port(&self, port: u16) -> bool {
+    fn is_dns_port(&self, port: u16) -> bool {
         self.config.ports.contains(&port)
     }
 
@@ -417,7 +411,7 @@ mod tests {
         assert_eq!(t[0].rcode, Some(0));
         assert_eq!(t[0].latency(), Some(Duration::from_millis(3)));
         assert_eq!(t[0].answers[0].summary(), "A 192.0.2.10");
-        assert!(t[0].asks_for("WWW.espnfc.com."));
+        assert_eq!(normalise(&t[0].qname), normalise("WWW.espnfc.com."));
         assert_eq!((r.counts.queries, r.counts.responses), (1, 1));
     }
 
