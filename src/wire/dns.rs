@@ -519,6 +519,42 @@ mod tests {
     }
 
     #[test]
+    fn random_and_mangled_messages_never_panic() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let good = message(
+            7,
+            0x8180,
+            "www.its.ac.id",
+            1,
+            &[answer(1, &[203, 0, 113, 5])],
+        );
+        for round in 0..20_000 {
+            let bytes: Vec<u8> = if round % 2 == 0 {
+                (0..next() % 80).map(|_| next() as u8).collect()
+            } else {
+                let mut b = good.clone();
+                for _ in 0..1 + next() % 4 {
+                    let at = (next() as usize) % b.len();
+                    b[at] = next() as u8;
+                }
+                b.truncate((next() as usize) % (b.len() + 1));
+                b
+            };
+            if let Some(m) = Message::parse(&bytes) {
+                let _ = m.info();
+            }
+            let _ = first_question(&bytes);
+            let _ = Header::parse(&bytes);
+        }
+    }
+
+    #[test]
     fn mnemonics_round_trip() {
         assert_eq!(rcode_from_name("nxdomain"), Some(3));
         assert_eq!(rcode_from_name("REFUSED"), Some(5));

@@ -159,4 +159,24 @@ mod tests {
             vec![b"z".to_vec()]
         );
     }
+
+    #[test]
+    fn random_segments_never_panic_and_stay_bounded() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut f = TcpFraming::default();
+        for _ in 0..5_000 {
+            let payload: Vec<u8> = (0..next() % 1500).map(|_| next() as u8).collect();
+            let flags =
+                [TcpFlags::ACK, TcpFlags::SYN, TcpFlags::FIN, TcpFlags::RST][(next() % 4) as usize];
+            let seq = next() as u32 % 10_000;
+            feed(&mut f, seq, flags, &payload);
+            assert!(f.directions.values().all(|d| d.buffer.len() <= MAX_FRAME));
+        }
+    }
 }
