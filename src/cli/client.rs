@@ -24,8 +24,8 @@ pub struct ClientArgs {
     #[arg(short, long)]
     pub file: Option<PathBuf>,
     /// Bytes per recv when reading the echo (the lab's 16).
-    #[arg(long, default_value_t = 16)]
-    pub recv_chunk: usize,
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1 << 20))]
+    pub recv_chunk: u32,
     /// Send in 32-byte pieces with this many milliseconds between them.
     #[arg(long, value_name = "MS")]
     pub pause: Option<u64>,
@@ -49,7 +49,7 @@ pub fn run(args: ClientArgs) -> anyhow::Result<Outcome> {
         server: args.server.clone(),
         port: args.port,
         payload,
-        recv_chunk: args.recv_chunk,
+        recv_chunk: args.recv_chunk as usize,
         timeout: Duration::from_secs_f64(args.timeout.clamp(0.1, 3600.0)),
         pause: args.pause.map(Duration::from_millis),
         log: if args.quiet { Log::Quiet } else { Log::Lab },

@@ -17,8 +17,8 @@ pub struct ServerArgs {
     #[arg(short, long, default_value_t = 10000)]
     pub port: u16,
     /// Bytes per recv, echoed back as one send (the lab's 32).
-    #[arg(long, default_value_t = 32)]
-    pub chunk: usize,
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1 << 20))]
+    pub chunk: u32,
     /// Serve one connection at a time, like the lab's server.py (listen backlog 1).
     #[arg(long)]
     pub sequential: bool,
@@ -56,7 +56,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<Outcome> {
         anyhow::anyhow!("cannot listen on {addr}: {e}\n  {hint}")
     })?;
     let config = ServerConfig {
-        chunk: args.chunk,
+        chunk: args.chunk as usize,
         sequential: args.sequential,
         idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
         max_clients: args.max_clients.max(1),
