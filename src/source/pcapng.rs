@@ -43,7 +43,13 @@ impl Interface {
     pub fn time(&self, raw: u64) -> Duration {
         let ups = self.units_per_sec;
         let secs = (raw / ups).saturating_add_signed(self.offset_secs);
-        let nanos = (u128::from(raw % ups) * 1_000_000_000 / u128::from(ups)) as u32;
+        let frac = raw % ups;
+        // Decimal resolutions up to 1 ns scale by a whole factor; others need the wide division.
+        let nanos = if 1_000_000_000 % ups == 0 {
+            frac * (1_000_000_000 / ups)
+        } else {
+            (u128::from(frac) * 1_000_000_000 / u128::from(ups)) as u64
+        } as u32;
         Duration::new(secs, nanos)
     }
 }

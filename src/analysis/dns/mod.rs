@@ -174,7 +174,7 @@ impl DnsAnalyzer {
 
     /// True when `port` carries DNS.
     fn is_dns_port(&self, port: u16) -> bool {
-        self.config.ports.contains(&port)
+        port == 53 || self.config.ports.contains(&port)
     }
 
     /// Feeds one packet; `matched` says whether the filter selected it. Returns the DNS
