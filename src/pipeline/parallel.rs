@@ -24,6 +24,7 @@ struct Segment {
     ts: Duration,
     tcp: Tcp<'static>,
     payload: Range<usize>,
+    option_bytes: Range<usize>,
     matched: bool,
 }
 
@@ -40,14 +41,18 @@ impl Batch {
         };
         let start = self.bytes.len();
         self.bytes.extend_from_slice(tcp.payload);
+        let options = self.bytes.len();
+        self.bytes.extend_from_slice(tcp.option_bytes);
         self.segments.push(Segment {
             key,
             ts: packet.ts,
             tcp: Tcp {
                 payload: &[],
+                option_bytes: &[],
                 ..tcp.clone()
             },
-            payload: start..self.bytes.len(),
+            payload: start..options,
+            option_bytes: options..self.bytes.len(),
             matched,
         });
     }
@@ -94,6 +99,7 @@ pub fn replay(
                         ip: Some(ip),
                         transport: Transport::Tcp(Tcp {
                             payload: &batch.bytes[s.payload.clone()],
+                            option_bytes: &batch.bytes[s.option_bytes.clone()],
                             ..s.tcp.clone()
                         }),
                         status: Status::Ok,

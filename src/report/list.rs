@@ -127,7 +127,7 @@ fn tcp_info(tcp: &Tcp<'_>, segment: &SegmentInfo) -> String {
         info.push_str(&format!(" Ack={}", e.ack));
     }
     info.push_str(&format!(" Win={} Len={}", e.win, e.len));
-    let o = &tcp.options;
+    let o = tcp.options();
     if let Some(mss) = o.mss {
         info.push_str(&format!(" MSS={mss}"));
     }

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, LenSource, TransportSlice};
 
 use super::packet::{Ip, Packet, Status, Tcp, Transport, Udp};
-use super::{null, sll, sll2, TcpFlags, TcpOptions};
+use super::{null, sll, sll2, TcpFlags};
 use crate::source::{Frame, LinkType};
 
 /// Decodes one frame. Never fails: what cannot be decoded is reported in [`Packet::status`].
@@ -154,7 +154,7 @@ fn ipv4_fast<'a>(packet: &mut Packet<'a>, data: &'a [u8]) -> bool {
                 header_len: header_len as u8,
                 len: (body.len() - header_len) as u32,
                 payload: &body[header_len..],
-                options: TcpOptions::parse(&body[20..header_len]),
+                option_bytes: &body[20..header_len],
             })
         }
         17 => {
@@ -278,7 +278,7 @@ fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'
                 header_len: header_len as u8,
                 len: len as u32,
                 payload: captured,
-                options: TcpOptions::parse(tcp.options()),
+                option_bytes: &header[20..],
             });
         }
         Some(TransportSlice::Udp(udp)) => {

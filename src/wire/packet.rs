@@ -76,8 +76,16 @@ pub struct Tcp<'a> {
     pub len: u32,
     /// The payload bytes that were captured.
     pub payload: &'a [u8],
-    /// Options Wireshark shows.
-    pub options: TcpOptions,
+    /// The options area of the header, parsed on demand by [`Tcp::options`] (most segments
+    /// never need it).
+    pub option_bytes: &'a [u8],
+}
+
+impl Tcp<'_> {
+    /// The options Wireshark shows.
+    pub fn options(&self) -> TcpOptions {
+        TcpOptions::parse(self.option_bytes)
+    }
 }
 
 /// A UDP datagram's header and payload.

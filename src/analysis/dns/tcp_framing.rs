@@ -110,7 +110,7 @@ mod tests {
             header_len: 20,
             len: payload.len() as u32,
             payload,
-            options: Default::default(),
+            option_bytes: &[],
         }
     }
 

@@ -228,7 +228,7 @@ impl Connection {
         if syn {
             fwd.syn = true;
             if fwd.wscale.is_none() {
-                fwd.wscale = Some(tcp.options.wscale.map(|s| s.min(14)));
+                fwd.wscale = Some(tcp.options().wscale.map(|s| s.min(14)));
             }
         }
         fwd.fin |= flags.has(TcpFlags::FIN);

@@ -407,7 +407,7 @@ mod tests {
             header_len: 20,
             len: payload.len() as u32,
             payload,
-            options: Default::default(),
+            option_bytes: &[],
         };
         Packet::ipv4_for_test(ms, host(src), host(dst), Transport::Tcp(tcp))
     }
