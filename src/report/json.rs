@@ -66,7 +66,7 @@ fn connection(c: &Connection, origin: Duration) -> Value {
 
 fn transaction(t: &Transaction, origin: Duration) -> Value {
     json!({
-        "t": secs(t.query_ts.or(t.response_ts).unwrap_or_default(), origin),
+        "t": secs(t.first_seen(), origin),
         "id": t.id,
         "transport": t.transport.as_str(),
         "client": t.client.to_string(),

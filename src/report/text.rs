@@ -99,7 +99,7 @@ pub fn dns_table(transactions: &[Transaction], origin: Duration) -> String {
         "Time", "Id", "Client", "Server", "Proto", "Query", "Type", "Rcode", "Answers", "Latency",
     ]);
     for t in transactions {
-        let time = t.query_ts.or(t.response_ts).unwrap_or_default();
+        let time = t.first_seen();
         let mut rcode = match t.rcode {
             Some(code) => rcode_name(code).into_owned(),
             None => "unanswered".to_string(),

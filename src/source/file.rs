@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -86,9 +86,8 @@ impl FileSource {
                 },
                 0,
             )
-        } else if got < pcap::FILE_HEADER
-            && pcap::file_header(&[&head[..4], &[0; 20]].concat()).is_some()
-        {
+        } else if pcap::magic(&head).is_some() {
+            // A pcap magic number, but fewer bytes than the file header needs.
             return Err(error(
                 0,
                 format!("the file ends inside the pcap file header {CUT}"),
@@ -102,9 +101,7 @@ impl FileSource {
                 ),
             ));
         };
-        let mut file = File::open(path).map_err(|e| error(0, format!("cannot open: {e}")))?;
-        let mut skip = vec![0u8; start];
-        file.read_exact(&mut skip)
+        file.seek(SeekFrom::Start(start as u64))
             .map_err(|e| error(0, format!("cannot read: {e}")))?;
         Ok(FileSource {
             path: path.to_owned(),

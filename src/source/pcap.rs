@@ -50,15 +50,21 @@ pub struct FileHeader {
     pub link: LinkType,
 }
 
-/// Reads the file header; `None` when the magic number is not pcap's.
+/// The byte order and timestamp resolution (true: nanoseconds) a pcap magic number says;
+/// `None` when `b` does not start with one.
+pub fn magic(b: &[u8]) -> Option<(Order, bool)> {
+    match b.get(..4)? {
+        [0xd4, 0xc3, 0xb2, 0xa1] => Some((Order::Little, false)),
+        [0xa1, 0xb2, 0xc3, 0xd4] => Some((Order::Big, false)),
+        [0x4d, 0x3c, 0xb2, 0xa1] => Some((Order::Little, true)),
+        [0xa1, 0xb2, 0x3c, 0x4d] => Some((Order::Big, true)),
+        _ => None,
+    }
+}
+
+/// Reads the file header; `None` when the magic number is not pcap's or the header is cut.
 pub fn file_header(b: &[u8]) -> Option<FileHeader> {
-    let (order, nanos) = match b.get(..4)? {
-        [0xd4, 0xc3, 0xb2, 0xa1] => (Order::Little, false),
-        [0xa1, 0xb2, 0xc3, 0xd4] => (Order::Big, false),
-        [0x4d, 0x3c, 0xb2, 0xa1] => (Order::Little, true),
-        [0xa1, 0xb2, 0x3c, 0x4d] => (Order::Big, true),
-        _ => return None,
-    };
+    let (order, nanos) = magic(b)?;
     let b = b.get(..FILE_HEADER)?;
     // The upper bits of the link-type field carry FCS information, not the type.
     let link = LinkType(order.u32(b, 20) & 0x0fff_ffff);
