@@ -6,7 +6,8 @@ use std::net::IpAddr;
 
 use super::Outcome;
 use crate::hostinfo::resolver::{self, LookupError, ResolvConf};
-use crate::hostinfo::{hostname, interfaces, LAB_SUBNET};
+use crate::hostinfo::{hostname, interfaces};
+use crate::lab::SUBNET;
 use crate::report::escape::sanitize;
 
 /// Arguments of `labcap info`.
@@ -23,19 +24,12 @@ pub fn run(args: InfoArgs) -> anyhow::Result<Outcome> {
     writeln!(out, "Host name: {}", sanitize(&name))?;
     writeln!(out, "Addresses:")?;
     for a in interfaces::list()? {
-        let lab = crate::filter::in_net(a.addr, LAB_SUBNET.0, LAB_SUBNET.1);
-        writeln!(
-            out,
-            "  {:<10} {}/{}{}",
-            a.name,
-            a.addr,
-            a.prefix,
-            if lab {
-                "   (lab network 172.16.16.0/24)"
-            } else {
-                ""
-            }
-        )?;
+        let lab = crate::filter::in_net(a.addr, SUBNET.0.into(), SUBNET.1);
+        write!(out, "  {:<10} {}/{}", a.name, a.addr, a.prefix)?;
+        if lab {
+            write!(out, "   (lab network {}/{})", SUBNET.0, SUBNET.1)?;
+        }
+        writeln!(out)?;
     }
     let conf = ResolvConf::system();
     let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();

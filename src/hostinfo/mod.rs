@@ -4,12 +4,6 @@
 pub mod interfaces;
 pub mod resolver;
 
-/// The lab's subnet: the address that marks the interface the lab runs on, whatever its name.
-pub const LAB_SUBNET: (std::net::IpAddr, u8) = (
-    std::net::IpAddr::V4(std::net::Ipv4Addr::new(172, 16, 16, 0)),
-    24,
-);
-
 /// This machine's host name.
 pub fn hostname() -> std::io::Result<String> {
     let mut buf = [0u8; 256];

@@ -35,8 +35,8 @@ pub const MACHINES: [Machine; 3] = [
     },
 ];
 
-/// The lab network's prefix length.
-pub const PREFIX_LEN: u8 = 24;
+/// The lab network: its address marks the interface the lab runs on, whatever its name.
+pub const SUBNET: (Ipv4Addr, u8) = (Ipv4Addr::new(172, 16, 16, 0), 24);
 
 /// A lab instance: its namespaces are named `{prefix}mesin1` … and `{prefix}labnet`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context};
 
-use super::{Lab, MACHINES, PREFIX_LEN};
+use super::{Lab, MACHINES, SUBNET};
 
 /// Names the lab's DNS servers answer (besides the machines themselves). The domains are
 /// local: a type a name lacks (www.espnfc.com AAAA) gets NOERROR without answers, as from a real
@@ -110,7 +110,7 @@ impl Lab {
                 "ip",
                 &["-n", &bridge, "link", "set", &port, "master", "br0", "up"],
             )?;
-            let cidr = format!("{}/{PREFIX_LEN}", m.addr);
+            let cidr = format!("{}/{}", m.addr, SUBNET.1);
             sh("ip", &["-n", &ns, "addr", "add", &cidr, "dev", "eth1"])?;
             sh("ip", &["-n", &ns, "link", "set", "eth1", "up"])?;
             sh("ip", &["-n", &ns, "link", "set", "lo", "up"])?;
