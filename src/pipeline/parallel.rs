@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::{Analysis, Pipeline, PipelineOptions};
 use crate::analysis::tcp::{SegmentKey, TcpAnalyzer};
 use crate::source::{FileSource, SourceError};
-use crate::wire::{Ip, Packet, Status, Tcp, Transport};
+use crate::wire::{Packet, Status, Tcp, Transport};
 
 /// Segments per batch.
 const BATCH: usize = 2048;
@@ -81,14 +81,7 @@ pub fn replay(
             let mut tcp = TcpAnalyzer::new(config);
             for mut batch in full_rx {
                 for s in &batch.segments {
-                    let (src, dst) = s.key.addresses();
-                    let ip = Ip {
-                        src,
-                        dst,
-                        protocol: 6,
-                        ttl: 0,
-                        fragment: false,
-                    };
+                    // The analyzer takes the addresses from the key: no IP header is rebuilt.
                     let packet = Packet {
                         ts: s.ts,
                         frame_len: 0,
@@ -96,7 +89,7 @@ pub fn replay(
                         interface: None,
                         packet_type: None,
                         ether_type: None,
-                        ip: Some(ip),
+                        ip: None,
                         transport: Transport::Tcp(Tcp {
                             payload: &batch.bytes[s.payload.clone()],
                             option_bytes: &batch.bytes[s.option_bytes.clone()],

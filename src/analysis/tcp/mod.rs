@@ -219,7 +219,8 @@ impl TcpAnalyzer {
         self.on_keyed(packet, key, matched)
     }
 
-    /// [`TcpAnalyzer::on_packet`] with the segment's key computed already.
+    /// [`TcpAnalyzer::on_packet`] with the segment's key computed already; the addresses come
+    /// from the key (only a new connection needs them), so `packet.ip` is not read.
     pub fn on_keyed(
         &mut self,
         packet: &Packet<'_>,
@@ -227,17 +228,17 @@ impl TcpAnalyzer {
         matched: bool,
     ) -> Option<SegmentInfo> {
         let tcp = packet.tcp()?;
-        let ip = packet.ip?;
         let SegmentKey { key, from_low } = segment_key;
         self.sweep(packet.ts);
         let next_stream = &mut self.next_stream;
         let mut new_connection = || {
+            let (src_ip, dst_ip) = segment_key.addresses();
             let src = Endpoint {
-                ip: ip.src,
+                ip: src_ip,
                 port: tcp.src_port,
             };
             let dst = Endpoint {
-                ip: ip.dst,
+                ip: dst_ip,
                 port: tcp.dst_port,
             };
             let (client, server) = orient(src, dst, tcp.flags);
