@@ -78,32 +78,16 @@ fn every_packet_agrees_with_tshark() {
             assert_eq!(e.len.to_string(), row[10], "{at}: tcp.len");
             assert_eq!(format!("0x{:04x}", e.flags.0), row[11], "{at}: tcp.flags");
             assert_eq!(e.win.to_string(), row[12], "{at}: tcp.window_size");
-            let f = e.findings;
-            assert_eq!(
-                f.any(Findings::RETRANSMISSION),
-                flag(row, 13),
-                "{at}: retransmission"
-            );
-            assert_eq!(
-                f.any(Findings::FAST_RETRANSMISSION),
-                flag(row, 14),
-                "{at}: fast retransmission"
-            );
-            assert_eq!(
-                f.any(Findings::OUT_OF_ORDER),
-                flag(row, 15),
-                "{at}: out of order"
-            );
-            assert_eq!(
-                f.any(Findings::LOST_SEGMENT),
-                flag(row, 16),
-                "{at}: lost segment"
-            );
-            assert_eq!(
-                f.any(Findings::DUP_ACK),
-                flag(row, 17),
-                "{at}: duplicate ack"
-            );
+            // The tcp.analysis flags, in the columns after the window.
+            for (column, bit, what) in [
+                (13, Findings::RETRANSMISSION, "retransmission"),
+                (14, Findings::FAST_RETRANSMISSION, "fast retransmission"),
+                (15, Findings::OUT_OF_ORDER, "out of order"),
+                (16, Findings::LOST_SEGMENT, "lost segment"),
+                (17, Findings::DUP_ACK, "duplicate ack"),
+            ] {
+                assert_eq!(e.findings.any(bit), flag(row, column), "{at}: {what}");
+            }
         }
     }
 }
