@@ -2,6 +2,8 @@
 
 pub mod dns;
 mod endpoint;
+mod linger;
 pub mod tcp;
 
 pub use endpoint::Endpoint;
+use linger::Linger;

@@ -9,12 +9,12 @@
 mod tcp_framing;
 mod totals;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use rustc_hash::FxBuildHasher;
 
-use super::Endpoint;
+use super::{Endpoint, Linger};
 use crate::wire::dns::{Message, Record};
 use crate::wire::{Packet, Transport};
 use tcp_framing::TcpFraming;
@@ -154,12 +154,11 @@ pub struct DnsAnalyzer {
     config: DnsConfig,
     open: HashMap<Key, Transaction, FxBuildHasher>,
     /// Transactions to look at once the linger time has passed: (last message, key).
-    waiting: VecDeque<(Duration, Key)>,
+    waiting: Linger<Key>,
     kept: Vec<Transaction>,
     totals: DnsTotals,
     counts: DnsCounts,
     framing: TcpFraming,
-    since_sweep: u32,
 }
 
 impl DnsAnalyzer {
@@ -288,30 +287,20 @@ impl DnsAnalyzer {
                 last_seen: ts,
             },
         );
-        self.waiting.push_back((ts, key));
+        self.waiting.push(ts, key);
     }
 
     /// Closes for good the transactions quiet for the linger time.
     fn sweep(&mut self, now: Duration) {
-        self.since_sweep += 1;
-        if self.since_sweep < SWEEP_EVERY {
-            return;
-        }
-        self.since_sweep = 0;
-        let linger = self.config.linger;
-        while let Some(&(seen, key)) = self.waiting.front() {
-            if seen + linger > now {
-                break;
-            }
-            self.waiting.pop_front();
-            match self.open.get(&key) {
-                Some(t) if t.last_seen + linger <= now => {
-                    let t = self.open.remove(&key).expect("present");
-                    self.close_for_good(t);
-                }
-                Some(t) => self.waiting.push_back((t.last_seen, key)),
-                None => {}
-            }
+        let open = &self.open;
+        let due = self
+            .waiting
+            .due(now, self.config.linger, SWEEP_EVERY, |key| {
+                open.get(key).map(|t| t.last_seen)
+            });
+        for key in due {
+            let t = self.open.remove(&key).expect("present");
+            self.close_for_good(t);
         }
     }
 

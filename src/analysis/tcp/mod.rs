@@ -8,7 +8,7 @@ mod state;
 mod totals;
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ pub use sequence::Findings;
 pub use totals::{Examples, TcpTotals};
 
 pub use super::Endpoint;
+use super::Linger;
 
 use crate::wire::{Packet, TcpFlags};
 
@@ -192,13 +193,12 @@ pub struct TcpAnalyzer {
     next_stream: u32,
     kept: Vec<Connection>,
     totals: TcpTotals,
-    /// Ended connections waiting out the linger time: (time it ended, key, stream).
-    ending: VecDeque<(Duration, Key, u32)>,
+    /// Ended connections waiting out the linger time, by key and stream.
+    ending: Linger<(Key, u32)>,
     /// Matched connections past their handshake and not yet ended, for the concurrency check.
     established: BTreeMap<u32, Endpoint>,
     events_left: usize,
     ended_matched: usize,
-    since_sweep: u32,
     since_idle_sweep: u32,
 }
 
@@ -288,7 +288,7 @@ impl TcpAnalyzer {
             if connection.matched {
                 self.ended_matched += 1;
             }
-            self.ending.push_back((packet.ts, key, stream));
+            self.ending.push(packet.ts, (key, stream));
         }
         if let Some(old) = replaced {
             self.close_for_good(old);
@@ -304,28 +304,18 @@ impl TcpAnalyzer {
     /// Closes for good the ended connections quiet for the linger time, and now and then the
     /// idle ones.
     fn sweep(&mut self, now: Duration) {
-        self.since_sweep += 1;
-        if self.since_sweep < SWEEP_EVERY {
-            return;
+        let open = &self.open;
+        // A connection that a restarting SYN replaced on its 4-tuple is gone.
+        let due = self
+            .ending
+            .due(now, self.config.linger, SWEEP_EVERY, |(key, stream)| {
+                open.get(key).filter(|c| c.stream == *stream).map(|c| c.end)
+            });
+        for (key, _) in due {
+            let c = self.open.remove(&key).expect("present");
+            self.close_for_good(c);
         }
-        self.since_sweep = 0;
-        let linger = self.config.linger;
-        while let Some(&(ended, key, stream)) = self.ending.front() {
-            if ended + linger > now {
-                break;
-            }
-            self.ending.pop_front();
-            match self.open.get(&key) {
-                Some(c) if c.stream == stream && c.end + linger <= now => {
-                    let c = self.open.remove(&key).expect("present");
-                    self.close_for_good(c);
-                }
-                // A late packet came: wait again from then.
-                Some(c) if c.stream == stream => self.ending.push_back((c.end, key, stream)),
-                _ => {}
-            }
-        }
-        self.since_idle_sweep += SWEEP_EVERY;
+        self.since_idle_sweep += 1;
         if self.since_idle_sweep >= IDLE_SWEEP_EVERY {
             self.since_idle_sweep = 0;
             let idle = self.config.idle_timeout;
