@@ -14,3 +14,14 @@ pub mod pipeline;
 pub mod report;
 pub mod source;
 pub mod wire;
+
+/// A deterministic xorshift generator for the unit tests that feed random bytes to parsers.
+#[cfg(test)]
+pub(crate) fn test_rng(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}

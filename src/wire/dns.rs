@@ -520,13 +520,7 @@ mod tests {
 
     #[test]
     fn random_and_mangled_messages_never_panic() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_rng(0x9e37_79b9_7f4a_7c15);
         let good = message(
             7,
             0x8180,
