@@ -4,7 +4,7 @@
 mod dns;
 
 use crate::analysis::tcp::Examples;
-use crate::pipeline::Analysis;
+use crate::pipeline::{Analysis, PipelineOptions};
 
 pub use dns::DnsExpectations;
 
@@ -43,6 +43,17 @@ pub struct Check {
 }
 
 impl Expectations {
+    /// Tells the analysis what these expectations will ask of it: the texts to search the
+    /// streams for and the DNS names to keep statistics of.
+    pub fn prepare(&self, options: &mut PipelineOptions) {
+        options.tcp.needles = self
+            .payloads
+            .iter()
+            .map(|t| t.as_bytes().to_vec())
+            .collect();
+        options.dns.watch = self.dns.names();
+    }
+
     /// Evaluates every expectation against `analysis`.
     pub fn evaluate(&self, analysis: &Analysis) -> Vec<Check> {
         let t = &analysis.tcp;

@@ -48,12 +48,7 @@ impl ReportArgs {
         options.dns.ports.extend(&self.dns_port);
         options.tcp.max_connections = self.detail_limit;
         options.dns.max_transactions = self.detail_limit.saturating_mul(10);
-        options.dns.watch = expectations.dns.names();
-        options.tcp.needles = expectations
-            .payloads
-            .iter()
-            .map(|t| t.as_bytes().to_vec())
-            .collect();
+        expectations.prepare(&mut options);
         if self.summary || self.json {
             // Nothing shows the payload: keep none.
             options.tcp.preview_bytes = 0;

@@ -152,13 +152,7 @@ fn analyse(path: &Path, expectation: &Expectation) -> anyhow::Result<Analysis> {
         filter: Some(filter),
         ..Default::default()
     };
-    options.dns.watch = expectation.expect.dns.names();
-    options.tcp.needles = expectation
-        .expect
-        .payloads
-        .iter()
-        .map(|p| p.as_bytes().to_vec())
-        .collect();
+    expectation.expect.prepare(&mut options);
     let mut pipeline = Pipeline::new(options);
     FileSource::open(path)?.for_each_frame(&mut |frame| {
         pipeline.push(&frame);
