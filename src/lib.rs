@@ -8,11 +8,13 @@ pub mod checks;
 pub mod cli;
 pub mod echo;
 pub mod filter;
+pub mod grade;
 pub mod hostinfo;
 pub mod lab;
 pub mod pipeline;
 pub mod report;
 pub mod source;
+pub mod spec;
 pub mod wire;
 
 /// A deterministic xorshift generator for the unit tests that feed random bytes to parsers.

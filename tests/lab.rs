@@ -7,23 +7,28 @@ use std::process::Command;
 
 use common::fixture;
 use common::netns::skip_live;
-use labcap::lab::grading::grade;
+use labcap::grade::{grade, Submission};
+use labcap::spec::Spec;
 
 const BIN: &str = env!("CARGO_BIN_EXE_labcap");
 
 #[test]
 fn bundled_lab_captures_hold_every_expectation() {
-    let graded = grade(&fixture("")).unwrap();
-    assert_eq!(graded.len(), labcap::lab::grading::lab_expectations().len());
-    for g in &graded {
-        for c in &g.checks {
+    let spec = Spec::load("tugas1").unwrap();
+    let report = grade(&spec, &[Submission::from_dir(&fixture(""))], 2);
+    let student = &report.students[0];
+    assert_eq!(student.tasks.len(), spec.tasks.len());
+    for t in &student.tasks {
+        assert!(t.error.is_none(), "{}: {:?}", t.title, t.error);
+        for c in &t.checks {
             assert!(
                 c.passed,
                 "{} {}: {} {}",
-                g.expectation.machine, g.expectation.task, c.name, c.detail
+                t.machine, t.title, c.name, c.detail
             );
         }
     }
+    assert_eq!(student.points, 100);
     let out = Command::new(BIN)
         .args(["lab", "check"])
         .arg(fixture(""))
@@ -54,15 +59,18 @@ fn grading_fails_the_wrong_captures() {
         text.contains("FAIL refused") && text.contains("FAIL answer www.espnfc.com"),
         "{text}"
     );
-    assert!(text.contains("FAIL echo pieces [32, 32, 32, 1]"), "{text}");
+    assert!(
+        text.contains("FAIL server segments [32, 32, 32, 1]"),
+        "{text}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
-    // A missing capture is an error naming the file.
+    // A folder that is not there is an error naming it.
     let out = Command::new(BIN)
         .args(["lab", "check", "/nonexistent"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/mesin2.pcapng"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent: no such folder"));
 }
 
 #[test]

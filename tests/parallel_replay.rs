@@ -11,10 +11,17 @@ use labcap::pipeline::{self, Analysis, Pipeline, PipelineOptions};
 use labcap::source::{FileSource, PcapngWriter};
 
 fn options() -> PipelineOptions {
-    let mut options = PipelineOptions::default();
-    options.tcp.needles = vec![b"INI ADALAH DATA".to_vec()];
-    options.dns.watch = vec!["www.espnfc.cosm".into(), "www.its.ac.id".into()];
-    options
+    use labcap::checks::{Expect, Expectations};
+    // Observers ride along on both threads: their results must agree too.
+    PipelineOptions {
+        expectations: Expectations::new(vec![
+            Expect::Payload("INI ADALAH DATA".into()),
+            Expect::ServerSegments(vec![32, 14]),
+            Expect::Query("www.espnfc.cosm".into()),
+            Expect::Rcode("www.its.ac.id".into(), 0),
+        ]),
+        ..Default::default()
+    }
 }
 
 fn both(path: &Path) -> (Analysis, Analysis) {

@@ -183,14 +183,14 @@ fn the_lossy_link_retransmits_and_still_echoes() {
 fn two_clients_overlap_on_32434() {
     let f = fixture("concurrent.pcapng");
     let (_, analysis) = replay(&f, Some("tcp.port==32434"));
-    let expect = labcap::checks::Expectations {
-        concurrent: true,
-        echo: true,
-        handshake: true,
-        close: true,
-        connections: Some(2),
-        ..Default::default()
-    };
+    use labcap::checks::{Expect, Expectations};
+    let expect = Expectations::new(vec![
+        Expect::Concurrent,
+        Expect::Echo,
+        Expect::Handshake,
+        Expect::Close,
+        Expect::Connections(2),
+    ]);
     for check in expect.evaluate(&analysis) {
         assert!(check.passed, "{}: {}", check.name, check.detail);
     }

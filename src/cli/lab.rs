@@ -5,8 +5,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::Outcome;
-use crate::lab::{grading, play, Lab};
-use crate::report::text;
+use crate::grade::{self, Submission};
+use crate::lab::{play, Lab};
+use crate::report::{grade_text, text};
+use crate::spec::Spec;
 
 /// Arguments of `labcap lab`.
 #[derive(clap::Args, Debug)]
@@ -30,7 +32,8 @@ pub enum LabAction {
         #[arg(long, default_value = "lab-captures")]
         out: PathBuf,
     },
-    /// Grade mesin1.pcapng, mesin2.pcapng, mesin3.pcapng in DIR against the assignment.
+    /// Grade the captures of mesin1, mesin2, mesin3 in DIR against Tugas 1 (the built-in spec
+    /// tugas1; `labcap grade` takes any spec and a whole class).
     Check {
         /// The folder with the captures.
         dir: PathBuf,
@@ -74,16 +77,17 @@ pub fn run(args: LabArgs) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Grades the captures in `dir` and prints the checks per machine and task; true when all pass.
+/// Grades the captures in `dir` with the built-in Tugas 1 spec and prints the checks per
+/// capture and task; true when all pass.
 fn report(dir: &std::path::Path, color: bool) -> anyhow::Result<bool> {
-    let graded = grading::grade(dir)?;
-    let mut all = true;
-    for g in &graded {
-        let e = &g.expectation;
-        println!("\n{}.pcapng — {} ({})", e.machine, e.task, e.filter);
-        print!("{}", text::checks(&g.checks, color));
-        all &= g.checks.iter().all(|c| c.passed);
+    if !dir.is_dir() {
+        anyhow::bail!("{}: no such folder of captures", dir.display());
     }
+    let spec = Spec::load("tugas1")?;
+    let report = grade::grade(&spec, &[Submission::from_dir(dir)], 2);
+    let student = &report.students[0];
+    print!("{}", grade_text::student_detail(student, color));
+    let all = student.passed;
     println!(
         "\n{}",
         if all {

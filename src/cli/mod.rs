@@ -2,7 +2,9 @@
 //! returns an [`Outcome`]; errors are returned to `main`, which maps both to exit codes.
 
 mod client;
+mod expect_args;
 mod filter_cmd;
+mod grade;
 mod info;
 mod lab;
 mod live;
@@ -10,8 +12,11 @@ mod output;
 mod replay;
 mod server;
 mod signals;
+mod spec_cmd;
 
 use clap::{Parser, Subcommand};
+
+pub use expect_args::ExpectArgs;
 
 /// Whether the checks a command ran passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +58,10 @@ pub enum Command {
     Client(client::ClientArgs),
     /// The lab's three machines as network namespaces: up, run the assignment, check, down.
     Lab(lab::LabArgs),
+    /// Grade submissions (folders of captures) against an assignment spec: a class at once.
+    Grade(grade::GradeArgs),
+    /// Assignment specs: show a built-in one, check a file, list the expectation terms.
+    Spec(spec_cmd::SpecArgs),
     /// This host's name and addresses, and HOSTs looked up (A, AAAA) with timing (lab task 1).
     Info(info::InfoArgs),
 }
@@ -65,6 +74,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Info(args) => info::run(args),
         Command::Server(args) => server::run(args),
         Command::Lab(args) => lab::run(args),
+        Command::Grade(args) => grade::run(args),
+        Command::Spec(args) => spec_cmd::run(args),
         Command::Client(args) => client::run(args),
         Command::Tcp(args) => live::run(args, live::Kind::Tcp),
         Command::Dns(args) => live::run(args, live::Kind::Dns),
@@ -88,78 +99,4 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
-}
-
-/// The expectation flags, shared by replay and live capture.
-#[derive(clap::Args, Debug, Default)]
-pub struct ExpectArgs {
-    /// Every connection (at least one) completed the 3-way handshake.
-    #[arg(long)]
-    pub expect_handshake: bool,
-    /// Every connection was closed by FIN from both sides.
-    #[arg(long)]
-    pub expect_close: bool,
-    /// Some client→server stream contains TEXT (repeatable).
-    #[arg(long, value_name = "TEXT")]
-    pub expect_payload: Vec<String>,
-    /// Every connection that carried client data got exactly that data back.
-    #[arg(long)]
-    pub expect_echo: bool,
-    /// Exactly N TCP connections.
-    #[arg(long, value_name = "N")]
-    pub expect_connections: Option<usize>,
-    /// At least one connection was refused (SYN answered by RST).
-    #[arg(long)]
-    pub expect_refused: bool,
-    /// No connection saw a RST.
-    #[arg(long)]
-    pub expect_no_rst: bool,
-    /// Two connections were open at the same time (lab task 4).
-    #[arg(long)]
-    pub expect_concurrent: bool,
-    /// NAME was looked up over DNS (repeatable).
-    #[arg(long, value_name = "NAME")]
-    pub expect_query: Vec<String>,
-    /// NAME got a NOERROR response with at least one answer (repeatable).
-    #[arg(long, value_name = "NAME")]
-    pub expect_answer: Vec<String>,
-    /// Every response for NAME carried RCODE, e.g. www.espnfc.cosm=NXDOMAIN (repeatable).
-    #[arg(long, value_name = "NAME=RCODE", value_parser = parse_rcode_expectation)]
-    pub expect_rcode: Vec<(String, u16)>,
-    /// Every DNS query got a response.
-    #[arg(long)]
-    pub expect_no_unanswered: bool,
-}
-
-/// Parses `NAME=RCODE` (a mnemonic such as NXDOMAIN, or a number).
-fn parse_rcode_expectation(text: &str) -> Result<(String, u16), String> {
-    let (name, rcode) = text
-        .rsplit_once('=')
-        .ok_or("expected NAME=RCODE, e.g. www.espnfc.cosm=NXDOMAIN")?;
-    let code = crate::wire::dns::rcode_from_name(rcode).ok_or_else(|| {
-        format!("unknown response code {rcode:?}: use NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED or a number 0-15")
-    })?;
-    Ok((name.to_string(), code))
-}
-
-impl ExpectArgs {
-    /// The expectations these flags ask for.
-    pub fn expectations(&self) -> crate::checks::Expectations {
-        crate::checks::Expectations {
-            handshake: self.expect_handshake,
-            close: self.expect_close,
-            payloads: self.expect_payload.clone(),
-            echo: self.expect_echo,
-            connections: self.expect_connections,
-            refused: self.expect_refused,
-            no_rst: self.expect_no_rst,
-            concurrent: self.expect_concurrent,
-            dns: crate::checks::DnsExpectations {
-                queries: self.expect_query.clone(),
-                answers: self.expect_answer.clone(),
-                rcodes: self.expect_rcode.clone(),
-                no_unanswered: self.expect_no_unanswered,
-            },
-        }
-    }
 }

@@ -48,7 +48,7 @@ impl ReportArgs {
         options.dns.ports.extend(&self.dns_port);
         options.tcp.max_connections = self.detail_limit;
         options.dns.max_transactions = self.detail_limit.saturating_mul(10);
-        expectations.prepare(&mut options);
+        options.expectations = expectations.clone();
         if self.summary || self.json {
             // Nothing shows the payload: keep none.
             options.tcp.preview_bytes = 0;

@@ -49,10 +49,8 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
             list_and_analyse(path, &options, &mut out)?
         } else {
             // Nothing to print per packet: TCP analysis runs on a second core.
-            match FileSource::open(path) {
-                Ok(mut source) => pipeline::replay(&mut source, options.clone()),
-                Err(e) => (Pipeline::new(options.clone()).finish(), Err(e)),
-            }
+            let (mut analyses, read) = pipeline::analyse_file(path, std::slice::from_ref(&options));
+            (analyses.pop().unwrap_or_default(), read)
         };
         let error = read.err().map(|e| e.to_string());
         let checks = expectations.evaluate(&analysis);

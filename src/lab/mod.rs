@@ -1,10 +1,9 @@
 //! The lab rebuilt on one Linux machine: `mesin1` (server, 172.16.16.101), `mesin2` and `mesin3`
 //! (clients, .102 and .103) as network namespaces joined by a bridge in a namespace of its own,
 //! each with a DNS server at 127.0.0.11 as Docker provides. `play` runs the assignment while
-//! each machine captures on `any`; `grading` turns the captures into checks.
+//! each machine captures on `any`; the built-in spec `tugas1` grades the captures.
 //! Nothing is routed out of the namespaces.
 
-pub mod grading;
 pub mod play;
 pub mod topology;
 

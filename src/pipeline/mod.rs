@@ -1,14 +1,20 @@
 //! The one pipeline both sources feed: decode → filter → analyzers, frame by frame.
 //! Pure: it neither reads nor prints; the caller hands frames in and gets plain data out.
+//! [`analyse_file`] is the one path from a capture file to its analyses.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::path::Path;
 use std::time::Duration;
 
+use crate::analysis::analyzer::{Analyzer, Found, PacketNotes};
 use crate::analysis::dns::{DnsAnalysis, DnsAnalyzer, DnsConfig};
 use crate::analysis::tcp::{Connection, TcpAnalysis, TcpAnalyzer, TcpConfig, TcpTotals};
+use crate::checks::observe::Observation;
+use crate::checks::{Expectations, Needs};
 use crate::filter::Filter;
 use crate::report::list::{self, ListedPacket};
-use crate::source::Frame;
+use crate::source::{FileSource, Frame, SourceError};
 use crate::wire::{self, Packet, Status};
 
 mod parallel;
@@ -19,16 +25,37 @@ pub use parallel::replay;
 const MAX_REASONS: usize = 16;
 
 /// What the pipeline is asked to do.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct PipelineOptions {
     /// The display filter, if any.
     pub filter: Option<Filter>,
-    /// TCP analysis limits and expected texts.
+    /// TCP analysis limits.
     pub tcp: TcpConfig,
     /// DNS ports and limits.
     pub dns: DnsConfig,
-    /// Produce a line per matched packet.
+    /// Produce a line per matched packet (needs every analyzer).
     pub list: bool,
+    /// Which analyzers run: the tables and the packet list need both, a graded task only what
+    /// its checks read.
+    pub needs: Needs,
+    /// The checks that will be evaluated: their observers ride along with the analyzers.
+    pub expectations: Expectations,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> PipelineOptions {
+        PipelineOptions {
+            filter: None,
+            tcp: TcpConfig::default(),
+            dns: DnsConfig::default(),
+            list: false,
+            needs: Needs {
+                tcp: true,
+                dns: true,
+            },
+            expectations: Expectations::default(),
+        }
+    }
 }
 
 /// Packet counts.
@@ -51,71 +78,97 @@ pub struct Stats {
 }
 
 /// Everything the analysis found, for reports and checks.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Analysis {
     /// Packet counts.
     pub stats: Stats,
+    /// Which analyzers ran.
+    pub ran: Needs,
     /// The first TCP connections with a matched packet, in detail, by stream index.
     pub connections: Vec<Connection>,
     /// Totals over every TCP connection with a matched packet.
     pub tcp: TcpTotals,
     /// DNS transactions with a matched packet, and DNS message counts.
     pub dns: DnsAnalysis,
+    /// What the checks' observers saw, by the index of the check.
+    pub observed: Vec<(usize, Observation)>,
 }
 
 /// The pipeline's state over one capture.
 pub struct Pipeline {
     options: PipelineOptions,
     stats: Stats,
-    tcp: TcpAnalyzer,
-    dns: DnsAnalyzer,
+    /// TCP connections and their reassembled bytes, when needed.
+    tcp: Option<TcpAnalyzer>,
+    /// The packet analyzers needed (DNS).
+    analyzers: Vec<Box<dyn Analyzer>>,
 }
 
 impl Pipeline {
-    /// A pipeline for one capture.
+    /// A pipeline for one capture, with the analyzers and observers its options need.
     pub fn new(options: PipelineOptions) -> Pipeline {
-        Pipeline {
-            tcp: TcpAnalyzer::new(options.tcp.clone()),
-            dns: DnsAnalyzer::new(options.dns.clone()),
+        let (pipeline, tcp) = Pipeline::split(options);
+        Pipeline { tcp, ..pipeline }
+    }
+
+    /// A pipeline without its TCP analyzer, and that analyzer (when needed) to run elsewhere.
+    fn split(options: PipelineOptions) -> (Pipeline, Option<TcpAnalyzer>) {
+        let needs = options.needs;
+        let (tcp_observers, dns_observers) = options.expectations.observers();
+        let tcp = (needs.tcp || options.list)
+            .then(|| TcpAnalyzer::with_observers(options.tcp.clone(), tcp_observers));
+        let mut analyzers: Vec<Box<dyn Analyzer>> = Vec::new();
+        if needs.dns || options.list {
+            analyzers.push(Box::new(DnsAnalyzer::with_observers(
+                options.dns.clone(),
+                dns_observers,
+            )));
+        }
+        let pipeline = Pipeline {
             options,
             stats: Stats::default(),
-        }
+            tcp: None,
+            analyzers,
+        };
+        (pipeline, tcp)
     }
 
     /// Processes one frame. Returns its list line when listing is on and the filter matched.
     pub fn push(&mut self, frame: &Frame<'_>) -> Option<ListedPacket> {
-        self.observe(frame, |this, packet, matched| {
-            let segment = this.tcp.on_packet(packet, matched);
-            let dns = this.dns.on_packet(packet, matched);
-            if matched && this.options.list {
-                let first = this.stats.first_ts.unwrap_or(frame.ts);
-                let rel = signed_nanos(frame.ts) - signed_nanos(first);
-                Some(list::describe(
-                    this.stats.packets,
-                    rel,
-                    packet,
-                    segment.as_ref(),
-                    &dns,
-                ))
-            } else {
-                None
-            }
-        })
-    }
-
-    /// Counts, decodes and filters one frame, then hands the packet (decoded in place, not
-    /// moved) and whether it matched to `then`.
-    fn observe<'a, R>(
-        &mut self,
-        frame: &Frame<'a>,
-        then: impl FnOnce(&mut Self, &Packet<'a>, bool) -> R,
-    ) -> R {
-        let stats = &mut self.stats;
-        stats.packets += 1;
-        stats.first_ts.get_or_insert(frame.ts);
-        stats.last_ts = Some(frame.ts);
         let mut packet = Packet::undecoded(frame);
         wire::decode_into(frame, &mut packet, true);
+        self.push_decoded(&packet)
+    }
+
+    /// Processes one frame decoded already (several pipelines may share one decode).
+    pub fn push_decoded(&mut self, packet: &Packet<'_>) -> Option<ListedPacket> {
+        let matched = self.observe(packet);
+        let segment = self.tcp.as_mut().and_then(|t| t.on_packet(packet, matched));
+        let mut notes = PacketNotes::default();
+        for analyzer in &mut self.analyzers {
+            analyzer.packet(packet, matched, &mut notes);
+        }
+        if matched && self.options.list {
+            let first = self.stats.first_ts.unwrap_or(packet.ts);
+            let rel = signed_nanos(packet.ts) - signed_nanos(first);
+            Some(list::describe(
+                self.stats.packets,
+                rel,
+                packet,
+                segment.as_ref(),
+                &notes.dns,
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// Counts and filters one decoded packet; true when the filter matched.
+    fn observe(&mut self, packet: &Packet<'_>) -> bool {
+        let stats = &mut self.stats;
+        stats.packets += 1;
+        stats.first_ts.get_or_insert(packet.ts);
+        stats.last_ts = Some(packet.ts);
         match &packet.status {
             Status::Ok => {}
             Status::Truncated => stats.truncated += 1,
@@ -135,11 +188,11 @@ impl Pipeline {
             .options
             .filter
             .as_ref()
-            .is_none_or(|f| f.matches(&packet));
+            .is_none_or(|f| f.matches(packet));
         if matched {
             stats.matched += 1;
         }
-        then(self, &packet, matched)
+        matched
     }
 
     /// Frames the filter matched so far.
@@ -149,24 +202,75 @@ impl Pipeline {
 
     /// Matched connections that have ended so far (FIN both ways, or RST).
     pub fn ended_connections(&self) -> usize {
-        self.tcp.ended()
+        self.tcp.as_ref().map_or(0, TcpAnalyzer::ended)
     }
 
     /// Ends the capture and returns what was found.
     pub fn finish(mut self) -> Analysis {
-        let tcp = std::mem::take(&mut self.tcp).finish();
+        let tcp = self.tcp.take().map(TcpAnalyzer::finish);
         self.finish_with(tcp)
     }
 
     /// Ends the capture with a TCP analysis made elsewhere (see [`replay`]).
-    fn finish_with(self, tcp: TcpAnalysis) -> Analysis {
+    fn finish_with(self, tcp: Option<TcpAnalysis>) -> Analysis {
+        let mut found = Found::default();
+        for analyzer in self.analyzers {
+            analyzer.finish_into(&mut found);
+        }
+        let ran = Needs {
+            tcp: tcp.is_some(),
+            dns: found.dns.is_some(),
+        };
+        let tcp = tcp.unwrap_or_default();
+        let dns = found.dns.unwrap_or_default();
+        let mut observed = tcp.observed;
+        observed.extend(dns.observed.iter().cloned());
         Analysis {
             stats: self.stats,
+            ran,
             connections: tcp.connections,
             tcp: tcp.totals,
-            dns: self.dns.finish(),
+            dns,
+            observed,
         }
     }
+}
+
+/// Reads the capture at `path` once and runs one pipeline per entry of `views` over it (each
+/// graded task of a machine is a view with its own filter and checks). Frames are decoded once
+/// for all of them. Returns the analyses of the frames read, and the error that stopped the
+/// file, if any. One view without a packet list runs on two cores (see [`replay`]).
+pub fn analyse_file(
+    path: &Path,
+    views: &[PipelineOptions],
+) -> (Vec<Analysis>, Result<(), SourceError>) {
+    let empty = || {
+        views
+            .iter()
+            .cloned()
+            .map(|o| Pipeline::new(o).finish())
+            .collect()
+    };
+    let mut source = match FileSource::open(path) {
+        Ok(source) => source,
+        Err(e) => return (empty(), Err(e)),
+    };
+    if let [only] = views {
+        if !only.list {
+            let (analysis, read) = replay(&mut source, only.clone());
+            return (vec![analysis], read);
+        }
+    }
+    let mut pipelines: Vec<Pipeline> = views.iter().cloned().map(Pipeline::new).collect();
+    let read = source.for_each_frame(&mut |frame| {
+        let mut packet = Packet::undecoded(&frame);
+        wire::decode_into(&frame, &mut packet, true);
+        for pipeline in &mut pipelines {
+            pipeline.push_decoded(&packet);
+        }
+        ControlFlow::Continue(())
+    });
+    (pipelines.into_iter().map(Pipeline::finish).collect(), read)
 }
 
 /// Nanoseconds since the epoch as a signed number, so differences may be negative.

@@ -9,9 +9,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use super::{Analysis, Pipeline, PipelineOptions};
-use crate::analysis::tcp::{SegmentKey, TcpAnalyzer};
+use crate::analysis::analyzer::PacketNotes;
+use crate::analysis::tcp::SegmentKey;
 use crate::source::{FileSource, SourceError};
-use crate::wire::{Packet, Status, Tcp, Transport};
+use crate::wire::{self, Packet, Status, Tcp, Transport};
 
 /// Segments per batch.
 const BATCH: usize = 2048;
@@ -69,16 +70,22 @@ pub fn replay(
     source: &mut FileSource,
     options: PipelineOptions,
 ) -> (Analysis, Result<(), SourceError>) {
-    let config = options.tcp.clone();
-    let mut front = Pipeline::new(PipelineOptions {
+    let (mut front, tcp) = Pipeline::split(PipelineOptions {
         list: false,
         ..options
     });
+    let Some(mut tcp) = tcp else {
+        // Nothing needs TCP: one thread does it all.
+        let read = source.for_each_frame(&mut |frame| {
+            front.push(&frame);
+            ControlFlow::Continue(())
+        });
+        return (front.finish_with(None), read);
+    };
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
         let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
         let worker = scope.spawn(move || {
-            let mut tcp = TcpAnalyzer::new(config);
             for mut batch in full_rx {
                 for s in &batch.segments {
                     // The analyzer takes the addresses from the key: no IP header is rebuilt.
@@ -108,10 +115,14 @@ pub fn replay(
         let mut batch = Batch::default();
         let mut worker_gone = false;
         let read = source.for_each_frame(&mut |frame| {
-            front.observe(&frame, |front, packet, matched| {
-                front.dns.on_packet(packet, matched);
-                batch.push(packet, matched);
-            });
+            let mut packet = Packet::undecoded(&frame);
+            wire::decode_into(&frame, &mut packet, true);
+            let matched = front.observe(&packet);
+            let mut notes = PacketNotes::default();
+            for analyzer in &mut front.analyzers {
+                analyzer.packet(&packet, matched, &mut notes);
+            }
+            batch.push(&packet, matched);
             if batch.segments.len() >= BATCH {
                 let next = empty_rx.try_recv().unwrap_or_default();
                 if full_tx.send(std::mem::replace(&mut batch, next)).is_err() {
@@ -126,6 +137,6 @@ pub fn replay(
         }
         drop(full_tx);
         let tcp = worker.join().expect("the TCP analysis thread panicked");
-        (front.finish_with(tcp), read)
+        (front.finish_with(Some(tcp)), read)
     })
 }

@@ -1,8 +1,11 @@
 //! Reports: what the analysis found, for a terminal (tables, timelines, payload) or a
-//! program (JSON). They read plain data and return text.
+//! program (JSON, CSV, JUnit). They read plain data and return text.
 
+pub mod csv;
 pub mod escape;
+pub mod grade_text;
 pub mod json;
+pub mod junit;
 pub mod list;
 pub mod text;
 

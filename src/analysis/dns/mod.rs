@@ -14,11 +14,13 @@ use std::time::Duration;
 
 use rustc_hash::FxBuildHasher;
 
+use super::observer::{finish_all, Observers};
 use super::{Endpoint, Linger};
+use crate::checks::observe::Observation;
 use crate::wire::dns::{Message, Record};
 use crate::wire::{Packet, Transport};
 use tcp_framing::TcpFraming;
-pub use totals::{normalise, DnsTotals, NameStats};
+pub use totals::{normalise, DnsTotals};
 
 /// Limits and inputs of the analysis.
 #[derive(Clone, Debug)]
@@ -30,8 +32,6 @@ pub struct DnsConfig {
     /// How long (capture time) a transaction waits for a response, a retry or a duplicate
     /// after its last message before it is closed for good.
     pub linger: Duration,
-    /// Names to keep statistics for (those the checks ask about).
-    pub watch: Vec<String>,
 }
 
 impl Default for DnsConfig {
@@ -40,7 +40,6 @@ impl Default for DnsConfig {
             ports: vec![53],
             max_transactions: 10_000,
             linger: Duration::from_secs(10),
-            watch: Vec::new(),
         }
     }
 }
@@ -141,6 +140,8 @@ pub struct DnsAnalysis {
     pub totals: DnsTotals,
     /// Message counts.
     pub counts: DnsCounts,
+    /// What the observers saw, by the index of the check that asked.
+    pub observed: Vec<(usize, Observation)>,
 }
 
 type Key = (DnsTransport, Endpoint, Endpoint, u16);
@@ -159,15 +160,23 @@ pub struct DnsAnalyzer {
     totals: DnsTotals,
     counts: DnsCounts,
     framing: TcpFraming,
+    observers: Observers,
 }
 
 impl DnsAnalyzer {
     /// An analyzer with the given ports and limits.
     pub fn new(config: DnsConfig) -> DnsAnalyzer {
         DnsAnalyzer {
-            totals: DnsTotals::watching(&config.watch),
             config,
             ..Default::default()
+        }
+    }
+
+    /// An analyzer that tells `observers` of every reported transaction as it closes.
+    pub fn with_observers(config: DnsConfig, observers: Observers) -> DnsAnalyzer {
+        DnsAnalyzer {
+            observers,
+            ..DnsAnalyzer::new(config)
         }
     }
 
@@ -310,6 +319,9 @@ impl DnsAnalyzer {
             return;
         }
         self.totals.add(&t);
+        for (_, o) in &mut self.observers {
+            o.transaction_closed(&t);
+        }
         if self.kept.len() < self.config.max_transactions {
             self.kept.push(t);
         }
@@ -323,10 +335,13 @@ impl DnsAnalyzer {
             self.close_for_good(t);
         }
         self.kept.sort_by_key(Transaction::first_seen);
+        let mut observed = Vec::new();
+        finish_all(std::mem::take(&mut self.observers), &mut observed);
         DnsAnalysis {
             transactions: self.kept,
             totals: self.totals,
             counts: self.counts,
+            observed,
         }
     }
 }
@@ -442,7 +457,6 @@ mod tests {
     fn beyond_the_limit_transactions_are_counted_not_kept() {
         let mut a = DnsAnalyzer::new(DnsConfig {
             max_transactions: 1,
-            watch: vec!["A.example.".into()],
             ..DnsConfig::default()
         });
         for id in 0..3 {
@@ -453,12 +467,6 @@ mod tests {
         assert_eq!(r.transactions.len(), 1);
         assert_eq!((r.totals.transactions, r.totals.unanswered.count), (3, 3));
         assert_eq!(r.totals.unanswered.first.len(), 3);
-        let stats = r.totals.name("a.example").unwrap();
-        assert_eq!((stats.queries, stats.answered), (3, 0));
-        assert_eq!(
-            stats.outcomes.list(", "),
-            "A unanswered, A unanswered, A unanswered"
-        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::reassembly::{EchoCheck, Reassembler, StreamScan};
 use super::sequence::{self, Findings, Segment, SequenceState};
 use super::state::ZeekState;
 use super::{Direction, Endpoint, TcpConfig};
+use crate::analysis::observer::Observers;
 use crate::wire::{Tcp, TcpFlags};
 
 /// One packet of a connection, with numbers as Wireshark shows them.
@@ -59,7 +60,7 @@ pub struct Half {
     base: Option<u32>,
     seq: SequenceState,
     reassembly: Reassembler,
-    /// What this direction sent: preview and expected texts.
+    /// The first bytes this direction sent.
     pub scan: StreamScan,
     /// Window scale from this side's SYN: `Some(None)` = SYN without the option.
     wscale: Option<Option<u8>>,
@@ -214,6 +215,7 @@ impl Connection {
         matched: bool,
         record: bool,
         config: &TcpConfig,
+        observers: &mut Observers,
     ) -> Event {
         self.end = ts;
         self.matched |= matched;
@@ -264,13 +266,13 @@ impl Connection {
             fwd.reassembly.start_at(seq.wrapping_add(1));
         }
         if tcp.len > 0 && !flags.has(TcpFlags::RST) {
-            let (scan, echo) = (&mut fwd.scan, &mut self.echo);
+            let (scan, echo, stream) = (&mut fwd.scan, &mut self.echo, self.stream);
             fwd.reassembly.push(
                 seq,
                 tcp.payload,
                 tcp.len,
                 config.reassembly_limit,
-                &mut |data| deliver(dir, data, scan, echo, config),
+                &mut |data| deliver(stream, dir, data, scan, echo, config, observers),
             );
         }
 
@@ -334,30 +336,35 @@ impl Connection {
 
     /// When the connection is done with: delivers what waited behind holes, settles the echo
     /// check and frees the buffers.
-    pub fn finish(&mut self, config: &TcpConfig) {
-        let echo = &mut self.echo;
+    pub fn finish(&mut self, config: &TcpConfig, observers: &mut Observers) {
+        let (echo, stream) = (&mut self.echo, self.stream);
         for (dir, half) in [
             (Direction::ClientToServer, &mut self.c2s),
             (Direction::ServerToClient, &mut self.s2c),
         ] {
             let scan = &mut half.scan;
             half.reassembly
-                .finish(&mut |data| deliver(dir, data, scan, echo, config));
+                .finish(&mut |data| deliver(stream, dir, data, scan, echo, config, observers));
         }
         self.echo.seal();
     }
 }
 
-/// Hands bytes delivered in order in direction `dir` to their consumers: the preview and text
-/// search of that direction, and the echo check.
+/// Hands bytes delivered in order in direction `dir` to their consumers: the preview of that
+/// direction, the echo check and the observers.
 fn deliver(
+    stream: u32,
     dir: Direction,
     data: &[u8],
     scan: &mut StreamScan,
     echo: &mut EchoCheck,
     config: &TcpConfig,
+    observers: &mut Observers,
 ) {
-    scan.feed(data, config.preview_bytes, &config.needles);
+    scan.feed(data, config.preview_bytes);
+    for (_, o) in observers.iter_mut() {
+        o.data(stream, dir, data);
+    }
     match dir {
         Direction::ClientToServer => echo.client(data, config.reassembly_limit),
         Direction::ServerToClient => echo.server(data),

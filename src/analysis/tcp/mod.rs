@@ -18,8 +18,10 @@ pub use connection::{Close, Connection, Event, Half};
 pub use sequence::Findings;
 pub use totals::{Examples, TcpTotals};
 
+use super::observer::{finish_all, Observers};
 pub use super::Endpoint;
 use super::Linger;
+use crate::checks::observe::Observation;
 
 use crate::wire::{Packet, TcpFlags};
 
@@ -60,8 +62,6 @@ pub struct TcpConfig {
     pub linger: Duration,
     /// A connection without packets for this long (capture time) is closed for good.
     pub idle_timeout: Duration,
-    /// Texts to look for in every stream (`--expect-payload`).
-    pub needles: Vec<Vec<u8>>,
 }
 
 impl Default for TcpConfig {
@@ -74,7 +74,6 @@ impl Default for TcpConfig {
             max_connections: 1_000,
             linger: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(600),
-            needles: Vec::new(),
         }
     }
 }
@@ -95,6 +94,8 @@ pub struct TcpAnalysis {
     pub connections: Vec<Connection>,
     /// Totals over every connection with a matched packet.
     pub totals: TcpTotals,
+    /// What the observers saw, by the index of the check that asked.
+    pub observed: Vec<(usize, Observation)>,
 }
 
 /// A connection's 4-tuple, both directions alike, packed into integers and hashed once:
@@ -200,6 +201,7 @@ pub struct TcpAnalyzer {
     events_left: usize,
     ended_matched: usize,
     since_idle_sweep: u32,
+    observers: Observers,
 }
 
 impl TcpAnalyzer {
@@ -209,6 +211,15 @@ impl TcpAnalyzer {
             events_left: config.events_budget,
             config,
             ..Default::default()
+        }
+    }
+
+    /// An analyzer that tells `observers` of every segment, every byte delivered in order and
+    /// every connection closed.
+    pub fn with_observers(config: TcpConfig, observers: Observers) -> TcpAnalyzer {
+        TcpAnalyzer {
+            observers,
+            ..TcpAnalyzer::new(config)
         }
     }
 
@@ -267,7 +278,18 @@ impl TcpAnalyzer {
         let (was_established, was_ended) = (connection.handshake, connection.ended());
         let events = connection.events.len();
         let record = self.events_left > 0;
-        let event = connection.on_segment(dir, tcp, packet.ts, matched, record, &self.config);
+        let event = connection.on_segment(
+            dir,
+            tcp,
+            packet.ts,
+            matched,
+            record,
+            &self.config,
+            &mut self.observers,
+        );
+        for (_, o) in &mut self.observers {
+            o.segment(connection, dir, tcp.len, matched);
+        }
         if connection.events.len() > events {
             self.events_left -= 1;
         }
@@ -334,8 +356,11 @@ impl TcpAnalyzer {
 
     /// Folds a connection into the totals; keeps it in detail while there is room.
     fn close_for_good(&mut self, mut c: Box<Connection>) {
-        c.finish(&self.config);
+        c.finish(&self.config, &mut self.observers);
         self.established.remove(&c.stream);
+        for (_, o) in &mut self.observers {
+            o.connection_closed(&c);
+        }
         if !c.matched {
             return;
         }
@@ -353,9 +378,12 @@ impl TcpAnalyzer {
             self.close_for_good(c);
         }
         self.kept.sort_by_key(|c| c.stream);
+        let mut observed = Vec::new();
+        finish_all(std::mem::take(&mut self.observers), &mut observed);
         TcpAnalysis {
             connections: self.kept,
             totals: self.totals,
+            observed,
         }
     }
 }

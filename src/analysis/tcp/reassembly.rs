@@ -1,6 +1,6 @@
 //! In-order delivery of one direction's bytes despite retransmission, overlap and
 //! out-of-order arrival, in bounded memory; and the consumers of the delivered bytes:
-//! the echo check, the payload preview and the search for expected text.
+//! the echo check and the payload preview.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -194,48 +194,21 @@ impl EchoCheck {
     }
 }
 
-/// The first bytes of a stream, kept for display, and which expected texts occurred anywhere
-/// in it (found across segment boundaries, in constant memory).
+/// The first bytes of a stream, kept for display.
 #[derive(Clone, Debug, Default)]
 pub struct StreamScan {
     /// The stream's first bytes, up to the preview limit.
     pub preview: Vec<u8>,
-    /// The last bytes seen, as long as the longest text less one.
-    tail: Vec<u8>,
-    /// For each expected text, whether it occurred.
-    pub found: Vec<bool>,
 }
 
 impl StreamScan {
     /// Feeds in-order bytes.
-    pub fn feed(&mut self, data: &[u8], preview_limit: usize, needles: &[Vec<u8>]) {
+    pub fn feed(&mut self, data: &[u8], preview_limit: usize) {
         if self.preview.len() < preview_limit {
             let room = preview_limit - self.preview.len();
             self.preview
                 .extend_from_slice(&data[..room.min(data.len())]);
         }
-        if needles.is_empty() {
-            return;
-        }
-        self.found.resize(needles.len(), false);
-        let mut window = std::mem::take(&mut self.tail);
-        window.extend_from_slice(data);
-        for (found, needle) in self.found.iter_mut().zip(needles) {
-            if !*found
-                && !needle.is_empty()
-                && window.windows(needle.len()).any(|w| w == needle.as_slice())
-            {
-                *found = true;
-            }
-        }
-        let keep = needles
-            .iter()
-            .map(Vec::len)
-            .max()
-            .unwrap_or(1)
-            .saturating_sub(1);
-        let from = window.len().saturating_sub(keep);
-        self.tail = window.split_off(from);
     }
 }
 
@@ -360,12 +333,10 @@ mod tests {
     }
 
     #[test]
-    fn text_is_found_across_segment_boundaries() {
-        let needles = vec![b"DIKIRIM".to_vec(), b"absent".to_vec()];
+    fn the_preview_keeps_the_first_bytes() {
         let mut s = StreamScan::default();
-        s.feed(b"DATA YANG DIKI", 8, &needles);
-        s.feed(b"RIM ABC", 8, &needles);
-        assert_eq!(s.found, vec![true, false]);
+        s.feed(b"DATA YANG DIKI", 8);
+        s.feed(b"RIM ABC", 8);
         assert_eq!(s.preview, b"DATA YAN");
     }
 }

@@ -60,8 +60,6 @@ pub struct TcpTotals {
     pub carried_data: u64,
     /// Of those, the ones whose echo did not match, and how.
     pub echo_failed: Examples,
-    /// For each expected text, the connections whose client stream contains it.
-    pub payload_found: Vec<Examples>,
     /// The first two handshaked connections seen open at once.
     pub concurrent: Option<(String, String)>,
 }
@@ -119,15 +117,6 @@ impl TcpTotals {
                         }
                     )
                 });
-            }
-        }
-        if self.payload_found.len() < c.c2s.scan.found.len() {
-            self.payload_found
-                .resize(c.c2s.scan.found.len(), Examples::default());
-        }
-        for (i, found) in c.c2s.scan.found.iter().enumerate() {
-            if *found {
-                self.payload_found[i].add(|| format!("stream {}", c.stream));
             }
         }
     }

@@ -1,0 +1,41 @@
+//! The trait packet analyzers plug in through. The pipeline keeps a registry of those the
+//! filter, the checks and the outputs need, and feeds them every decoded packet. TCP is the
+//! core beside them: it tracks connections and reassembles their bytes once, for the observers
+//! (and stream analyzers) it feeds.
+
+use super::dns::DnsAnalysis;
+use crate::wire::dns::Message;
+use crate::wire::Packet;
+
+/// What analyzers say about one packet, for its line in the packet list.
+#[derive(Debug, Default)]
+pub struct PacketNotes {
+    /// DNS messages the packet carried (for a TCP segment, those it completed).
+    pub dns: Vec<Message>,
+}
+
+/// What the packet analyzers found; each part present when its analyzer ran.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// DNS transactions.
+    pub dns: Option<DnsAnalysis>,
+}
+
+/// Something that watches decoded packets and produces results.
+pub trait Analyzer: Send {
+    /// Feeds one packet; `matched` says whether the filter selected it.
+    fn packet(&mut self, packet: &Packet<'_>, matched: bool, notes: &mut PacketNotes);
+
+    /// Ends the capture, handing its results over.
+    fn finish_into(self: Box<Self>, found: &mut Found);
+}
+
+impl Analyzer for super::dns::DnsAnalyzer {
+    fn packet(&mut self, packet: &Packet<'_>, matched: bool, notes: &mut PacketNotes) {
+        notes.dns = self.on_packet(packet, matched);
+    }
+
+    fn finish_into(self: Box<Self>, found: &mut Found) {
+        found.dns = Some(self.finish());
+    }
+}

@@ -1,0 +1,39 @@
+//! Observers: small, streaming state beside the analyzers, fed with the events the analyzers
+//! emit (as Zeek scripts observe `connection_state_remove` or `dns_end`). A check that needs
+//! something over the whole capture (a text in a stream, the sizes of the server's segments,
+//! what became of one DNS name) is an observer, so the analyzers carry nothing check-specific
+//! and the check holds for captures of any size, never reading the capped detail.
+
+use std::fmt;
+
+use super::dns::Transaction;
+use super::tcp::{Connection, Direction};
+use crate::checks::observe::Observation;
+
+/// Watches the events of the TCP and DNS analyzers. Every method but `finish` has an empty
+/// default: an observer implements the events it cares about.
+pub trait Observer: Send + fmt::Debug {
+    /// A segment of `conn` was seen going `dir` (retransmissions included, capture order);
+    /// `matched` says whether the filter selected it.
+    fn segment(&mut self, _conn: &Connection, _dir: Direction, _len: u32, _matched: bool) {}
+
+    /// Bytes of the connection numbered `stream` delivered in order going `dir`.
+    fn data(&mut self, _stream: u32, _dir: Direction, _data: &[u8]) {}
+
+    /// `conn` is closed for good (`conn.matched` says whether it is reported).
+    fn connection_closed(&mut self, _conn: &Connection) {}
+
+    /// A reported DNS transaction is closed for good.
+    fn transaction_closed(&mut self, _transaction: &Transaction) {}
+
+    /// What it observed over the capture.
+    fn finish(self: Box<Self>) -> Observation;
+}
+
+/// Observers as the analyzers hold them, each with the index of the check that asked for it.
+pub type Observers = Vec<(usize, Box<dyn Observer>)>;
+
+/// Hands every observer's result over, by the index of the check that asked for it.
+pub fn finish_all(observers: Observers, into: &mut Vec<(usize, Observation)>) {
+    into.extend(observers.into_iter().map(|(i, o)| (i, o.finish())));
+}

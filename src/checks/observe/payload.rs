@@ -1,0 +1,89 @@
+//! "Some client→server stream contains TEXT": searched across segment boundaries as the bytes
+//! are delivered in order, keeping only the last `len(TEXT) - 1` bytes per open connection.
+
+use std::collections::HashMap;
+
+use super::Observation;
+use crate::analysis::observer::Observer;
+use crate::analysis::tcp::{Connection, Direction};
+
+/// Looks for one text in every client→server stream.
+#[derive(Debug)]
+pub struct PayloadText {
+    needle: Vec<u8>,
+    /// Per open connection: the tail kept for matches across deliveries, or `None` once found.
+    open: HashMap<u32, Option<Vec<u8>>>,
+    found: PayloadFound,
+}
+
+/// The reported connections whose client stream contains the text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PayloadFound {
+    /// How many.
+    pub count: u64,
+    /// The first few, by stream index.
+    pub streams: Vec<u32>,
+}
+
+/// Streams listed by number in a result.
+const LISTED: usize = 5;
+
+impl PayloadText {
+    /// An observer looking for `text`.
+    pub fn new(text: &str) -> PayloadText {
+        PayloadText {
+            needle: text.as_bytes().to_vec(),
+            open: HashMap::new(),
+            found: PayloadFound::default(),
+        }
+    }
+}
+
+impl Observer for PayloadText {
+    fn data(&mut self, stream: u32, dir: Direction, data: &[u8]) {
+        if dir != Direction::ClientToServer || self.needle.is_empty() {
+            return;
+        }
+        let slot = self.open.entry(stream).or_insert_with(|| Some(Vec::new()));
+        let Some(tail) = slot else { return };
+        let mut window = std::mem::take(tail);
+        window.extend_from_slice(data);
+        if window.windows(self.needle.len()).any(|w| w == self.needle) {
+            *slot = None;
+            return;
+        }
+        let from = window.len().saturating_sub(self.needle.len() - 1);
+        *tail = window.split_off(from);
+    }
+
+    fn connection_closed(&mut self, conn: &Connection) {
+        if let Some(None) = self.open.remove(&conn.stream) {
+            if conn.matched {
+                self.found.count += 1;
+                if self.found.streams.len() < LISTED {
+                    self.found.streams.push(conn.stream);
+                }
+            }
+        }
+    }
+
+    fn finish(self: Box<Self>) -> Observation {
+        Observation::Payload(self.found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn found_across_deliveries_in_bounded_memory() {
+        let mut o = PayloadText::new("DIKIRIM");
+        o.data(3, Direction::ClientToServer, b"DATA YANG DIKI");
+        assert_eq!(o.open[&3].as_ref().map(Vec::len), Some(6));
+        o.data(3, Direction::ServerToClient, b"DIKIRIM");
+        assert!(o.open[&3].is_some(), "the server's bytes do not count");
+        o.data(3, Direction::ClientToServer, b"RIM ABC");
+        assert_eq!(o.open[&3], None);
+    }
+}

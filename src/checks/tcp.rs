@@ -1,0 +1,135 @@
+//! Expectations on TCP connections (lab tasks 2–4: refused, handshake, echo, close, at once).
+
+use super::observe::Observation;
+use super::{count, missing_observer, plural, Expect};
+use crate::analysis::tcp::{Examples, TcpTotals};
+
+/// Whether `e` holds over the TCP totals (and its observation), and why.
+pub(super) fn evaluate(
+    e: &Expect,
+    t: &TcpTotals,
+    observed: Option<&Observation>,
+) -> (bool, String) {
+    let total = count(t.connections);
+    match e {
+        Expect::Handshake => every(
+            total,
+            &t.without_handshake,
+            "completed the 3-way handshake (SYN, SYN-ACK, ACK)",
+        ),
+        Expect::Close => every(total, &t.not_closed, "closed with FIN from both sides"),
+        Expect::Payload(_) => match observed {
+            Some(Observation::Payload(found)) if found.count > 0 => {
+                let mut streams: Vec<String> = found
+                    .streams
+                    .iter()
+                    .map(|s| format!("stream {s}"))
+                    .collect();
+                let more = found.count - found.streams.len() as u64;
+                if more > 0 {
+                    streams.push(format!("and {more} more"));
+                }
+                (
+                    true,
+                    format!("sent by the client in {}", streams.join(", ")),
+                )
+            }
+            Some(Observation::Payload(_)) => (
+                false,
+                format!(
+                    "no client→server stream of {} contains it",
+                    plural(total, "connection")
+                ),
+            ),
+            _ => missing_observer(),
+        },
+        Expect::Echo => {
+            let carried = count(t.carried_data);
+            let detail = if carried == 0 {
+                "no connection carried client data".into()
+            } else if t.echo_failed.count == 0 {
+                format!("{} echoed byte for byte", plural(carried, "connection"))
+            } else {
+                t.echo_failed.list("; ")
+            };
+            (carried > 0 && t.echo_failed.count == 0, detail)
+        }
+        Expect::Connections(expected) => (
+            total == *expected,
+            format!("{} in the capture", plural(total, "TCP connection")),
+        ),
+        Expect::Refused => (
+            t.refused.count > 0,
+            if t.refused.count == 0 {
+                "no SYN was answered by RST".into()
+            } else {
+                format!("SYN answered by RST: {}", t.refused.list(", "))
+            },
+        ),
+        Expect::NoRst => (
+            t.reset.count == 0,
+            if t.reset.count == 0 {
+                format!("none of {} saw a RST", plural(total, "connection"))
+            } else {
+                format!("RST in {}", t.reset.list(", "))
+            },
+        ),
+        Expect::Concurrent => match &t.concurrent {
+            Some((a, b)) => (true, format!("{a} and {b} were open at the same time")),
+            None => (
+                false,
+                "no two handshaked connections were open at the same time".into(),
+            ),
+        },
+        Expect::ServerSegments(want) => match observed {
+            Some(Observation::ServerSegments(seen)) => {
+                let shown: Vec<String> = seen
+                    .first
+                    .iter()
+                    .map(|(stream, sizes)| format!("stream {stream} {sizes:?}"))
+                    .collect();
+                let mut detail = if seen.connections == 0 {
+                    "no handshaked connection in the capture".to_string()
+                } else {
+                    format!("server data segments: {}", shown.join(", "))
+                };
+                let more = seen.connections - seen.first.len() as u64;
+                if more > 0 {
+                    detail.push_str(&format!(" and {more} more"));
+                }
+                if seen.wrong > 0 {
+                    detail.push_str(&format!(
+                        " ({} of {} not {want:?})",
+                        seen.wrong,
+                        plural(count(seen.connections), "connection")
+                    ));
+                }
+                (seen.connections > 0 && seen.wrong == 0, detail)
+            }
+            _ => missing_observer(),
+        },
+        Expect::Query(_) | Expect::Answer(_) | Expect::Rcode(..) | Expect::NoUnanswered => {
+            unreachable!("DNS expectations are evaluated by checks::dns")
+        }
+    }
+}
+
+/// Holds when there are connections and none has the finding.
+fn every(total: usize, failing: &Examples, what: &str) -> (bool, String) {
+    let detail = if total == 0 {
+        "no TCP connection in the capture (check the filter and the port)".into()
+    } else if failing.count == 0 {
+        format!("{} {what}", all_of(total))
+    } else {
+        failing.list("; ")
+    };
+    (total > 0 && failing.count == 0, detail)
+}
+
+fn all_of(n: usize) -> String {
+    if n == 1 {
+        "the connection".into()
+    } else {
+        format!("all {n} connections")
+    }
+}

@@ -1,0 +1,457 @@
+//! The one vocabulary of expectations, shared by the `--expect-*` flags and the `expect` tables
+//! of spec files: each term has a key (`no_rst`), a flag (`--expect-no-rst`), a value shape and
+//! one parser, so a flag and a spec line mean the same thing and fail the same way.
+
+use serde::Serialize;
+
+use crate::wire::dns::{rcode_from_name, rcode_name};
+
+/// One expectation, as data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// At least one connection, and every connection completed the 3-way handshake.
+    Handshake,
+    /// Every connection (at least one) was closed by a FIN from both sides.
+    Close,
+    /// Every connection that carried client data got exactly that data back.
+    Echo,
+    /// Some client→server stream contains this text.
+    Payload(String),
+    /// Exactly this many TCP connections.
+    Connections(usize),
+    /// At least one connection was refused (SYN answered by RST).
+    Refused,
+    /// No connection saw a RST.
+    NoRst,
+    /// Two handshaked connections were open at the same time.
+    Concurrent,
+    /// Every handshaked connection's server data segments have these lengths, in order.
+    ServerSegments(Vec<u32>),
+    /// This name was looked up over DNS.
+    Query(String),
+    /// This name got a NOERROR response with at least one answer.
+    Answer(String),
+    /// This name was answered, always with this response code.
+    Rcode(String, u16),
+    /// Every DNS query captured got a response.
+    NoUnanswered,
+}
+
+/// Which analysis an expectation reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topic {
+    /// TCP connections.
+    Tcp,
+    /// DNS transactions.
+    Dns,
+}
+
+impl Expect {
+    /// Which analysis it reads.
+    pub fn topic(&self) -> Topic {
+        match self {
+            Expect::Query(_) | Expect::Answer(_) | Expect::Rcode(..) | Expect::NoUnanswered => {
+                Topic::Dns
+            }
+            _ => Topic::Tcp,
+        }
+    }
+}
+
+/// What a term's value looks like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// `true`/`false` in a spec; a flag without a value.
+    Switch,
+    /// One text or a list of them; a repeatable flag.
+    Texts,
+    /// A whole number.
+    Count,
+    /// A list of segment sizes: `[32, 14]` in a spec, `32,14` on the command line.
+    Sizes,
+    /// `NAME=RCODE` texts (a list in a spec; a repeatable flag), or a table `{ NAME = "RCODE" }`.
+    NameRcodes,
+}
+
+/// One term of the vocabulary.
+#[derive(Debug)]
+pub struct Term {
+    /// Its key in a spec's `expect` table.
+    pub key: &'static str,
+    /// Its command-line flag, without the dashes.
+    pub flag: &'static str,
+    /// Its value's shape.
+    pub shape: Shape,
+    /// What the value is called in help.
+    pub value_name: &'static str,
+    /// What it means, for `--help`.
+    pub help: &'static str,
+    /// Which analysis it reads.
+    pub topic: Topic,
+}
+
+/// Every term, in the order checks are listed.
+pub const TERMS: &[Term] = &[
+    term(
+        "handshake",
+        "expect-handshake",
+        Shape::Switch,
+        "",
+        Topic::Tcp,
+        "Every connection (at least one) completed the 3-way handshake",
+    ),
+    term(
+        "close",
+        "expect-close",
+        Shape::Switch,
+        "",
+        Topic::Tcp,
+        "Every connection (at least one) was closed by FIN from both sides",
+    ),
+    term(
+        "payload",
+        "expect-payload",
+        Shape::Texts,
+        "TEXT",
+        Topic::Tcp,
+        "Some client→server stream contains TEXT (repeatable)",
+    ),
+    term(
+        "echo",
+        "expect-echo",
+        Shape::Switch,
+        "",
+        Topic::Tcp,
+        "Every connection that carried client data got exactly that data back",
+    ),
+    term(
+        "connections",
+        "expect-connections",
+        Shape::Count,
+        "N",
+        Topic::Tcp,
+        "Exactly N TCP connections",
+    ),
+    term(
+        "refused",
+        "expect-refused",
+        Shape::Switch,
+        "",
+        Topic::Tcp,
+        "At least one connection was refused (SYN answered by RST)",
+    ),
+    term(
+        "no_rst",
+        "expect-no-rst",
+        Shape::Switch,
+        "",
+        Topic::Tcp,
+        "No connection saw a RST",
+    ),
+    term(
+        "concurrent",
+        "expect-concurrent",
+        Shape::Switch,
+        "",
+        Topic::Tcp,
+        "Two connections were open at the same time (lab task 4)",
+    ),
+    term(
+        "server_segments",
+        "expect-server-segments",
+        Shape::Sizes,
+        "SIZES",
+        Topic::Tcp,
+        "Every handshaked connection's server data segments have these lengths, e.g. 32,32,32,1",
+    ),
+    term(
+        "query",
+        "expect-query",
+        Shape::Texts,
+        "NAME",
+        Topic::Dns,
+        "NAME was looked up over DNS (repeatable)",
+    ),
+    term(
+        "answer",
+        "expect-answer",
+        Shape::Texts,
+        "NAME",
+        Topic::Dns,
+        "NAME got a NOERROR response with at least one answer (repeatable)",
+    ),
+    term(
+        "rcode",
+        "expect-rcode",
+        Shape::NameRcodes,
+        "NAME=RCODE",
+        Topic::Dns,
+        "Every response for NAME carried RCODE, e.g. www.espnfc.cosm=NXDOMAIN (repeatable)",
+    ),
+    term(
+        "no_unanswered",
+        "expect-no-unanswered",
+        Shape::Switch,
+        "",
+        Topic::Dns,
+        "Every DNS query got a response",
+    ),
+];
+
+#[rustfmt::skip]
+const fn term(key: &'static str, flag: &'static str, shape: Shape, value_name: &'static str,
+    topic: Topic, help: &'static str) -> Term {
+    Term { key, flag, shape, value_name, help, topic }
+}
+
+/// The term with this spec key.
+pub fn find(key: &str) -> Option<&'static Term> {
+    TERMS.iter().find(|t| t.key == key)
+}
+
+/// A value as it arrived, from the command line or a spec file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Raw {
+    /// A flag given, or `true`/`false`.
+    Switch(bool),
+    /// A text.
+    Text(String),
+    /// A whole number.
+    Int(i64),
+    /// A list.
+    List(Vec<Raw>),
+    /// A table of keys to values.
+    Table(Vec<(String, Raw)>),
+}
+
+impl Raw {
+    fn kind(&self) -> &'static str {
+        match self {
+            Raw::Switch(_) => "a boolean",
+            Raw::Text(_) => "a text",
+            Raw::Int(_) => "a number",
+            Raw::List(_) => "a list",
+            Raw::Table(_) => "a table",
+        }
+    }
+}
+
+impl Term {
+    /// The expectations this term's value asks for (none for `false`).
+    pub fn parse(&self, raw: &Raw) -> Result<Vec<Expect>, String> {
+        match self.shape {
+            Shape::Switch => match raw {
+                Raw::Switch(true) => Ok(vec![self.switch()]),
+                Raw::Switch(false) => Ok(Vec::new()),
+                other => Err(format!("expected true or false, found {}", other.kind())),
+            },
+            Shape::Texts => self.items(raw, |text| {
+                if text.is_empty() {
+                    return Err("expected a non-empty text".into());
+                }
+                Ok(match self.key {
+                    "payload" => Expect::Payload(text.to_string()),
+                    "query" => Expect::Query(text.to_string()),
+                    _ => Expect::Answer(text.to_string()),
+                })
+            }),
+            Shape::Count => {
+                let n = match raw {
+                    Raw::Int(n) => usize::try_from(*n).ok(),
+                    Raw::Text(t) => t.trim().parse().ok(),
+                    _ => None,
+                };
+                n.map(|n| vec![Expect::Connections(n)]).ok_or_else(|| {
+                    format!("expected a whole number of 0 or more, found {}", show(raw))
+                })
+            }
+            Shape::Sizes => {
+                let sizes: Result<Vec<u32>, String> = match raw {
+                    Raw::List(items) => items.iter().map(size).collect(),
+                    Raw::Text(t) => t
+                        .split(',')
+                        .map(|s| size(&Raw::Text(s.trim().to_string())))
+                        .collect(),
+                    other => Err(format!("expected a list of sizes, found {}", other.kind())),
+                };
+                let sizes = sizes?;
+                if sizes.is_empty() {
+                    return Err("expected at least one segment size".into());
+                }
+                Ok(vec![Expect::ServerSegments(sizes)])
+            }
+            Shape::NameRcodes => match raw {
+                Raw::Table(entries) => entries
+                    .iter()
+                    .map(|(name, value)| match value {
+                        Raw::Text(code) => name_rcode(name, code),
+                        Raw::Int(code) => name_rcode(name, &code.to_string()),
+                        other => Err(format!(
+                            "{name}: expected a response code, found {}",
+                            other.kind()
+                        )),
+                    })
+                    .collect(),
+                _ => self.items(raw, |text| {
+                    let (name, code) = text
+                        .rsplit_once('=')
+                        .ok_or("expected NAME=RCODE, e.g. www.espnfc.cosm=NXDOMAIN")?;
+                    name_rcode(name, code)
+                }),
+            },
+        }
+    }
+
+    fn switch(&self) -> Expect {
+        match self.key {
+            "handshake" => Expect::Handshake,
+            "close" => Expect::Close,
+            "echo" => Expect::Echo,
+            "refused" => Expect::Refused,
+            "no_rst" => Expect::NoRst,
+            "concurrent" => Expect::Concurrent,
+            _ => Expect::NoUnanswered,
+        }
+    }
+
+    /// One text or a list of texts, each made into an expectation.
+    fn items(
+        &self,
+        raw: &Raw,
+        one: impl Fn(&str) -> Result<Expect, String>,
+    ) -> Result<Vec<Expect>, String> {
+        match raw {
+            Raw::Text(t) => Ok(vec![one(t)?]),
+            Raw::List(items) => items
+                .iter()
+                .map(|item| match item {
+                    Raw::Text(t) => one(t),
+                    other => Err(format!("expected texts, found {}", other.kind())),
+                })
+                .collect(),
+            other => Err(format!(
+                "expected a text or a list of texts, found {}",
+                other.kind()
+            )),
+        }
+    }
+}
+
+fn show(raw: &Raw) -> String {
+    match raw {
+        Raw::Text(t) => format!("{t:?}"),
+        Raw::Int(n) => n.to_string(),
+        other => other.kind().to_string(),
+    }
+}
+
+/// A TCP payload size: 1 to 65535.
+fn size(raw: &Raw) -> Result<u32, String> {
+    let n = match raw {
+        Raw::Int(n) => Some(*n),
+        Raw::Text(t) => t.parse().ok(),
+        _ => None,
+    };
+    match n {
+        Some(n @ 1..=65535) => Ok(n as u32),
+        _ => Err(format!(
+            "expected segment sizes from 1 to 65535, found {}",
+            show(raw)
+        )),
+    }
+}
+
+fn name_rcode(name: &str, code: &str) -> Result<Expect, String> {
+    if name.is_empty() {
+        return Err("expected NAME=RCODE with a name before '='".into());
+    }
+    let code = rcode_from_name(code).ok_or_else(|| {
+        format!("unknown response code {code:?}: use NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED or a number 0-15")
+    })?;
+    Ok(Expect::Rcode(name.to_string(), code))
+}
+
+impl Expect {
+    /// The check's name as reports print it (`payload "TEXT"`, `rcode NAME=NXDOMAIN`).
+    pub fn title(&self) -> String {
+        match self {
+            Expect::Handshake => "handshake".into(),
+            Expect::Close => "close".into(),
+            Expect::Echo => "echo".into(),
+            Expect::Payload(text) => format!("payload {text:?}"),
+            Expect::Connections(n) => format!("connections == {n}"),
+            Expect::Refused => "refused".into(),
+            Expect::NoRst => "no RST".into(),
+            Expect::Concurrent => "concurrent".into(),
+            Expect::ServerSegments(sizes) => format!("server segments {sizes:?}"),
+            Expect::Query(name) => format!("query {name}"),
+            Expect::Answer(name) => format!("answer {name}"),
+            Expect::Rcode(name, code) => format!("rcode {name}={}", rcode_name(*code)),
+            Expect::NoUnanswered => "no unanswered".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(key: &str, raw: Raw) -> Result<Vec<Expect>, String> {
+        find(key).expect("term").parse(&raw)
+    }
+
+    #[test]
+    fn every_term_has_a_flag_named_after_its_key() {
+        for t in TERMS {
+            assert_eq!(t.flag, format!("expect-{}", t.key.replace('_', "-")));
+        }
+    }
+
+    #[test]
+    fn values_from_flags_and_specs_mean_the_same() {
+        let text = |s: &str| Raw::Text(s.into());
+        assert_eq!(
+            parse("handshake", Raw::Switch(true)),
+            Ok(vec![Expect::Handshake])
+        );
+        assert_eq!(parse("handshake", Raw::Switch(false)), Ok(vec![]));
+        assert_eq!(
+            parse("server_segments", text("32, 32,32,1")),
+            parse(
+                "server_segments",
+                Raw::List(vec![Raw::Int(32), Raw::Int(32), Raw::Int(32), Raw::Int(1)])
+            )
+        );
+        assert_eq!(
+            parse("connections", text("2")),
+            parse("connections", Raw::Int(2))
+        );
+        assert_eq!(
+            parse("rcode", text("www.espnfc.cosm=NXDOMAIN")),
+            parse(
+                "rcode",
+                Raw::Table(vec![("www.espnfc.cosm".into(), text("nxdomain"))])
+            )
+        );
+        assert_eq!(
+            parse("payload", Raw::List(vec![text("a"), text("b")])),
+            Ok(vec![
+                Expect::Payload("a".into()),
+                Expect::Payload("b".into())
+            ])
+        );
+    }
+
+    #[test]
+    fn bad_values_say_what_was_expected() {
+        let err = |key, raw| parse(key, raw).unwrap_err();
+        assert!(err("handshake", Raw::Int(1)).contains("true or false"));
+        assert!(err("connections", Raw::Int(-1)).contains("whole number"));
+        assert!(err("rcode", Raw::Text("x=NXDOMAN".into())).contains("unknown response code"));
+        assert!(err("rcode", Raw::Text("x".into())).contains("NAME=RCODE"));
+        assert!(err("server_segments", Raw::Text("32,0".into())).contains("1 to 65535"));
+        assert!(err("server_segments", Raw::List(vec![])).contains("at least one"));
+        assert!(err("payload", Raw::Text(String::new())).contains("non-empty"));
+    }
+}

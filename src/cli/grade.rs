@@ -1,0 +1,118 @@
+//! `labcap grade --spec SPEC SUBMISSION... | --class DIR`: every submission graded against a
+//! spec, printed as a class table (or the checks, JSON, CSV) and written as JUnit.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use super::Outcome;
+use crate::grade::{self, ClassReport, Submission};
+use crate::report::{csv, grade_text, junit};
+use crate::spec::Spec;
+
+/// Arguments of `labcap grade`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  labcap grade --spec tugas1 --class submissions/\n  labcap grade --spec tugas2.toml ani/ budi/ --detail\n  labcap grade --spec tugas1 --class submissions/ --csv > grades.csv\n\nExit status: 0 every task passed, 1 some task failed, 2 the spec or the command is wrong."
+)]
+pub struct GradeArgs {
+    /// The spec: a built-in name (tugas1) or a spec file (see `labcap spec show tugas1`).
+    #[arg(long, value_name = "FILE|NAME")]
+    pub spec: String,
+    /// Submission folders (a student each, named after the folder).
+    #[arg(value_name = "SUBMISSION")]
+    pub submissions: Vec<PathBuf>,
+    /// A class folder: each subfolder is a student's submission.
+    #[arg(long, value_name = "DIR")]
+    pub class: Option<PathBuf>,
+    /// Print every task's checks, student by student, after the table.
+    #[arg(long)]
+    pub detail: bool,
+    /// Print one JSON document instead of text.
+    #[arg(long, conflicts_with_all = ["csv", "detail"])]
+    pub json: bool,
+    /// Print CSV (a row per student, a column per task) instead of text.
+    #[arg(long, conflicts_with = "detail")]
+    pub csv: bool,
+    /// Also write JUnit XML (a test case per task) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Captures analysed at once (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+/// Grades and prints.
+pub fn run(args: GradeArgs) -> anyhow::Result<Outcome> {
+    let spec = Spec::load(&args.spec)?;
+    let mut submissions: Vec<Submission> = Vec::new();
+    if let Some(class) = &args.class {
+        submissions.extend(Submission::class(class)?);
+    }
+    for dir in &args.submissions {
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "{}: not a folder (a submission is a folder of captures)",
+                dir.display()
+            );
+        }
+        submissions.push(Submission::from_dir(dir));
+    }
+    if submissions.is_empty() {
+        anyhow::bail!("nothing to grade: give submission folders, or --class DIR");
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let report = grade::grade(&spec, &submissions, jobs);
+    if let Some(path) = &args.junit {
+        std::fs::write(path, junit::grades(&report))
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else if args.csv {
+        write!(out, "{}", csv::grades(&report))?;
+    } else {
+        write_text(&mut out, &report, args.detail)?;
+    }
+    out.flush()?;
+    Ok(if report.all_passed() {
+        Outcome::Pass
+    } else {
+        Outcome::Fail
+    })
+}
+
+fn write_text(out: &mut impl Write, report: &ClassReport, detail: bool) -> std::io::Result<()> {
+    let color = std::io::stdout().is_terminal();
+    writeln!(
+        out,
+        "{} ({}): {} graded\n",
+        report.spec.title,
+        report.spec.source,
+        crate::checks::plural(report.students.len(), "submission")
+    )?;
+    write!(
+        out,
+        "{}",
+        grade_text::class_table(report, grade_text::WIDTH)
+    )?;
+    for s in &report.students {
+        if !s.errors.is_empty() && !detail {
+            writeln!(out, "{}: {}", s.student, s.errors.join("; "))?;
+        }
+    }
+    if detail {
+        for s in &report.students {
+            writeln!(
+                out,
+                "\n== {} ({}/{})",
+                s.student, s.points, report.points_possible
+            )?;
+            write!(out, "{}", grade_text::student_detail(s, color))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! `labcap spec show|check|terms|list`: the built-in specs as a starting point, validating a
+//! spec file, and the vocabulary of expectations.
+
+use super::Outcome;
+use crate::checks::vocabulary::{Shape, TERMS};
+use crate::spec::{Spec, BUILTIN};
+
+/// Arguments of `labcap spec`.
+#[derive(clap::Args, Debug)]
+pub struct SpecArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: SpecAction,
+}
+
+/// The spec actions.
+#[derive(clap::Subcommand, Debug)]
+pub enum SpecAction {
+    /// Print a built-in spec (a TA's starting point): `labcap spec show tugas1 > tugas1.toml`.
+    Show {
+        /// The built-in spec's name.
+        name: String,
+    },
+    /// Validate a spec file: every error names the file, line and key.
+    Check {
+        /// The spec file (or a built-in name).
+        file: String,
+    },
+    /// List the expectations a spec's `[tasks.expect]` may hold (the --expect-* flags).
+    Terms,
+    /// List the built-in specs.
+    List,
+}
+
+/// Runs a spec action.
+pub fn run(args: SpecArgs) -> anyhow::Result<Outcome> {
+    match args.action {
+        SpecAction::Show { name } => {
+            let text = Spec::builtin_text(&name).ok_or_else(|| {
+                anyhow::anyhow!("no built-in spec {name:?} (built in: {})", names())
+            })?;
+            print!("{text}");
+        }
+        SpecAction::Check { file } => {
+            let spec = Spec::load(&file)?;
+            println!(
+                "{}: {} \"{}\": {}, {}, {} points",
+                spec.source,
+                spec.name,
+                spec.title,
+                crate::checks::plural(spec.machines.len(), "machine"),
+                crate::checks::plural(spec.tasks.len(), "task"),
+                spec.points()
+            );
+        }
+        SpecAction::Terms => {
+            for t in TERMS {
+                let value = match t.shape {
+                    Shape::Switch => "true",
+                    Shape::Texts => "\"TEXT\" or [\"TEXT\", ...]",
+                    Shape::Count => "N",
+                    Shape::Sizes => "[32, 14]",
+                    Shape::NameRcodes => "{ \"NAME\" = \"RCODE\" }",
+                };
+                println!("{:<16} = {value}\n    {} (--{})", t.key, t.help, t.flag);
+            }
+        }
+        SpecAction::List => {
+            for (name, text) in BUILTIN {
+                let title = Spec::parse(text, name).map(|s| s.title).unwrap_or_default();
+                println!("{name:<10} {title}");
+            }
+        }
+    }
+    Ok(Outcome::Pass)
+}
+
+fn names() -> String {
+    BUILTIN
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
