@@ -3,9 +3,11 @@
 pub mod analyzer;
 pub mod dns;
 mod endpoint;
+mod examples;
 mod linger;
 pub mod observer;
 pub mod tcp;
 
 pub use endpoint::Endpoint;
+pub use examples::Examples;
 use linger::Linger;

@@ -18,7 +18,16 @@ pub(super) fn evaluate(
             if totals.unanswered.count == 0 {
                 format!("{} answered", plural(transactions, "DNS query"))
             } else {
-                totals.unanswered.list("; ")
+                totals.unanswered.list("; ", |u| {
+                    let retries = match u.retries {
+                        0 => String::new(),
+                        n => format!(" after {n} retries"),
+                    };
+                    format!(
+                        "0x{:04x} {} to {} unanswered{retries}",
+                        u.id, u.qname, u.server
+                    )
+                })
             },
         );
     }
@@ -56,7 +65,7 @@ fn answer(name: &str, s: &NameStats) -> (bool, String) {
             false,
             format!(
                 "no NOERROR response with an answer: {}",
-                s.outcomes.list(", ")
+                s.outcomes.list(", ", String::clone)
             ),
         ),
     }
@@ -73,7 +82,7 @@ fn rcode_check(name: &str, rcode: u16, s: &NameStats) -> (bool, String) {
     } else if right == s.answered {
         format!("{} {want}", plural(answered, "response"))
     } else {
-        format!("expected {want}: {}", s.outcomes.list(", "))
+        format!("expected {want}: {}", s.outcomes.list(", ", String::clone))
     };
     (answered > 0 && right == s.answered, detail)
 }

@@ -127,3 +127,165 @@ fn missing_observer() -> (bool, String) {
         "internal: the observer of this check did not run".into(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::observe::{NameStats, Observation, PayloadFound, SegmentsSeen};
+    use super::*;
+    use crate::analysis::tcp::{ConnRef, Finding};
+    use crate::analysis::Endpoint;
+
+    fn conn(stream: u32) -> ConnRef {
+        let at = |ip: [u8; 4], port| Endpoint {
+            ip: std::net::Ipv4Addr::from(ip).into(),
+            port,
+        };
+        ConnRef {
+            stream,
+            client: at([172, 16, 16, 102], 40000 + stream as u16),
+            server: at([172, 16, 16, 101], 10000),
+        }
+    }
+
+    fn verdicts(expect: Vec<Expect>, analysis: &Analysis) -> Vec<(bool, String)> {
+        Expectations::new(expect)
+            .evaluate(analysis)
+            .into_iter()
+            .map(|c| (c.passed, format!("{}: {}", c.name, c.detail)))
+            .collect()
+    }
+
+    #[test]
+    fn nothing_captured_passes_nothing_that_needs_a_connection() {
+        let analysis = Analysis::default();
+        let v = verdicts(
+            vec![
+                Expect::Handshake,
+                Expect::Close,
+                Expect::Echo,
+                Expect::Concurrent,
+            ],
+            &analysis,
+        );
+        assert!(v.iter().all(|(passed, _)| !passed), "{v:?}");
+        assert!(v[0].1.contains("no TCP connection in the capture"));
+    }
+
+    #[test]
+    fn findings_are_put_into_words_by_the_checks() {
+        let mut analysis = Analysis::default();
+        let t = &mut analysis.tcp;
+        t.connections = 3;
+        t.carried_data = 2;
+        t.not_closed.add(|| (conn(1), Finding::NoServerFin));
+        t.echo_failed.add(|| {
+            (
+                conn(2),
+                Finding::EchoDiffers {
+                    sent: 46,
+                    got: 3,
+                    missing: false,
+                },
+            )
+        });
+        t.concurrent = Some((conn(0), conn(2)));
+        let v = verdicts(
+            vec![
+                Expect::Handshake,
+                Expect::Close,
+                Expect::Echo,
+                Expect::Concurrent,
+            ],
+            &analysis,
+        );
+        assert_eq!(
+            v[0],
+            (
+                true,
+                "handshake: all 3 connections completed the 3-way handshake (SYN, SYN-ACK, ACK)"
+                    .into()
+            )
+        );
+        assert_eq!(v[1], (false, "close: stream 1 (172.16.16.102:40001 → 172.16.16.101:10000): no FIN from the server".into()));
+        assert_eq!(
+            v[2],
+            (
+                false,
+                "echo: stream 2 sent 46 bytes, got 3 back (different bytes)".into()
+            )
+        );
+        assert_eq!(v[3], (true, "concurrent: stream 0 (172.16.16.102:40000) and stream 2 (172.16.16.102:40002) were open at the same time".into()));
+    }
+
+    #[test]
+    fn observer_results_decide_their_checks() {
+        let mut analysis = Analysis::default();
+        analysis.tcp.connections = 1;
+        analysis.observed = vec![
+            (
+                0,
+                Observation::Payload(PayloadFound {
+                    count: 0,
+                    streams: vec![],
+                }),
+            ),
+            (
+                1,
+                Observation::ServerSegments(SegmentsSeen {
+                    connections: 1,
+                    wrong: 1,
+                    first: vec![(0, vec![32, 32, 33])],
+                }),
+            ),
+            (
+                2,
+                Observation::DnsName(NameStats {
+                    queries: 1,
+                    answered: 1,
+                    rcodes: [(0, 1)].into(),
+                    ..Default::default()
+                }),
+            ),
+        ];
+        let v = verdicts(
+            vec![
+                Expect::Payload("HELLO".into()),
+                Expect::ServerSegments(vec![32, 32, 32, 1]),
+                Expect::Rcode("x.example".into(), 3),
+            ],
+            &analysis,
+        );
+        assert!(
+            !v[0].0 && v[0].1.contains("no client→server stream of 1 connection"),
+            "{v:?}"
+        );
+        assert_eq!(v[1], (false, "server segments [32, 32, 32, 1]: server data segments: stream 0 [32, 32, 33] (1 of 1 connection not [32, 32, 32, 1])".into()));
+        assert!(!v[2].0, "{v:?}");
+    }
+
+    #[test]
+    fn needs_and_observers_follow_the_expectations() {
+        let e = Expectations::new(vec![
+            Expect::Echo,
+            Expect::Payload("x".into()),
+            Expect::Query("a.example".into()),
+        ]);
+        assert_eq!(
+            e.needs(),
+            Needs {
+                tcp: true,
+                dns: true
+            }
+        );
+        let (tcp, dns) = e.observers();
+        assert_eq!(tcp.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [1]);
+        assert_eq!(dns.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [2]);
+        assert_eq!(
+            Expectations::new(vec![Expect::NoUnanswered]).needs(),
+            Needs {
+                tcp: false,
+                dns: true
+            }
+        );
+    }
+}

@@ -2,7 +2,8 @@
 
 use super::observe::Observation;
 use super::{count, missing_observer, plural, Expect};
-use crate::analysis::tcp::{Examples, TcpTotals};
+use crate::analysis::tcp::{ConnRef, Finding, Found, TcpTotals};
+use crate::analysis::Examples;
 
 /// Whether `e` holds over the TCP totals (and its observation), and why.
 pub(super) fn evaluate(
@@ -50,7 +51,7 @@ pub(super) fn evaluate(
             } else if t.echo_failed.count == 0 {
                 format!("{} echoed byte for byte", plural(carried, "connection"))
             } else {
-                t.echo_failed.list("; ")
+                t.echo_failed.list("; ", found)
             };
             (carried > 0 && t.echo_failed.count == 0, detail)
         }
@@ -63,7 +64,11 @@ pub(super) fn evaluate(
             if t.refused.count == 0 {
                 "no SYN was answered by RST".into()
             } else {
-                format!("SYN answered by RST: {}", t.refused.list(", "))
+                format!(
+                    "SYN answered by RST: {}",
+                    t.refused
+                        .list(", ", |c| format!("stream {} to {}", c.stream, c.server))
+                )
             },
         ),
         Expect::NoRst => (
@@ -71,11 +76,17 @@ pub(super) fn evaluate(
             if t.reset.count == 0 {
                 format!("none of {} saw a RST", plural(total, "connection"))
             } else {
-                format!("RST in {}", t.reset.list(", "))
+                format!(
+                    "RST in {}",
+                    t.reset.list(", ", |c| format!("stream {}", c.stream))
+                )
             },
         ),
         Expect::Concurrent => match &t.concurrent {
-            Some((a, b)) => (true, format!("{a} and {b} were open at the same time")),
+            Some((a, b)) => (
+                true,
+                format!("{} and {} were open at the same time", client(a), client(b)),
+            ),
             None => (
                 false,
                 "no two handshaked connections were open at the same time".into(),
@@ -115,15 +126,46 @@ pub(super) fn evaluate(
 }
 
 /// Holds when there are connections and none has the finding.
-fn every(total: usize, failing: &Examples, what: &str) -> (bool, String) {
+fn every(total: usize, failing: &Examples<Found>, what: &str) -> (bool, String) {
     let detail = if total == 0 {
         "no TCP connection in the capture (check the filter and the port)".into()
     } else if failing.count == 0 {
         format!("{} {what}", all_of(total))
     } else {
-        failing.list("; ")
+        failing.list("; ", found)
     };
     (total > 0 && failing.count == 0, detail)
+}
+
+/// `stream 2 (172.16.16.102:34542)`.
+fn client(c: &ConnRef) -> String {
+    format!("stream {} ({})", c.stream, c.client)
+}
+
+/// A connection's finding in words.
+fn found((c, finding): &Found) -> String {
+    let who = format!("stream {} ({} → {})", c.stream, c.client, c.server);
+    let why = match finding {
+        Finding::NoSyn => "no SYN from the client in the capture".to_string(),
+        Finding::Refused => "refused: the SYN was answered by RST".to_string(),
+        Finding::Incomplete(history) => format!("handshake incomplete (history {history})"),
+        Finding::Reset => "reset (RST) instead of closed".to_string(),
+        Finding::NoFin => "no FIN from either side".to_string(),
+        Finding::NoServerFin => "no FIN from the server".to_string(),
+        Finding::NoClientFin => "no FIN from the client".to_string(),
+        Finding::EchoDiffers { sent, got, missing } => {
+            return format!(
+                "stream {} sent {sent} bytes, got {got} back{}",
+                c.stream,
+                if *missing {
+                    " (bytes missing from the capture)"
+                } else {
+                    " (different bytes)"
+                }
+            )
+        }
+    };
+    format!("{who}: {why}")
 }
 
 fn all_of(n: usize) -> String {

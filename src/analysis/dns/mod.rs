@@ -20,7 +20,7 @@ use crate::checks::observe::Observation;
 use crate::wire::dns::{Message, Record};
 use crate::wire::{Packet, Transport};
 use tcp_framing::TcpFraming;
-pub use totals::{normalise, DnsTotals};
+pub use totals::{normalise, DnsTotals, Unanswered};
 
 /// Limits and inputs of the analysis.
 #[derive(Clone, Debug)]

@@ -3,7 +3,20 @@
 use std::collections::BTreeMap;
 
 use super::Transaction;
-use crate::analysis::tcp::Examples;
+use crate::analysis::{Endpoint, Examples};
+
+/// A query that got no response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unanswered {
+    /// The DNS id.
+    pub id: u16,
+    /// The name asked for.
+    pub qname: String,
+    /// The server asked.
+    pub server: Endpoint,
+    /// Times it was sent again.
+    pub retries: u32,
+}
 
 /// Totals over the reported transactions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -13,7 +26,7 @@ pub struct DnsTotals {
     /// Of those, answered.
     pub answered: u64,
     /// Queries captured without a response.
-    pub unanswered: Examples,
+    pub unanswered: Examples<Unanswered>,
     /// Responses by code.
     pub rcodes: BTreeMap<u16, u64>,
 }
@@ -32,18 +45,11 @@ impl DnsTotals {
             *self.rcodes.entry(rcode).or_default() += 1;
         }
         if t.unanswered() {
-            self.unanswered.add(|| {
-                format!(
-                    "0x{:04x} {} to {} unanswered{}",
-                    t.id,
-                    t.qname,
-                    t.server,
-                    if t.retries > 0 {
-                        format!(" after {} retries", t.retries)
-                    } else {
-                        String::new()
-                    }
-                )
+            self.unanswered.add(|| Unanswered {
+                id: t.id,
+                qname: t.qname.clone(),
+                server: t.server,
+                retries: t.retries,
             });
         }
     }

@@ -16,7 +16,7 @@ use rustc_hash::FxBuildHasher;
 
 pub use connection::{Close, Connection, Event, Half};
 pub use sequence::Findings;
-pub use totals::{Examples, TcpTotals};
+pub use totals::{ConnRef, Finding, Found, TcpTotals};
 
 use super::observer::{finish_all, Observers};
 pub use super::Endpoint;
@@ -197,7 +197,7 @@ pub struct TcpAnalyzer {
     /// Ended connections waiting out the linger time, by key and stream.
     ending: Linger<(Key, u32)>,
     /// Matched connections past their handshake and not yet ended, for the concurrency check.
-    established: BTreeMap<u32, Endpoint>,
+    established: BTreeMap<u32, ConnRef>,
     events_left: usize,
     ended_matched: usize,
     since_idle_sweep: u32,
@@ -295,15 +295,15 @@ impl TcpAnalyzer {
         }
         let stream = connection.stream;
         if !was_established && connection.handshake && connection.matched && !connection.ended() {
-            if let Some((&other, &other_client)) = self.established.iter().next() {
-                if self.totals.concurrent.is_none() {
-                    self.totals.concurrent = Some((
-                        format!("stream {other} ({other_client})"),
-                        format!("stream {stream} ({})", connection.client),
-                    ));
-                }
+            let this = ConnRef {
+                stream,
+                client: connection.client,
+                server: connection.server,
+            };
+            if let Some(&other) = self.established.values().next() {
+                self.totals.concurrent.get_or_insert((other, this));
             }
-            self.established.insert(stream, connection.client);
+            self.established.insert(stream, this);
         }
         if !was_ended && connection.ended() {
             self.established.remove(&stream);
@@ -496,12 +496,8 @@ mod tests {
             a.on_packet(&segment(ms, port, 10000, 2, 10, A, b""), true);
         }
         let r = a.finish();
-        assert_eq!(
-            r.totals.concurrent,
-            Some((
-                "stream 0 (172.16.16.102:40001)".to_string(),
-                "stream 1 (172.16.16.102:40002)".to_string()
-            ))
-        );
+        let (a, b) = r.totals.concurrent.expect("two connections at once");
+        assert_eq!((a.stream, b.stream), (0, 1));
+        assert_eq!((a.client.port, b.client.port), (40001, 40002));
     }
 }

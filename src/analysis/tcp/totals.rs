@@ -1,39 +1,51 @@
 //! Totals over every reported connection, kept as connections finish so that checks hold for a
-//! capture of any size while only the first connections are kept in detail.
+//! capture of any size while only the first connections are kept in detail. Findings are data:
+//! the checks put them into words.
 
-use super::{Close, Connection};
+use super::{Close, Connection, Endpoint};
+use crate::analysis::Examples;
 
-/// Examples kept per finding.
-const EXAMPLES: usize = 5;
-
-/// How many connections had a finding, with the first few described.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Examples {
-    /// Connections with the finding.
-    pub count: u64,
-    /// Descriptions of the first of them.
-    pub first: Vec<String>,
+/// The connection a finding is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnRef {
+    /// Its `tcp.stream`.
+    pub stream: u32,
+    /// Its client.
+    pub client: Endpoint,
+    /// Its server.
+    pub server: Endpoint,
 }
 
-impl Examples {
-    /// Counts one more; describes it while fewer than the example limit are kept.
-    pub fn add(&mut self, describe: impl FnOnce() -> String) {
-        self.count += 1;
-        if self.first.len() < EXAMPLES {
-            self.first.push(describe());
-        }
-    }
-
-    /// The examples joined by `sep`, with "and N more" when some were only counted.
-    pub fn list(&self, sep: &str) -> String {
-        let mut text = self.first.join(sep);
-        let more = self.count - self.first.len() as u64;
-        if more > 0 {
-            text.push_str(&format!("{sep}and {more} more"));
-        }
-        text
-    }
+/// What was wrong with a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// No SYN from the client was captured.
+    NoSyn,
+    /// The SYN was answered by RST.
+    Refused,
+    /// The handshake did not complete; the Zeek history.
+    Incomplete(String),
+    /// Reset (RST) instead of closed.
+    Reset,
+    /// Neither side sent a FIN.
+    NoFin,
+    /// Only the client sent a FIN.
+    NoServerFin,
+    /// Only the server sent a FIN.
+    NoClientFin,
+    /// The server's bytes were not the client's.
+    EchoDiffers {
+        /// Client bytes.
+        sent: u64,
+        /// Server bytes.
+        got: u64,
+        /// Bytes were missing from the capture.
+        missing: bool,
+    },
 }
+
+/// A connection and what was wrong with it.
+pub type Found = (ConnRef, Finding);
 
 /// Totals over the reported connections.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -49,19 +61,19 @@ pub struct TcpTotals {
     /// Segments flagged as retransmissions.
     pub retransmissions: u64,
     /// Connections without a complete 3-way handshake, and why.
-    pub without_handshake: Examples,
+    pub without_handshake: Examples<Found>,
     /// Connections not closed by a FIN from both sides, and why.
-    pub not_closed: Examples,
+    pub not_closed: Examples<Found>,
     /// Connections refused (SYN answered by RST).
-    pub refused: Examples,
+    pub refused: Examples<ConnRef>,
     /// Connections that saw a RST.
-    pub reset: Examples,
+    pub reset: Examples<ConnRef>,
     /// Connections that carried client data.
     pub carried_data: u64,
     /// Of those, the ones whose echo did not match, and how.
-    pub echo_failed: Examples,
+    pub echo_failed: Examples<Found>,
     /// The first two handshaked connections seen open at once.
-    pub concurrent: Option<(String, String)>,
+    pub concurrent: Option<(ConnRef, ConnRef)>,
 }
 
 impl TcpTotals {
@@ -72,50 +84,48 @@ impl TcpTotals {
         self.bytes_to_server += c.c2s.bytes();
         self.bytes_to_client += c.s2c.bytes();
         self.retransmissions += c.retransmissions;
-        let who = || format!("stream {} ({} → {})", c.stream, c.client, c.server);
+        let conn = ConnRef {
+            stream: c.stream,
+            client: c.client,
+            server: c.server,
+        };
         if !c.handshake {
             self.without_handshake.add(|| {
                 let why = match (c.c2s.syn, c.refused()) {
-                    (false, _) => "no SYN from the client in the capture".to_string(),
-                    (true, true) => "refused: the SYN was answered by RST".to_string(),
-                    (true, false) => format!("handshake incomplete (history {})", c.zeek.history),
+                    (false, _) => Finding::NoSyn,
+                    (true, true) => Finding::Refused,
+                    (true, false) => Finding::Incomplete(c.zeek.history.as_str().to_string()),
                 };
-                format!("{}: {why}", who())
+                (conn, why)
             });
         }
         if !(c.c2s.fin && c.s2c.fin && c.close() == Close::Fin) {
             self.not_closed.add(|| {
                 let why = match (c.close(), c.c2s.fin, c.s2c.fin) {
-                    (Close::Rst, _, _) => "reset (RST) instead of closed",
-                    (_, false, false) => "no FIN from either side",
-                    (_, true, false) => "no FIN from the server",
-                    _ => "no FIN from the client",
+                    (Close::Rst, _, _) => Finding::Reset,
+                    (_, false, false) => Finding::NoFin,
+                    (_, true, false) => Finding::NoServerFin,
+                    _ => Finding::NoClientFin,
                 };
-                format!("{}: {why}", who())
+                (conn, why)
             });
         }
         if c.refused() {
-            self.refused
-                .add(|| format!("stream {} to {}", c.stream, c.server));
+            self.refused.add(|| conn);
         }
         if c.c2s.rst || c.s2c.rst {
-            self.reset.add(|| format!("stream {}", c.stream));
+            self.reset.add(|| conn);
         }
         if c.c2s.bytes() > 0 || c.c2s.missing() > 0 {
             self.carried_data += 1;
             if !c.echo() {
                 self.echo_failed.add(|| {
-                    format!(
-                        "stream {} sent {} bytes, got {} back{}",
-                        c.stream,
-                        c.c2s.bytes(),
-                        c.s2c.bytes(),
-                        if c.c2s.missing() + c.s2c.missing() > 0 {
-                            " (bytes missing from the capture)"
-                        } else {
-                            " (different bytes)"
-                        }
-                    )
+                    let why = Finding::EchoDiffers {
+                        sent: c.c2s.bytes(),
+                        got: c.s2c.bytes(),
+                        missing: c.c2s.missing() + c.s2c.missing() > 0,
+                    };
+                    (conn, why)
                 });
             }
         }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::Observation;
 use crate::analysis::dns::{normalise, Transaction};
 use crate::analysis::observer::Observer;
-use crate::analysis::tcp::Examples;
+use crate::analysis::Examples;
 use crate::wire::dns::{rcode_name, type_name};
 
 /// Follows the transactions of one name (compared without case or trailing dot).
@@ -30,7 +30,7 @@ pub struct NameStats {
     /// The answers of the first NOERROR response that had some.
     pub first_answers: Option<Vec<String>>,
     /// `A NXDOMAIN`, `AAAA unanswered`: what each transaction got.
-    pub outcomes: Examples,
+    pub outcomes: Examples<String>,
 }
 
 impl DnsName {
