@@ -70,17 +70,18 @@ pub struct LiveArgs {
 pub fn run(args: LiveArgs, kind: Kind) -> anyhow::Result<Outcome> {
     let filter_text = display_filter(&args, kind);
     let filter = filter_text.as_deref().map(parse_filter).transpose()?;
-    let bpf = match (&args.bpf, &filter) {
-        (Some(raw), _) => Some(raw.clone()),
-        (None, Some(f)) => f.to_bpf().expr,
-        (None, None) => None,
-    };
     let report = &args.report;
     let expectations = report.expect.expectations();
     let mut options = report.pipeline_options(filter, &expectations);
     if let (Kind::Dns, Some(port)) = (kind, args.port) {
-        options.dns.ports.push(port);
+        options.dns.ports.add(port);
     }
+    let options = options.with_dns_ports_in_filter();
+    let bpf = match (&args.bpf, &options.filter) {
+        (Some(raw), _) => Some(raw.clone()),
+        (None, Some(f)) => f.to_bpf().expr,
+        (None, None) => None,
+    };
     let mut live_options = LiveOptions::new(&args.iface);
     live_options.sll2 = args.sll2;
     live_options.bpf = bpf.clone();

@@ -45,7 +45,9 @@ impl ReportArgs {
             list: !self.summary && !self.json,
             ..Default::default()
         };
-        options.dns.ports.extend(&self.dns_port);
+        for &port in &self.dns_port {
+            options.dns.ports.add(port);
+        }
         options.tcp.max_connections = self.detail_limit;
         options.dns.max_transactions = self.detail_limit.saturating_mul(10);
         options.expectations = expectations.clone();

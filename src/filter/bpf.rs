@@ -9,6 +9,7 @@ use std::fmt;
 use super::fields::{Field, Kind};
 use super::lexer::CompareOp;
 use super::parser::{Expr, Value};
+use crate::wire::DnsPorts;
 
 /// A BPF expression and whether it matches exactly what the filter matches.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,8 +44,11 @@ fn superset(expr: impl Into<String>) -> Bpf {
 const NOTHING: &str = "len < 0";
 
 /// Translates a filter into a BPF expression.
-pub fn translate(expr: &Expr) -> Bpf {
+pub fn translate(expr: &Expr, dns: &DnsPorts) -> Bpf {
+    let translate = |e| translate(e, dns);
     match expr {
+        // The DNS fields read the message on a DNS port: the kernel can only test the port.
+        Expr::Has(field) | Expr::Compare(field, ..) if field.is_dns() => superset(dns.bpf()),
         Expr::Has(field) => has(*field),
         Expr::Compare(field, op, value) => compare(*field, *op, value),
         Expr::And(a, b) => {
@@ -112,18 +116,18 @@ fn layer(field: Field) -> Option<&'static str> {
         Field::Udp | Field::UdpPort | Field::UdpSrcPort | Field::UdpDstPort | Field::UdpLength => {
             Some("udp")
         }
+        // Translated from the DNS ports by `translate`.
         Field::Dns
         | Field::DnsId
         | Field::DnsResponse
         | Field::DnsRcode
         | Field::DnsQryType
-        | Field::DnsAnswers => Some("port 53"),
+        | Field::DnsAnswers => None,
     }
 }
 
 fn has(field: Field) -> Bpf {
     match (field, layer(field)) {
-        (field, Some(test)) if field.is_dns() => superset(test),
         (_, Some(test)) => exact(test),
         (_, None) => Bpf {
             expr: None,

@@ -2,12 +2,12 @@
 
 use std::net::IpAddr;
 
-use crate::wire::{dns, Packet, TcpFlags, Transport};
+use crate::wire::{dns, DnsPorts, Packet, TcpFlags, Transport};
 
 /// The DNS message a packet carries, as Wireshark's DNS dissector sees it: a UDP payload on
 /// port 53, or a whole length-prefixed message in one TCP segment.
-fn dns_message<'a>(packet: &Packet<'a>) -> Option<&'a [u8]> {
-    if !packet.is_dns() {
+fn dns_message<'a>(packet: &Packet<'a>, ports: &DnsPorts) -> Option<&'a [u8]> {
+    if !ports.is_dns(packet) {
         return None;
     }
     match &packet.transport {
@@ -189,8 +189,8 @@ impl Field {
         }
     }
 
-    /// The field's values in `packet`.
-    pub fn values(self, packet: &Packet<'_>) -> Values {
+    /// The field's values in `packet`, DNS read on the `dns` ports.
+    pub fn values(self, packet: &Packet<'_>, dns: &DnsPorts) -> Values {
         let ip = packet.ip.as_ref();
         let v4 = ip.filter(|ip| ip.src.is_ipv4());
         let v6 = ip.filter(|ip| ip.src.is_ipv6());
@@ -227,9 +227,9 @@ impl Field {
             Field::UdpSrcPort => num(udp.map(|u| u64::from(u.src_port))),
             Field::UdpDstPort => num(udp.map(|u| u64::from(u.dst_port))),
             Field::UdpLength => num(udp.map(|u| u64::from(u.len) + 8)),
-            Field::Dns => present(packet.is_dns()),
+            Field::Dns => present(dns.is_dns(packet)),
             Field::DnsId | Field::DnsResponse | Field::DnsRcode | Field::DnsAnswers => {
-                let header = dns_message(packet).and_then(dns::Header::parse);
+                let header = dns_message(packet, dns).and_then(dns::Header::parse);
                 num(header.and_then(|h| match self {
                     Field::DnsId => Some(u64::from(h.id)),
                     Field::DnsResponse => Some(u64::from(h.response)),
@@ -238,8 +238,8 @@ impl Field {
                     _ => Some(u64::from(h.answers)),
                 }))
             }
-            Field::DnsQryType => num(dns_message(packet)
-                .and_then(dns::first_question)
+            Field::DnsQryType => num(dns_message(packet, dns)
+                .and_then(crate::wire::dns::first_question)
                 .map(|q| u64::from(q.qtype))),
         }
     }

@@ -8,16 +8,16 @@ use std::net::IpAddr;
 use super::fields::Values;
 use super::lexer::CompareOp;
 use super::parser::{Expr, Value};
-use crate::wire::Packet;
+use crate::wire::{DnsPorts, Packet};
 
 /// True when `packet` matches `expr`.
-pub fn matches(expr: &Expr, packet: &Packet<'_>) -> bool {
+pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts) -> bool {
     match expr {
-        Expr::Has(field) => field.values(packet) != Values::None,
-        Expr::Compare(field, op, value) => compare(field.values(packet), *op, value),
-        Expr::And(a, b) => matches(a, packet) && matches(b, packet),
-        Expr::Or(a, b) => matches(a, packet) || matches(b, packet),
-        Expr::Not(a) => !matches(a, packet),
+        Expr::Has(field) => field.values(packet, dns) != Values::None,
+        Expr::Compare(field, op, value) => compare(field.values(packet, dns), *op, value),
+        Expr::And(a, b) => matches(a, packet, dns) && matches(b, packet, dns),
+        Expr::Or(a, b) => matches(a, packet, dns) || matches(b, packet, dns),
+        Expr::Not(a) => !matches(a, packet, dns),
     }
 }
 

@@ -13,7 +13,7 @@ pub use bpf::Bpf;
 pub use fields::{Field, NAMES as FIELD_NAMES};
 pub use matcher::in_net;
 
-use crate::wire::Packet;
+use crate::wire::{DnsPorts, Packet};
 
 /// A syntax or type error in a filter, at a 1-based column.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +55,7 @@ impl std::error::Error for FilterError {}
 pub struct Filter {
     text: String,
     expr: parser::Expr,
+    dns_ports: DnsPorts,
 }
 
 impl Filter {
@@ -63,7 +64,16 @@ impl Filter {
         Ok(Filter {
             text: text.to_string(),
             expr: parser::parse(text)?,
+            dns_ports: DnsPorts::default(),
         })
+    }
+
+    /// The filter with `ports` decoded as DNS by its `dns` fields (53 alone by default).
+    pub fn with_dns_ports(self, ports: DnsPorts) -> Filter {
+        Filter {
+            dns_ports: ports,
+            ..self
+        }
     }
 
     /// The text the filter was parsed from.
@@ -73,11 +83,11 @@ impl Filter {
 
     /// True when `packet` matches.
     pub fn matches(&self, packet: &Packet<'_>) -> bool {
-        matcher::matches(&self.expr, packet)
+        matcher::matches(&self.expr, packet, &self.dns_ports)
     }
 
     /// The libpcap expression for the kernel: exact, or a superset the matcher refines.
     pub fn to_bpf(&self) -> Bpf {
-        bpf::translate(&self.expr)
+        bpf::translate(&self.expr, &self.dns_ports)
     }
 }

@@ -42,6 +42,19 @@ pub struct PipelineOptions {
     pub expectations: Expectations,
 }
 
+impl PipelineOptions {
+    /// One place decides what is DNS: the filter's `dns` fields read DNS on the ports the DNS
+    /// analyzer decodes (53 and `--dns-port`), and its BPF says so.
+    pub fn with_dns_ports_in_filter(self) -> PipelineOptions {
+        PipelineOptions {
+            filter: self
+                .filter
+                .map(|f| f.with_dns_ports(self.dns.ports.clone())),
+            ..self
+        }
+    }
+}
+
 impl Default for PipelineOptions {
     fn default() -> PipelineOptions {
         PipelineOptions {
@@ -113,6 +126,7 @@ impl Pipeline {
 
     /// A pipeline without its TCP analyzer, and that analyzer (when needed) to run elsewhere.
     fn split(options: PipelineOptions) -> (Pipeline, Option<TcpAnalyzer>) {
+        let options = options.with_dns_ports_in_filter();
         let needs = options.needs;
         let (tcp_observers, dns_observers) = options.expectations.observers();
         let tcp = (needs.tcp || options.list)
@@ -157,6 +171,7 @@ impl Pipeline {
                 packet,
                 segment.as_ref(),
                 &notes.dns,
+                &self.options.dns.ports,
             ))
         } else {
             None

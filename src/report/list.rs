@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::analysis::tcp::SegmentInfo;
 use crate::wire::dns::Message;
-use crate::wire::{Packet, Status, Tcp, TcpFlags, Transport};
+use crate::wire::{DnsPorts, Packet, Status, Tcp, TcpFlags, Transport};
 
 /// A packet as the list shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +53,7 @@ pub fn describe(
     packet: &Packet<'_>,
     segment: Option<&SegmentInfo>,
     dns: &[Message],
+    dns_ports: &DnsPorts,
 ) -> ListedPacket {
     let (src, dst) = packet.ip.map_or((String::new(), String::new()), |ip| {
         (ip.src.to_string(), ip.dst.to_string())
@@ -64,7 +65,11 @@ pub fn describe(
         ),
         (Transport::Tcp(tcp), Some(segment)) => ("TCP", tcp_info(tcp, segment)),
         (Transport::Udp(udp), _) => {
-            let proto = if packet.is_dns() { "DNS" } else { "UDP" };
+            let proto = if dns_ports.is_dns(packet) {
+                "DNS"
+            } else {
+                "UDP"
+            };
             (
                 proto,
                 format!("{} → {} Len={}", udp.src_port, udp.dst_port, udp.len),

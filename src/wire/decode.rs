@@ -373,7 +373,7 @@ mod tests {
         assert_eq!(p.status, Status::Ok);
         assert_eq!(p.ether_type, Some(0x0800));
         assert_eq!(p.udp().unwrap().dst_port, 53);
-        assert!(p.is_dns());
+        assert!(crate::wire::DnsPorts::default().is_dns(&p));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod decode;
 pub mod dns;
+mod dns_ports;
 pub mod null;
 mod packet;
 pub mod sll;
@@ -11,6 +12,7 @@ mod tcp;
 
 pub use decode::decode;
 pub(crate) use decode::decode_into;
+pub use dns_ports::DnsPorts;
 pub use packet::{Ip, Packet, Status, Tcp, Transport, Udp};
 pub use tcp::{TcpFlags, TcpOptions};
 

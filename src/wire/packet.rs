@@ -184,13 +184,4 @@ impl<'a> Packet<'a> {
             Transport::None => None,
         }
     }
-
-    /// True when Wireshark's DNS dissector would run: UDP or TCP on port 53 with a payload.
-    pub fn is_dns(&self) -> bool {
-        match &self.transport {
-            Transport::Udp(u) => (u.src_port == 53 || u.dst_port == 53) && u.len > 0,
-            Transport::Tcp(t) => (t.src_port == 53 || t.dst_port == 53) && t.len > 0,
-            Transport::None => false,
-        }
-    }
 }

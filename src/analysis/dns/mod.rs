@@ -18,7 +18,7 @@ use super::observer::{finish_all, Observers};
 use super::{Endpoint, Linger};
 use crate::checks::observe::Observation;
 use crate::wire::dns::{Message, Record};
-use crate::wire::{Packet, Transport};
+use crate::wire::{DnsPorts, Packet, Transport};
 use tcp_framing::TcpFraming;
 pub use totals::{normalise, DnsTotals, Unanswered};
 
@@ -26,7 +26,7 @@ pub use totals::{normalise, DnsTotals, Unanswered};
 #[derive(Clone, Debug)]
 pub struct DnsConfig {
     /// Ports that carry DNS (53, and whatever `--dns-port` adds).
-    pub ports: Vec<u16>,
+    pub ports: DnsPorts,
     /// Transactions kept in detail; later ones are only counted in the totals.
     pub max_transactions: usize,
     /// How long (capture time) a transaction waits for a response, a retry or a duplicate
@@ -37,7 +37,7 @@ pub struct DnsConfig {
 impl Default for DnsConfig {
     fn default() -> DnsConfig {
         DnsConfig {
-            ports: vec![53],
+            ports: DnsPorts::default(),
             max_transactions: 10_000,
             linger: Duration::from_secs(10),
         }
@@ -180,11 +180,6 @@ impl DnsAnalyzer {
         }
     }
 
-    /// True when `port` carries DNS.
-    fn is_dns_port(&self, port: u16) -> bool {
-        port == 53 || self.config.ports.contains(&port)
-    }
-
     /// Feeds one packet; `matched` says whether the filter selected it. Returns the DNS
     /// messages it carried (for a TCP segment, those it completed).
     pub fn on_packet(&mut self, packet: &Packet<'_>, matched: bool) -> Vec<Message> {
@@ -192,7 +187,11 @@ impl DnsAnalyzer {
             return Vec::new();
         };
         let (src_port, dst_port) = match packet.ports() {
-            Some(ports) if self.is_dns_port(ports.0) || self.is_dns_port(ports.1) => ports,
+            Some(ports)
+                if self.config.ports.carries(ports.0) || self.config.ports.carries(ports.1) =>
+            {
+                ports
+            }
             _ => return Vec::new(),
         };
         let src = Endpoint {
