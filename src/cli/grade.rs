@@ -89,7 +89,7 @@ fn write_text(out: &mut impl Write, report: &ClassReport, detail: bool) -> std::
     let color = std::io::stdout().is_terminal();
     writeln!(
         out,
-        "{} ({}): {} graded\n",
+        "{}\nspec {}, {} graded\n",
         report.spec.title,
         report.spec.source,
         crate::checks::plural(report.students.len(), "submission")
@@ -101,7 +101,12 @@ fn write_text(out: &mut impl Write, report: &ClassReport, detail: bool) -> std::
     )?;
     for s in &report.students {
         if !s.errors.is_empty() && !detail {
-            writeln!(out, "{}: {}", s.student, s.errors.join("; "))?;
+            let line = format!("{}: {}", s.student, s.errors.join("; "));
+            write!(
+                out,
+                "{}",
+                grade_text::wrap(&line, grade_text::WIDTH, "    ")
+            )?;
         }
     }
     if detail {

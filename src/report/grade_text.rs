@@ -119,6 +119,27 @@ pub fn student_detail(s: &StudentReport, color: bool) -> String {
     out
 }
 
+/// `text` broken at spaces into lines of at most `width` columns (a word longer than that
+/// stands alone), the lines after the first indented.
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = indent.to_string();
+        } else if len > 0 {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
 fn short(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_string();
@@ -126,4 +147,18 @@ fn short(text: &str, width: usize) -> String {
     let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
     cut.push('…');
     cut
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_lines_wrap_at_spaces() {
+        let text = "budi: no capture of mesin3 in /a/long/folder (looked for mesin3*.pcapng)";
+        let wrapped = super::wrap(text, 30, "  ");
+        assert!(
+            wrapped.lines().all(|l| l.chars().count() <= 30),
+            "{wrapped}"
+        );
+        assert_eq!(wrapped.replace("\n  ", " ").trim_end(), text);
+    }
 }
