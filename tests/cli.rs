@@ -247,3 +247,60 @@ fn several_files_make_a_json_array_in_order() {
     assert_eq!(docs[0]["tcp_totals"]["connections"], 4);
     assert!(docs[1]["dns"].as_array().unwrap().len() >= 10);
 }
+
+#[test]
+fn nothing_passes_on_a_capture_that_was_not_read() {
+    let (code, out, err) = labcap(&["replay", "missing.pcap", "--expect-no-rst"]);
+    assert_eq!(code, 2);
+    assert!(!out.contains("PASS") && out.is_empty(), "{out}");
+    assert!(err.contains("missing.pcap: offset 0: cannot open"), "{err}");
+    // A cut file: what was read is reported, the checks are not evaluated, exit 2.
+    let bytes = std::fs::read(fixture("mesin1.pcapng")).unwrap();
+    let cut = std::env::temp_dir().join(format!("labcap-cut-{}.pcapng", std::process::id()));
+    std::fs::write(&cut, &bytes[..3000]).unwrap();
+    let cut_name = cut.to_str().unwrap();
+    let (code, out, err) = labcap(&["replay", cut_name, "--summary", "--expect-no-rst"]);
+    assert_eq!(code, 2);
+    assert!(
+        !out.contains("PASS") && out.contains("its checks were not evaluated"),
+        "{out}"
+    );
+    assert!(err.contains("the file ends inside a block"), "{err}");
+    let (code, out, _) = labcap(&["replay", cut_name, "--json", "--expect-no-rst"]);
+    assert_eq!(code, 2);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["checks"], serde_json::json!([]));
+    assert!(doc["error"].as_str().unwrap().contains("offset 2996"));
+    std::fs::remove_file(&cut).unwrap();
+}
+
+#[test]
+fn expectation_flags_are_checked_by_the_vocabulary() {
+    let f = fixture("mesin1.pcapng");
+    let f = f.to_str().unwrap();
+    let (code, _, err) = labcap(&["replay", f, "--expect-rcode", "x=NXDOMAN"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown response code \"NXDOMAN\""), "{err}");
+    let (code, _, err) = labcap(&["replay", f, "--expect-server-segments", "32,0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("1 to 65535"), "{err}");
+    let (code, out, _) = labcap(&[
+        "replay",
+        f,
+        "--summary",
+        "-Y",
+        "tcp.port==32444",
+        "--expect-server-segments",
+        "32,32,32,1",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("PASS server segments [32, 32, 32, 1]"),
+        "{out}"
+    );
+    let (_, help, _) = labcap(&["replay", "--help"]);
+    assert!(
+        help.contains("TCP expectations:") && help.contains("DNS expectations:"),
+        "{help}"
+    );
+}

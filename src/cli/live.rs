@@ -9,11 +9,11 @@ use std::process::{Child, Command};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::output::ReportArgs;
+use super::output::{CaptureReport, ReportArgs};
 use super::{parse_filter, Outcome};
 use crate::checks::Check;
 use crate::pipeline::Pipeline;
-use crate::report::json;
+
 use crate::source::{LiveOptions, LiveSource, PcapngWriter};
 
 /// How long to keep capturing after the command ends: its last ACKs are still in flight.
@@ -192,24 +192,16 @@ pub fn run(args: LiveArgs, kind: Kind) -> anyhow::Result<Outcome> {
         });
     }
     let name = format!("live:{}", args.iface);
-    if report.json {
-        let doc = json::Document {
-            file: &name,
+    let mut printer = report.printer(1, std::io::stdout().is_terminal());
+    printer.capture(
+        &mut out,
+        &CaptureReport {
+            name: &name,
             analysis: &analysis,
             checks: &checks,
             error: None,
-        };
-        serde_json::to_writer_pretty(&mut out, &doc)?;
-        writeln!(out)?;
-    } else {
-        report.write_text(
-            &mut out,
-            &name,
-            &analysis,
-            &checks,
-            std::io::stdout().is_terminal(),
-        )?;
-    }
+        },
+    )?;
     out.flush()?;
     if let Some(s) = stats {
         eprintln!(

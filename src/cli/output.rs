@@ -1,5 +1,5 @@
 //! What replay and live capture share after the pipeline: the report options, the pipeline
-//! options they imply, and the text report of one capture.
+//! options they imply, and the printer of each capture's report, chosen once from the flags.
 
 use std::io::Write;
 
@@ -7,7 +7,7 @@ use super::ExpectArgs;
 use crate::checks::{Check, Expectations};
 use crate::filter::Filter;
 use crate::pipeline::{Analysis, PipelineOptions};
-use crate::report::text;
+use crate::report::{json, text};
 
 /// How to analyse and report a capture (flags shared by `replay`, `tcp` and `dns`).
 #[derive(clap::Args, Debug)]
@@ -33,7 +33,97 @@ pub struct ReportArgs {
     pub expect: ExpectArgs,
 }
 
+/// Where the report of each capture goes, chosen once from the flags (as ripgrep picks its
+/// sink): text tables and checks, or JSON documents (an array of them for several captures).
+pub enum Printer<'a> {
+    /// Text for a terminal or a pipe.
+    Text {
+        /// The flags (payload style, summary).
+        args: &'a ReportArgs,
+        /// Colour PASS and FAIL.
+        color: bool,
+    },
+    /// One JSON document per capture.
+    Json {
+        /// Several captures: an array.
+        array: bool,
+        /// Documents written so far.
+        written: usize,
+    },
+}
+
+/// One capture's report: what was read, the checks, and the error that stopped the source.
+pub struct CaptureReport<'a> {
+    /// The capture's name.
+    pub name: &'a str,
+    /// What the analysis found in what was read.
+    pub analysis: &'a Analysis,
+    /// The checks, evaluated only when the whole capture was read.
+    pub checks: &'a [Check],
+    /// Why the capture could not be read to its end.
+    pub error: Option<&'a str>,
+}
+
+impl Printer<'_> {
+    /// Starts the output of `captures` reports.
+    pub fn begin(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        match self {
+            Printer::Json { array: true, .. } => write!(out, "["),
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes one capture's report.
+    pub fn capture(&mut self, out: &mut impl Write, r: &CaptureReport<'_>) -> std::io::Result<()> {
+        match self {
+            Printer::Text { args, color } => {
+                if let Some(e) = r.error {
+                    writeln!(out, "\nlabcap: {e}; its checks were not evaluated")?;
+                }
+                args.write_text(out, r.name, r.analysis, r.checks, *color)
+            }
+            Printer::Json { array, written } => {
+                if *array {
+                    write!(out, "{}", if *written == 0 { "\n" } else { ",\n" })?;
+                }
+                *written += 1;
+                let doc = json::Document {
+                    file: r.name,
+                    analysis: r.analysis,
+                    checks: r.checks,
+                    error: r.error,
+                };
+                serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
+                if !*array {
+                    writeln!(out)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends the output.
+    pub fn end(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        match self {
+            Printer::Json { array: true, .. } => writeln!(out, "\n]"),
+            _ => Ok(()),
+        }
+    }
+}
+
 impl ReportArgs {
+    /// The printer for `captures` reports, with colour when `color`.
+    pub fn printer(&self, captures: usize, color: bool) -> Printer<'_> {
+        if self.json {
+            Printer::Json {
+                array: captures > 1,
+                written: 0,
+            }
+        } else {
+            Printer::Text { args: self, color }
+        }
+    }
+
     /// The pipeline options for `filter` and these flags.
     pub fn pipeline_options(
         &self,

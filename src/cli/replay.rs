@@ -4,10 +4,10 @@ use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use super::output::ReportArgs;
+use super::output::{CaptureReport, ReportArgs};
 use super::{parse_filter, Outcome};
 use crate::pipeline::{self, Analysis, Pipeline, PipelineOptions};
-use crate::report::json;
+use crate::report::escape::sanitize;
 use crate::source::{FileSource, SourceError};
 
 /// Arguments of `labcap replay`.
@@ -24,24 +24,21 @@ pub struct ReplayArgs {
     pub report: ReportArgs,
 }
 
-/// Replays every file; a file that cannot be read is reported and makes the exit code 2
-/// after the others were replayed.
+/// Replays every file; a file that cannot be read is reported (its checks are not evaluated:
+/// nothing passes on a capture that was not read) and makes the exit code 2 after the others
+/// were replayed.
 pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
     let filter = args.filter.as_deref().map(parse_filter).transpose()?;
     let report = &args.report;
     let expectations = report.expect.expectations();
     let options = report.pipeline_options(filter, &expectations);
-    let color = std::io::stdout().is_terminal();
+    let mut printer = report.printer(args.files.len(), std::io::stdout().is_terminal());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut outcome = Outcome::Pass;
     let mut errors = Vec::new();
-    // Several files make a JSON array, written a document at a time.
-    let array = report.json && args.files.len() > 1;
-    if array {
-        write!(out, "[")?;
-    }
-    for (index, path) in args.files.iter().enumerate() {
-        let name = path.display().to_string();
+    printer.begin(&mut out)?;
+    for path in &args.files {
+        let name = sanitize(&path.display().to_string());
         if args.files.len() > 1 && !report.json {
             writeln!(out, "== {name}")?;
         }
@@ -53,34 +50,31 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
             (analyses.pop().unwrap_or_default(), read)
         };
         let error = read.err().map(|e| e.to_string());
-        let checks = expectations.evaluate(&analysis);
+        let checks = match &error {
+            None => expectations.evaluate(&analysis),
+            Some(_) => Vec::new(),
+        };
         if checks.iter().any(|c| !c.passed) {
             outcome = Outcome::Fail;
         }
-        if report.json {
-            if array {
-                write!(out, "{}", if index == 0 { "\n" } else { ",\n" })?;
-            }
-            let doc = json::Document {
-                file: &name,
-                analysis: &analysis,
-                checks: &checks,
-                error: error.as_deref(),
-            };
-            serde_json::to_writer_pretty(&mut out, &doc)?;
-        } else {
-            report.write_text(&mut out, &name, &analysis, &checks, color)?;
+        // A file that could not be opened has no report, only its error.
+        let opened = analysis.stats.packets > 0 || error.is_none();
+        if opened || report.json {
+            printer.capture(
+                &mut out,
+                &CaptureReport {
+                    name: &name,
+                    analysis: &analysis,
+                    checks: &checks,
+                    error: error.as_deref(),
+                },
+            )?;
         }
         if let Some(e) = error {
             errors.push(e);
         }
     }
-    if array {
-        write!(out, "\n]")?;
-    }
-    if report.json {
-        writeln!(out)?;
-    }
+    printer.end(&mut out)?;
     out.flush()?;
     match errors.len() {
         0 => Ok(outcome),
