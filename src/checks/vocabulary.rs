@@ -2,13 +2,13 @@
 //! of spec files: each term has a key (`no_rst`), a flag (`--expect-no-rst`), a value shape and
 //! one parser, so a flag and a spec line mean the same thing and fail the same way.
 
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{json, Value};
 
 use crate::wire::dns::{rcode_from_name, rcode_name};
 
 /// One expectation, as data.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Expect {
     /// At least one connection, and every connection completed the 3-way handshake.
     Handshake,
@@ -373,6 +373,36 @@ fn name_rcode(name: &str, code: &str) -> Result<Expect, String> {
 }
 
 impl Expect {
+    /// Its term's spec key (`no_rst`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Expect::Handshake => "handshake",
+            Expect::Close => "close",
+            Expect::Echo => "echo",
+            Expect::Payload(_) => "payload",
+            Expect::Connections(_) => "connections",
+            Expect::Refused => "refused",
+            Expect::NoRst => "no_rst",
+            Expect::Concurrent => "concurrent",
+            Expect::ServerSegments(_) => "server_segments",
+            Expect::Query(_) => "query",
+            Expect::Answer(_) => "answer",
+            Expect::Rcode(..) => "rcode",
+            Expect::NoUnanswered => "no_unanswered",
+        }
+    }
+
+    /// Its value as a spec would give it.
+    fn value(&self) -> Value {
+        match self {
+            Expect::Payload(t) | Expect::Query(t) | Expect::Answer(t) => json!(t),
+            Expect::Connections(n) => json!(n),
+            Expect::ServerSegments(sizes) => json!(sizes),
+            Expect::Rcode(name, code) => json!(format!("{name}={}", rcode_name(*code))),
+            _ => json!(true),
+        }
+    }
+
     /// The check's name as reports print it (`payload "TEXT"`, `rcode NAME=NXDOMAIN`).
     pub fn title(&self) -> String {
         match self {
@@ -393,6 +423,19 @@ impl Expect {
     }
 }
 
+/// In JSON an expectation is `{"term": "rcode", "value": "www.espnfc.cosm=NXDOMAIN", "check":
+/// "rcode www.espnfc.cosm=NXDOMAIN"}`: the spec key, its value as a spec gives it, the check's
+/// name in reports.
+impl Serialize for Expect {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("term", self.key())?;
+        map.serialize_entry("value", &self.value())?;
+        map.serialize_entry("check", &self.title())?;
+        map.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,6 +448,31 @@ mod tests {
     fn every_term_has_a_flag_named_after_its_key() {
         for t in TERMS {
             assert_eq!(t.flag, format!("expect-{}", t.key.replace('_', "-")));
+        }
+    }
+
+    #[test]
+    fn an_expectation_in_json_reads_back_through_its_term() {
+        for e in [
+            Expect::Handshake,
+            Expect::Payload("x y".into()),
+            Expect::Connections(2),
+            Expect::ServerSegments(vec![32, 14]),
+            Expect::Rcode("a.example".into(), 3),
+        ] {
+            let doc = serde_json::to_value(&e).unwrap();
+            assert_eq!(doc["term"], e.key());
+            let raw = match &doc["value"] {
+                Value::Bool(b) => Raw::Switch(*b),
+                Value::String(s) => Raw::Text(s.clone()),
+                Value::Number(n) => Raw::Int(n.as_i64().unwrap()),
+                Value::Array(a) => {
+                    Raw::List(a.iter().map(|v| Raw::Int(v.as_i64().unwrap())).collect())
+                }
+                other => panic!("{other}"),
+            };
+            assert_eq!(find(e.key()).unwrap().parse(&raw), Ok(vec![e.clone()]));
+            assert_eq!(doc["check"], e.title());
         }
     }
 
