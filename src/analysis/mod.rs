@@ -5,6 +5,7 @@ pub mod dns;
 mod endpoint;
 mod examples;
 mod linger;
+pub mod messages;
 pub mod observer;
 pub mod tcp;
 

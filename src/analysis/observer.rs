@@ -7,8 +7,27 @@
 use std::fmt;
 
 use super::dns::Transaction;
+use super::messages::{Conversation, Exchange};
 use super::tcp::{Connection, Direction};
+use super::Endpoint;
 use crate::checks::observe::Observation;
+use std::time::Duration;
+
+/// Which connection bytes were delivered on, and when (the time of the segment that completed
+/// them, as Wireshark times a reassembled message).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamCtx {
+    /// Its `tcp.stream`.
+    pub stream: u32,
+    /// The client.
+    pub client: Endpoint,
+    /// The server.
+    pub server: Endpoint,
+    /// When.
+    pub ts: Duration,
+    /// Some packet of the connection matched the filter so far.
+    pub matched: bool,
+}
 
 /// Watches the events of the TCP and DNS analyzers. Every method but `finish` has an empty
 /// default: an observer implements the events it cares about.
@@ -17,14 +36,21 @@ pub trait Observer: Send + fmt::Debug {
     /// `matched` says whether the filter selected it.
     fn segment(&mut self, _conn: &Connection, _dir: Direction, _len: u32, _matched: bool) {}
 
-    /// Bytes of the connection numbered `stream` delivered in order going `dir`.
-    fn data(&mut self, _stream: u32, _dir: Direction, _data: &[u8]) {}
+    /// Bytes of a connection delivered in order going `dir`.
+    fn data(&mut self, _ctx: &StreamCtx, _dir: Direction, _data: &[u8]) {}
 
     /// `conn` is closed for good (`conn.matched` says whether it is reported).
     fn connection_closed(&mut self, _conn: &Connection) {}
 
     /// A reported DNS transaction is closed for good.
     fn transaction_closed(&mut self, _transaction: &Transaction) {}
+
+    /// A request was answered, or will not be (messages over TCP); `matched` says whether its
+    /// connection is reported.
+    fn exchange(&mut self, _exchange: &Exchange, _matched: bool) {}
+
+    /// A connection cut into messages ended.
+    fn conversation(&mut self, _conversation: &Conversation) {}
 
     /// What it observed over the capture.
     fn finish(self: Box<Self>) -> Observation;

@@ -3,6 +3,7 @@
 //! what their observers saw; pure code, shared by replay, live capture and grading.
 
 mod dns;
+mod messages;
 pub mod observe;
 mod tcp;
 pub mod vocabulary;
@@ -11,7 +12,7 @@ use serde::Serialize;
 
 use crate::analysis::observer::{Observer, Observers};
 use crate::pipeline::Analysis;
-use observe::{DnsName, PayloadText, SegmentSizes};
+use observe::{ConversationRule, Conversations, DnsName, ExchangeRule, PayloadText, SegmentSizes};
 pub use vocabulary::{Expect, Topic};
 
 /// What the user expects of a capture, in order.
@@ -40,6 +41,8 @@ pub struct Needs {
     pub tcp: bool,
     /// DNS transactions.
     pub dns: bool,
+    /// Messages over TCP (framed connections).
+    pub messages: bool,
 }
 
 impl Expectations {
@@ -50,16 +53,19 @@ impl Expectations {
 
     /// Which analyzers these expectations read.
     pub fn needs(&self) -> Needs {
+        let any = |topic| self.list.iter().any(|e| e.topic() == topic);
         Needs {
-            tcp: self.list.iter().any(|e| e.topic() == Topic::Tcp),
-            dns: self.list.iter().any(|e| e.topic() == Topic::Dns),
+            tcp: any(Topic::Tcp) || any(Topic::Messages),
+            dns: any(Topic::Dns),
+            messages: any(Topic::Messages),
         }
     }
 
     /// Fresh observers for one capture: those fed by the TCP analyzer, then those fed by the
     /// DNS analyzer, each tagged with the index of the expectation that asked for it.
-    pub fn observers(&self) -> (Observers, Observers) {
-        let (mut tcp, mut dns): (Observers, Observers) = (Vec::new(), Vec::new());
+    pub fn observers(&self) -> (Observers, Observers, Observers) {
+        let (mut tcp, mut dns, mut messages): (Observers, Observers, Observers) =
+            (Vec::new(), Vec::new(), Vec::new());
         for (i, e) in self.list.iter().enumerate() {
             let observer: Box<dyn Observer> = match e {
                 Expect::Payload(text) => Box::new(PayloadText::new(text)),
@@ -67,14 +73,21 @@ impl Expectations {
                 Expect::Query(name) | Expect::Answer(name) | Expect::Rcode(name, _) => {
                     Box::new(DnsName::new(name))
                 }
+                Expect::Exchange(spec) => Box::new(ExchangeRule::new(spec)),
+                Expect::ServerFirst => Box::new(Conversations::new(ConversationRule::ServerFirst)),
+                Expect::EndsAfter(pattern) => match regex::bytes::Regex::new(pattern) {
+                    Ok(re) => Box::new(Conversations::new(ConversationRule::EndsAfter(re))),
+                    Err(_) => continue, // checked when parsed; the check then says it did not run
+                },
                 _ => continue,
             };
             match e.topic() {
                 Topic::Tcp => tcp.push((i, observer)),
                 Topic::Dns => dns.push((i, observer)),
+                Topic::Messages => messages.push((i, observer)),
             }
         }
-        (tcp, dns)
+        (tcp, dns, messages)
     }
 
     /// Evaluates every expectation against `analysis`.
@@ -91,6 +104,7 @@ impl Expectations {
                 let (passed, detail) = match e.topic() {
                     Topic::Tcp => tcp::evaluate(e, &analysis.tcp, observed),
                     Topic::Dns => dns::evaluate(e, &analysis.dns.totals, observed),
+                    Topic::Messages => messages::evaluate(e, analysis, observed),
                 };
                 Check {
                     name: e.title(),
@@ -274,17 +288,19 @@ mod tests {
             e.needs(),
             Needs {
                 tcp: true,
-                dns: true
+                dns: true,
+                messages: false
             }
         );
-        let (tcp, dns) = e.observers();
+        let (tcp, dns, _) = e.observers();
         assert_eq!(tcp.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [1]);
         assert_eq!(dns.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [2]);
         assert_eq!(
             Expectations::new(vec![Expect::NoUnanswered]).needs(),
             Needs {
                 tcp: false,
-                dns: true
+                dns: true,
+                messages: false
             }
         );
     }

@@ -119,9 +119,7 @@ pub(super) fn evaluate(
             }
             _ => missing_observer(),
         },
-        Expect::Query(_) | Expect::Answer(_) | Expect::Rcode(..) | Expect::NoUnanswered => {
-            unreachable!("DNS expectations are evaluated by checks::dns")
-        }
+        _ => unreachable!("only TCP expectations are evaluated by checks::tcp"),
     }
 }
 

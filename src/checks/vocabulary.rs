@@ -36,6 +36,41 @@ pub enum Expect {
     Rcode(String, u16),
     /// Every DNS query captured got a response.
     NoUnanswered,
+    /// Requests matching a pattern (at least one) were each answered as described.
+    Exchange(ExchangeSpec),
+    /// At least this many requests were answered.
+    MinExchanges(usize),
+    /// In every conversation the server sent the first message.
+    ServerFirst,
+    /// Every conversation's last client message matches this pattern, and a FIN from both
+    /// sides followed ("every connection ended after QUIT").
+    EndsAfter(String),
+}
+
+/// What a request matching `request` must get back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExchangeSpec {
+    /// A regular expression the request matches (the whole message, delimiter included).
+    pub request: String,
+    /// A regular expression the response matches, if given.
+    pub response: Option<String>,
+    /// JSON fields the response holds, with their values (texts compare as texts, other
+    /// values by their JSON text).
+    pub json: Vec<(String, String)>,
+    /// A base64 JSON field of the response and what it decodes to.
+    pub base64: Option<Base64Spec>,
+}
+
+/// A base64 field (a file's contents, as the file server sends them) and its decoded size or
+/// SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Base64Spec {
+    /// The JSON field holding the base64 text.
+    pub field: String,
+    /// The decoded size in bytes.
+    pub size: Option<u64>,
+    /// The decoded SHA-256, in hex.
+    pub sha256: Option<String>,
 }
 
 /// Which analysis an expectation reads.
@@ -45,6 +80,8 @@ pub enum Topic {
     Tcp,
     /// DNS transactions.
     Dns,
+    /// Messages over TCP (exchanges and conversations).
+    Messages,
 }
 
 impl Expect {
@@ -54,6 +91,10 @@ impl Expect {
             Expect::Query(_) | Expect::Answer(_) | Expect::Rcode(..) | Expect::NoUnanswered => {
                 Topic::Dns
             }
+            Expect::Exchange(_)
+            | Expect::MinExchanges(_)
+            | Expect::ServerFirst
+            | Expect::EndsAfter(_) => Topic::Messages,
             _ => Topic::Tcp,
         }
     }
@@ -72,6 +113,9 @@ pub enum Shape {
     Sizes,
     /// `NAME=RCODE` texts (a list in a spec; a repeatable flag), or a table `{ NAME = "RCODE" }`.
     NameRcodes,
+    /// `{ request = "REGEX", response = "REGEX", json = { FIELD = VALUE }, base64 = { field,
+    /// size, sha256 } }` (or a list of them); on the command line `REQUEST=>RESPONSE`.
+    Exchange,
 }
 
 /// One term of the vocabulary.
@@ -197,6 +241,38 @@ pub const TERMS: &[Term] = &[
         Topic::Dns,
         "Every DNS query got a response",
     ),
+    term(
+        "exchange",
+        "expect-exchange",
+        Shape::Exchange,
+        "REQ=>RESP",
+        Topic::Messages,
+        "A request matching the regex REQ came, and every such request got a response matching RESP (repeatable; needs --frame)",
+    ),
+    term(
+        "min_exchanges",
+        "expect-min-exchanges",
+        Shape::Count,
+        "N",
+        Topic::Messages,
+        "At least N requests were answered (needs --frame)",
+    ),
+    term(
+        "server_first",
+        "expect-server-first",
+        Shape::Switch,
+        "",
+        Topic::Messages,
+        "In every conversation the server sent the first message (needs --frame)",
+    ),
+    term(
+        "ends_after",
+        "expect-ends-after",
+        Shape::Texts,
+        "REGEX",
+        Topic::Messages,
+        "Every conversation's last client message matches REGEX, then FIN from both sides",
+    ),
 ];
 
 #[rustfmt::skip]
@@ -253,18 +329,31 @@ impl Term {
                 Ok(match self.key {
                     "payload" => Expect::Payload(text.to_string()),
                     "query" => Expect::Query(text.to_string()),
+                    "ends_after" => Expect::EndsAfter(regex(text)?),
                     _ => Expect::Answer(text.to_string()),
                 })
             }),
+            Shape::Exchange => match raw {
+                Raw::List(items) => {
+                    let mut all = Vec::new();
+                    for item in items {
+                        all.push(Expect::Exchange(exchange(item)?));
+                    }
+                    Ok(all)
+                }
+                one => Ok(vec![Expect::Exchange(exchange(one)?)]),
+            },
             Shape::Count => {
                 let n = match raw {
                     Raw::Int(n) => usize::try_from(*n).ok(),
                     Raw::Text(t) => t.trim().parse().ok(),
                     _ => None,
                 };
-                n.map(|n| vec![Expect::Connections(n)]).ok_or_else(|| {
-                    format!("expected a whole number of 0 or more, found {}", show(raw))
+                n.map(|n| match self.key {
+                    "min_exchanges" => vec![Expect::MinExchanges(n)],
+                    _ => vec![Expect::Connections(n)],
                 })
+                .ok_or_else(|| format!("expected a whole number of 0 or more, found {}", show(raw)))
             }
             Shape::Sizes => {
                 let sizes: Result<Vec<u32>, String> = match raw {
@@ -311,6 +400,7 @@ impl Term {
             "refused" => Expect::Refused,
             "no_rst" => Expect::NoRst,
             "concurrent" => Expect::Concurrent,
+            "server_first" => Expect::ServerFirst,
             _ => Expect::NoUnanswered,
         }
     }
@@ -362,6 +452,116 @@ fn size(raw: &Raw) -> Result<u32, String> {
     }
 }
 
+/// A regular expression, checked.
+fn regex(text: &str) -> Result<String, String> {
+    regex::bytes::Regex::new(text)
+        .map(|_| text.to_string())
+        .map_err(|e| {
+            format!(
+                "{text:?} is not a regular expression: {}",
+                e.to_string().lines().last().unwrap_or("")
+            )
+        })
+}
+
+/// One exchange expectation, from `REQUEST=>RESPONSE` or a table.
+fn exchange(raw: &Raw) -> Result<ExchangeSpec, String> {
+    let entries = match raw {
+        Raw::Text(t) => {
+            let (request, response) = match t.split_once("=>") {
+                Some((q, r)) => (q, Some(r)),
+                None => (t.as_str(), None),
+            };
+            return Ok(ExchangeSpec {
+                request: regex(request)?,
+                response: response.map(regex).transpose()?,
+                json: Vec::new(),
+                base64: None,
+            });
+        }
+        Raw::Table(entries) => entries,
+        other => {
+            return Err(format!(
+                "expected a table {{ request = \"REGEX\", ... }}, found {}",
+                other.kind()
+            ))
+        }
+    };
+    let text = |key: &str, v: &Raw| match v {
+        Raw::Text(t) => Ok(t.clone()),
+        other => Err(format!("{key}: expected a text, found {}", other.kind())),
+    };
+    let mut spec = ExchangeSpec {
+        request: String::new(),
+        response: None,
+        json: Vec::new(),
+        base64: None,
+    };
+    let mut request = None;
+    for (key, value) in entries {
+        match key.as_str() {
+            "request" => request = Some(regex(&text(key, value)?)?),
+            "response" => spec.response = Some(regex(&text(key, value)?)?),
+            "json" => {
+                let Raw::Table(fields) = value else {
+                    return Err(format!(
+                        "json: expected a table of fields, found {}",
+                        value.kind()
+                    ));
+                };
+                for (field, v) in fields {
+                    let want = match v {
+                        Raw::Text(t) => t.clone(),
+                        Raw::Int(n) => n.to_string(),
+                        Raw::Switch(b) => b.to_string(),
+                        other => {
+                            return Err(format!(
+                                "json.{field}: expected a text, number or boolean, found {}",
+                                other.kind()
+                            ))
+                        }
+                    };
+                    spec.json.push((field.clone(), want));
+                }
+            }
+            "base64" => {
+                let Raw::Table(fields) = value else {
+                    return Err(format!(
+                        "base64: expected {{ field = \"NAME\", size = N }}, found {}",
+                        value.kind()
+                    ));
+                };
+                let mut b = Base64Spec {
+                    field: String::new(),
+                    size: None,
+                    sha256: None,
+                };
+                for (k, v) in fields {
+                    match (k.as_str(), v) {
+                        ("field", Raw::Text(t)) => b.field = t.clone(),
+                        ("size", Raw::Int(n)) if *n >= 0 => b.size = Some(*n as u64),
+                        ("sha256", Raw::Text(t)) if t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()) => {
+                            b.sha256 = Some(t.to_ascii_lowercase())
+                        }
+                        (k, _) => return Err(format!("base64.{k}: expected field = \"NAME\", size = BYTES or sha256 = \"64 hex digits\"")),
+                    }
+                }
+                if b.field.is_empty() || (b.size.is_none() && b.sha256.is_none()) {
+                    return Err("base64: give the field and its decoded size or sha256".into());
+                }
+                spec.base64 = Some(b);
+            }
+            other => {
+                return Err(format!(
+                    "unknown key {other:?} (an exchange has request, response, json, base64)"
+                ))
+            }
+        }
+    }
+    spec.request = request.ok_or("an exchange needs a request pattern: request = \"REGEX\"")?;
+    Ok(spec)
+}
+
 fn name_rcode(name: &str, code: &str) -> Result<Expect, String> {
     if name.is_empty() {
         return Err("expected NAME=RCODE with a name before '='".into());
@@ -389,13 +589,37 @@ impl Expect {
             Expect::Answer(_) => "answer",
             Expect::Rcode(..) => "rcode",
             Expect::NoUnanswered => "no_unanswered",
+            Expect::Exchange(_) => "exchange",
+            Expect::MinExchanges(_) => "min_exchanges",
+            Expect::ServerFirst => "server_first",
+            Expect::EndsAfter(_) => "ends_after",
         }
     }
 
     /// Its value as a spec would give it.
     fn value(&self) -> Value {
         match self {
-            Expect::Payload(t) | Expect::Query(t) | Expect::Answer(t) => json!(t),
+            Expect::Payload(t) | Expect::Query(t) | Expect::Answer(t) | Expect::EndsAfter(t) => {
+                json!(t)
+            }
+            Expect::MinExchanges(n) => json!(n),
+            Expect::Exchange(x) => {
+                let mut v = json!({ "request": x.request });
+                if let Some(r) = &x.response {
+                    v["response"] = json!(r);
+                }
+                if !x.json.is_empty() {
+                    v["json"] = x
+                        .json
+                        .iter()
+                        .map(|(k, val)| (k.clone(), json!(val)))
+                        .collect();
+                }
+                if let Some(b) = &x.base64 {
+                    v["base64"] = json!({ "field": b.field, "size": b.size, "sha256": b.sha256 });
+                }
+                v
+            }
             Expect::Connections(n) => json!(n),
             Expect::ServerSegments(sizes) => json!(sizes),
             Expect::Rcode(name, code) => json!(format!("{name}={}", rcode_name(*code))),
@@ -419,6 +643,22 @@ impl Expect {
             Expect::Answer(name) => format!("answer {name}"),
             Expect::Rcode(name, code) => format!("rcode {name}={}", rcode_name(*code)),
             Expect::NoUnanswered => "no unanswered".into(),
+            Expect::Exchange(x) => {
+                let mut t = format!("exchange {}", crate::report::escape::sanitize(&x.request));
+                if let Some(r) = &x.response {
+                    t.push_str(&format!(" => {}", crate::report::escape::sanitize(r)));
+                }
+                for (k, v) in &x.json {
+                    t.push_str(&format!(" {k}={v}"));
+                }
+                if let Some(b) = &x.base64 {
+                    t.push_str(&format!(" base64 {}", b.field));
+                }
+                t
+            }
+            Expect::MinExchanges(n) => format!("exchanges >= {n}"),
+            Expect::ServerFirst => "server spoke first".into(),
+            Expect::EndsAfter(p) => format!("ends after {}", crate::report::escape::sanitize(p)),
         }
     }
 }

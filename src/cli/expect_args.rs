@@ -26,6 +26,7 @@ impl clap::Args for ExpectArgs {
             let heading = match term.topic {
                 Topic::Tcp => "TCP expectations",
                 Topic::Dns => "DNS expectations",
+                Topic::Messages => "Message expectations (with --frame)",
             };
             let arg = Arg::new(term.flag)
                 .long(term.flag)
@@ -40,7 +41,7 @@ impl clap::Args for ExpectArgs {
                         term.parse(&Raw::Text(text.to_string()))
                             .map(|_| text.to_string())
                     }),
-                Shape::Texts | Shape::NameRcodes => arg
+                Shape::Texts | Shape::NameRcodes | Shape::Exchange => arg
                     .action(ArgAction::Append)
                     .value_name(term.value_name)
                     .value_parser(move |text: &str| {

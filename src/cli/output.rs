@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use super::ExpectArgs;
+use crate::analysis::messages::framing::FrameRule;
 use crate::checks::{Check, Expectations};
 use crate::filter::Filter;
 use crate::pipeline::{Analysis, PipelineOptions};
@@ -28,6 +29,11 @@ pub struct ReportArgs {
     /// Also decode DNS on this port (besides 53; repeatable).
     #[arg(long, value_name = "PORT")]
     pub dns_port: Vec<u16>,
+    /// Cut connections to PORTS into messages and pair requests with responses: PORTS is a
+    /// port, a range (6665-6677) or `any`; FRAMING is crlf, lf, blank-line, length:2 or
+    /// length:4, or two of them, requests first: 6666=crlf,blank-line (repeatable).
+    #[arg(long, value_name = "PORTS=FRAMING", value_parser = FrameRule::parse)]
+    pub frame: Vec<FrameRule>,
     /// What the capture must show.
     #[command(flatten)]
     pub expect: ExpectArgs,
@@ -139,6 +145,8 @@ impl ReportArgs {
             options.dns.ports.add(port);
         }
         options.tcp.max_connections = self.detail_limit;
+        options.messages.rules = self.frame.clone();
+        options.messages.max_exchanges = self.detail_limit.saturating_mul(10);
         options.dns.max_transactions = self.detail_limit.saturating_mul(10);
         options.expectations = expectations.clone();
         if self.summary || self.json {
@@ -182,6 +190,13 @@ impl ReportArgs {
                 out,
                 "\n{}",
                 text::dns_table(&analysis.dns.transactions, origin)
+            )?;
+        }
+        if !analysis.messages.exchanges.is_empty() {
+            writeln!(
+                out,
+                "\n{}",
+                text::exchanges_table(&analysis.messages.exchanges, origin)
             )?;
         }
         if !checks.is_empty() {

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use crate::analysis::messages::MessagesConfig;
 use crate::checks::Check;
 use crate::pipeline::{analyse_file, PipelineOptions};
 use crate::spec::{find_capture, Spec, TaskSpec};
@@ -276,6 +277,11 @@ fn task_options(task: &TaskSpec) -> PipelineOptions {
     let mut options = PipelineOptions {
         filter: task.parsed_filter.clone(),
         needs: task.expect.needs(),
+        messages: MessagesConfig {
+            rules: task.frames.clone(),
+            max_exchanges: 100,
+            ..Default::default()
+        },
         expectations: task.expect.clone(),
         ..Default::default()
     };

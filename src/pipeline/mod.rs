@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::analysis::analyzer::{Analyzer, Found, PacketNotes};
 use crate::analysis::dns::{DnsAnalysis, DnsAnalyzer, DnsConfig};
+use crate::analysis::messages::{MessagesAnalysis, MessagesAnalyzer, MessagesConfig};
 use crate::analysis::tcp::{Connection, TcpAnalysis, TcpAnalyzer, TcpConfig, TcpTotals};
 use crate::checks::observe::Observation;
 use crate::checks::{Expectations, Needs};
@@ -20,6 +21,9 @@ use crate::wire::{self, Packet, Status};
 mod parallel;
 
 pub use parallel::replay;
+
+/// The tag of the messages analyzer among the TCP core's observers (checks have their index).
+const MESSAGES: usize = usize::MAX;
 
 /// How many distinct malformed-packet reasons are kept (the rest are counted as "other").
 const MAX_REASONS: usize = 16;
@@ -33,6 +37,8 @@ pub struct PipelineOptions {
     pub tcp: TcpConfig,
     /// DNS ports and limits.
     pub dns: DnsConfig,
+    /// Which connections are cut into messages (`--frame`), and limits.
+    pub messages: MessagesConfig,
     /// Produce a line per matched packet (needs every analyzer).
     pub list: bool,
     /// Which analyzers run: the tables and the packet list need both, a graded task only what
@@ -61,10 +67,12 @@ impl Default for PipelineOptions {
             filter: None,
             tcp: TcpConfig::default(),
             dns: DnsConfig::default(),
+            messages: MessagesConfig::default(),
             list: false,
             needs: Needs {
                 tcp: true,
                 dns: true,
+                messages: true,
             },
             expectations: Expectations::default(),
         }
@@ -103,6 +111,8 @@ pub struct Analysis {
     pub tcp: TcpTotals,
     /// DNS transactions with a matched packet, and DNS message counts.
     pub dns: DnsAnalysis,
+    /// Exchanges of framed connections with a matched packet.
+    pub messages: MessagesAnalysis,
     /// What the checks' observers saw, by the index of the check.
     pub observed: Vec<(usize, Observation)>,
 }
@@ -128,7 +138,13 @@ impl Pipeline {
     fn split(options: PipelineOptions) -> (Pipeline, Option<TcpAnalyzer>) {
         let options = options.with_dns_ports_in_filter();
         let needs = options.needs;
-        let (tcp_observers, dns_observers) = options.expectations.observers();
+        let (mut tcp_observers, dns_observers, exchange_observers) =
+            options.expectations.observers();
+        // Messages run when something asks for them and some connection is framed.
+        if (needs.messages || options.list) && !options.messages.rules.is_empty() {
+            let messages = MessagesAnalyzer::new(options.messages.clone(), exchange_observers);
+            tcp_observers.push((MESSAGES, Box::new(messages)));
+        }
         let tcp = (needs.tcp || options.list)
             .then(|| TcpAnalyzer::with_observers(options.tcp.clone(), tcp_observers));
         let mut analyzers: Vec<Box<dyn Analyzer>> = Vec::new();
@@ -232,20 +248,31 @@ impl Pipeline {
         for analyzer in self.analyzers {
             analyzer.finish_into(&mut found);
         }
-        let ran = Needs {
-            tcp: tcp.is_some(),
-            dns: found.dns.is_some(),
-        };
+        let (tcp_ran, dns_ran) = (tcp.is_some(), found.dns.is_some());
         let tcp = tcp.unwrap_or_default();
         let dns = found.dns.unwrap_or_default();
-        let mut observed = tcp.observed;
-        observed.extend(dns.observed.iter().cloned());
+        let mut observed = Vec::new();
+        let mut messages = None;
+        for (index, o) in tcp.observed.into_iter().chain(dns.observed.iter().cloned()) {
+            match o {
+                Observation::Messages(m) if index == MESSAGES => {
+                    observed.extend(m.observed);
+                    messages = Some(m.analysis);
+                }
+                o => observed.push((index, o)),
+            }
+        }
         Analysis {
             stats: self.stats,
-            ran,
+            ran: Needs {
+                tcp: tcp_ran,
+                dns: dns_ran,
+                messages: messages.is_some(),
+            },
             connections: tcp.connections,
             tcp: tcp.totals,
             dns,
+            messages: messages.unwrap_or_default(),
             observed,
         }
     }

@@ -9,9 +9,11 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Value};
 
 use crate::analysis::dns::Transaction;
+use crate::analysis::messages::{Exchange, Message};
 use crate::analysis::tcp::Connection;
 use crate::checks::Check;
 use crate::pipeline::{signed_nanos, Analysis};
+use crate::report::escape::escape_bytes;
 use crate::wire::dns::{rcode_name, type_name};
 
 /// Seconds since `origin` as a float (nanosecond precision kept to 1e-9).
@@ -61,6 +63,26 @@ fn connection(c: &Connection, origin: Duration) -> Value {
         "duration": secs(c.end, c.start),
         "events": events,
         "events_dropped": c.events_dropped,
+    })
+}
+
+/// A message's text for JSON: escaped as on a terminal, up to the detail length.
+fn message(m: Option<&Message>) -> Value {
+    m.map_or(
+        Value::Null,
+        |m| json!({"text": escape_bytes(&m.bytes), "len": m.len, "cut": m.is_cut()}),
+    )
+}
+
+fn exchange(e: &Exchange, origin: Duration) -> Value {
+    json!({
+        "stream": e.stream,
+        "client": e.client.to_string(),
+        "server": e.server.to_string(),
+        "t": secs(e.t(), origin),
+        "request": message(e.request.as_ref()),
+        "response": message(e.response.as_ref()),
+        "latency_ms": e.latency().map(|l| l.as_secs_f64() * 1e3),
     })
 }
 
@@ -163,6 +185,23 @@ impl Serialize for Document<'_> {
         map.serialize_entry(
             "dns",
             &Seq(|| a.dns.transactions.iter().map(|t| transaction(t, origin))),
+        )?;
+        let m = &a.messages.totals;
+        map.serialize_entry(
+            "message_totals",
+            &json!({
+                "conversations": m.conversations,
+                "requests": m.requests,
+                "responses": m.responses,
+                "exchanges": m.exchanges,
+                "unanswered": m.unanswered,
+                "cut": m.cut,
+                "listed": a.messages.exchanges.len(),
+            }),
+        )?;
+        map.serialize_entry(
+            "exchanges",
+            &Seq(|| a.messages.exchanges.iter().map(|e| exchange(e, origin))),
         )?;
         map.serialize_entry(
             "checks",

@@ -9,6 +9,7 @@ use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 use super::escape::{escape_bytes, hexdump, sanitize};
 use crate::analysis::dns::Transaction;
+use crate::analysis::messages::{Exchange, Message};
 use crate::analysis::tcp::{Connection, Direction};
 use crate::checks::Check;
 use crate::pipeline::{signed_nanos, Analysis};
@@ -84,6 +85,45 @@ pub fn connections_table(conns: &[Connection], origin: Duration) -> String {
             }),
             Cell::new(seconds(c.start, origin)).set_alignment(CellAlignment::Right),
             Cell::new(seconds(c.end, c.start)).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    table.to_string()
+}
+
+/// Characters of a message shown in the exchanges table.
+const MESSAGE_CELL: usize = 40;
+
+/// The exchanges table: each request and its response, escaped and cut.
+pub fn exchanges_table(exchanges: &[Exchange], origin: Duration) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(vec![
+        "Time", "Stream", "Client", "Request", "Response", "Latency",
+    ]);
+    let text = |m: Option<&Message>| match m {
+        None => "-".to_string(),
+        Some(m) => {
+            let shown = escape_bytes(&m.bytes[..m.bytes.len().min(MESSAGE_CELL)]);
+            if m.len > MESSAGE_CELL as u64 {
+                format!("{shown}… ({} bytes)", m.len)
+            } else {
+                shown
+            }
+        }
+    };
+    for e in exchanges {
+        table.add_row(vec![
+            Cell::new(seconds(e.t(), origin)).set_alignment(CellAlignment::Right),
+            Cell::new(e.stream).set_alignment(CellAlignment::Right),
+            Cell::new(e.client),
+            Cell::new(text(e.request.as_ref())),
+            Cell::new(text(e.response.as_ref())),
+            Cell::new(e.latency().map_or("-".to_string(), |l| {
+                format!("{:.3} ms", l.as_secs_f64() * 1e3)
+            }))
+            .set_alignment(CellAlignment::Right),
         ]);
     }
     table.to_string()

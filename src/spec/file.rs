@@ -8,6 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{MachineSpec, Spec, SpecError, TaskSpec};
+use crate::analysis::messages::framing::FrameRule;
 use crate::checks::vocabulary::{self, Raw, TERMS};
 use crate::checks::Expectations;
 use crate::filter::Filter;
@@ -19,6 +20,9 @@ struct RawSpec {
     #[serde(default)]
     variables: BTreeMap<String, Spanned<String>>,
     machines: Vec<RawMachine>,
+    /// Framing rules of the line protocols (`PORTS=FRAMING`), for every task.
+    #[serde(default)]
+    frames: Vec<Spanned<String>>,
     tasks: Vec<RawTask>,
 }
 
@@ -45,6 +49,8 @@ struct RawTask {
     points: u32,
     machine: Spanned<String>,
     filter: Option<Spanned<String>>,
+    /// Framing rules for this task instead of the spec's.
+    frames: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     expect: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
@@ -132,6 +138,12 @@ pub(super) fn parse(text: &str, source: &str) -> Result<Spec, SpecError> {
         substitute(text, &variables).map_err(|m| at.error(span, key, &m))
     };
 
+    let rules = |list: &[Spanned<String>], key: &str| -> Result<Vec<FrameRule>, SpecError> {
+        list.iter()
+            .map(|f| FrameRule::parse(f.get_ref()).map_err(|m| at.error(f.span(), key, &m)))
+            .collect()
+    };
+    let frames = rules(&raw.frames, "frames")?;
     if raw.tasks.is_empty() {
         return Err(SpecError(format!(
             "{source}: tasks: the spec has no [[tasks]]"
@@ -162,6 +174,10 @@ pub(super) fn parse(text: &str, source: &str) -> Result<Spec, SpecError> {
             }
         };
         let expect = expectations(&t.expect, &at, &fill)?;
+        let frames = match &t.frames {
+            Some(list) => rules(list, "tasks.frames")?,
+            None => frames.clone(),
+        };
         if expect.list.is_empty() {
             return Err(at.error(
                 t.title.span(),
@@ -175,6 +191,7 @@ pub(super) fn parse(text: &str, source: &str) -> Result<Spec, SpecError> {
             machine,
             filter,
             expect,
+            frames,
             parsed_filter,
         });
     }

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::analysis::messages::framing::FrameRule;
 use crate::checks::Expectations;
 use crate::filter::Filter;
 
@@ -55,9 +56,16 @@ pub struct TaskSpec {
     pub filter: Option<String>,
     /// What the selected packets must show.
     pub expect: Expectations,
+    /// How line protocols are cut into messages (`PORTS=FRAMING`).
+    #[serde(serialize_with = "rules_as_text")]
+    pub frames: Vec<FrameRule>,
     /// The parsed filter.
     #[serde(skip)]
     pub parsed_filter: Option<Filter>,
+}
+
+fn rules_as_text<S: serde::Serializer>(rules: &[FrameRule], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(rules.iter().map(ToString::to_string))
 }
 
 /// A validated assignment spec.

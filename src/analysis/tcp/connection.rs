@@ -7,7 +7,7 @@ use super::reassembly::{EchoCheck, Reassembler, StreamScan};
 use super::sequence::{self, Findings, Segment, SequenceState};
 use super::state::ZeekState;
 use super::{Direction, Endpoint, TcpConfig};
-use crate::analysis::observer::Observers;
+use crate::analysis::observer::{Observers, StreamCtx};
 use crate::wire::{Tcp, TcpFlags};
 
 /// One packet of a connection, with numbers as Wireshark shows them.
@@ -266,13 +266,20 @@ impl Connection {
             fwd.reassembly.start_at(seq.wrapping_add(1));
         }
         if tcp.len > 0 && !flags.has(TcpFlags::RST) {
-            let (scan, echo, stream) = (&mut fwd.scan, &mut self.echo, self.stream);
+            let ctx = StreamCtx {
+                stream: self.stream,
+                client: self.client,
+                server: self.server,
+                ts,
+                matched: self.matched,
+            };
+            let (scan, echo) = (&mut fwd.scan, &mut self.echo);
             fwd.reassembly.push(
                 seq,
                 tcp.payload,
                 tcp.len,
                 config.reassembly_limit,
-                &mut |data| deliver(stream, dir, data, scan, echo, config, observers),
+                &mut |data| deliver(&ctx, dir, data, scan, echo, config, observers),
             );
         }
 
@@ -337,14 +344,21 @@ impl Connection {
     /// When the connection is done with: delivers what waited behind holes, settles the echo
     /// check and frees the buffers.
     pub fn finish(&mut self, config: &TcpConfig, observers: &mut Observers) {
-        let (echo, stream) = (&mut self.echo, self.stream);
+        let ctx = StreamCtx {
+            stream: self.stream,
+            client: self.client,
+            server: self.server,
+            ts: self.end,
+            matched: self.matched,
+        };
+        let echo = &mut self.echo;
         for (dir, half) in [
             (Direction::ClientToServer, &mut self.c2s),
             (Direction::ServerToClient, &mut self.s2c),
         ] {
             let scan = &mut half.scan;
             half.reassembly
-                .finish(&mut |data| deliver(stream, dir, data, scan, echo, config, observers));
+                .finish(&mut |data| deliver(&ctx, dir, data, scan, echo, config, observers));
         }
         self.echo.seal();
     }
@@ -353,7 +367,7 @@ impl Connection {
 /// Hands bytes delivered in order in direction `dir` to their consumers: the preview of that
 /// direction, the echo check and the observers.
 fn deliver(
-    stream: u32,
+    ctx: &StreamCtx,
     dir: Direction,
     data: &[u8],
     scan: &mut StreamScan,
@@ -363,7 +377,7 @@ fn deliver(
 ) {
     scan.feed(data, config.preview_bytes);
     for (_, o) in observers.iter_mut() {
-        o.data(stream, dir, data);
+        o.data(ctx, dir, data);
     }
     match dir {
         Direction::ClientToServer => echo.client(data, config.reassembly_limit),

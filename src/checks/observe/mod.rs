@@ -1,10 +1,14 @@
 //! The observers checks ask for, and what each hands back at the end of a capture.
 
+mod conversation;
 mod dns_name;
+mod exchange;
 mod payload;
 mod segments;
 
+pub use conversation::{ConversationRule, Conversations, ConversationsSeen};
 pub use dns_name::{DnsName, NameStats};
+pub use exchange::{ExchangeRule, ExchangesSeen};
 pub use payload::{PayloadFound, PayloadText};
 pub use segments::{SegmentSizes, SegmentsSeen};
 
@@ -17,4 +21,10 @@ pub enum Observation {
     ServerSegments(SegmentsSeen),
     /// What became of the lookups of one name.
     DnsName(NameStats),
+    /// Exchanges whose request matched a pattern.
+    Exchanges(ExchangesSeen),
+    /// Conversations judged as a whole.
+    Conversations(ConversationsSeen),
+    /// The messages analyzer's results and its observers'.
+    Messages(Box<crate::analysis::messages::MessagesResult>),
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::Observation;
-use crate::analysis::observer::Observer;
+use crate::analysis::observer::{Observer, StreamCtx};
 use crate::analysis::tcp::{Connection, Direction};
 
 /// Looks for one text in every client→server stream.
@@ -40,11 +40,14 @@ impl PayloadText {
 }
 
 impl Observer for PayloadText {
-    fn data(&mut self, stream: u32, dir: Direction, data: &[u8]) {
+    fn data(&mut self, ctx: &StreamCtx, dir: Direction, data: &[u8]) {
         if dir != Direction::ClientToServer || self.needle.is_empty() {
             return;
         }
-        let slot = self.open.entry(stream).or_insert_with(|| Some(Vec::new()));
+        let slot = self
+            .open
+            .entry(ctx.stream)
+            .or_insert_with(|| Some(Vec::new()));
         let Some(tail) = slot else { return };
         let mut window = std::mem::take(tail);
         window.extend_from_slice(data);
@@ -79,11 +82,22 @@ mod tests {
     #[test]
     fn found_across_deliveries_in_bounded_memory() {
         let mut o = PayloadText::new("DIKIRIM");
-        o.data(3, Direction::ClientToServer, b"DATA YANG DIKI");
+        let at = crate::analysis::Endpoint {
+            ip: std::net::Ipv4Addr::LOCALHOST.into(),
+            port: 1,
+        };
+        let ctx = StreamCtx {
+            stream: 3,
+            client: at,
+            server: at,
+            ts: std::time::Duration::ZERO,
+            matched: true,
+        };
+        o.data(&ctx, Direction::ClientToServer, b"DATA YANG DIKI");
         assert_eq!(o.open[&3].as_ref().map(Vec::len), Some(6));
-        o.data(3, Direction::ServerToClient, b"DIKIRIM");
+        o.data(&ctx, Direction::ServerToClient, b"DIKIRIM");
         assert!(o.open[&3].is_some(), "the server's bytes do not count");
-        o.data(3, Direction::ClientToServer, b"RIM ABC");
+        o.data(&ctx, Direction::ClientToServer, b"RIM ABC");
         assert_eq!(o.open[&3], None);
     }
 }

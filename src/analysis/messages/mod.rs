@@ -1,0 +1,324 @@
+//! Messages over TCP, for the course's line and JSON protocols (a time server's `TIME\r\n` →
+//! `JAM 10:00:01\r\n`, a file server's `GET name\r\n` → JSON ending in a blank line): each
+//! connection whose server port has a framing rule is cut into messages as the TCP core
+//! delivers its bytes in order, requests are paired with responses (first in, first out, so
+//! pipelined requests pair right), and every exchange and every finished conversation is an
+//! event for the checks' observers. Memory: a message is held up to a limit (the rest only
+//! counted), pending requests per connection are bounded, and only the first exchanges are
+//! kept in detail.
+
+pub mod framing;
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use super::observer::{Observer, Observers, StreamCtx};
+use super::tcp::{Close, Connection, Direction};
+use super::Endpoint;
+use crate::checks::observe::Observation;
+use framing::{FrameRule, Framer};
+
+/// Bytes of a message kept in the detail list (JSON and tables); the checks see up to the
+/// configured limit.
+pub const DETAIL_TEXT: usize = 512;
+/// Requests waiting for their responses, per connection; older ones count as unanswered.
+const MAX_PENDING: usize = 64;
+
+/// Which connections are cut into messages, and the limits.
+#[derive(Clone, Debug)]
+pub struct MessagesConfig {
+    /// Framing rules by server port, the first that applies wins.
+    pub rules: Vec<FrameRule>,
+    /// Exchanges kept in detail; later ones are only counted.
+    pub max_exchanges: usize,
+    /// Bytes of one message held for the checks (the rest is counted).
+    pub message_limit: usize,
+}
+
+impl Default for MessagesConfig {
+    fn default() -> MessagesConfig {
+        MessagesConfig {
+            rules: Vec::new(),
+            max_exchanges: 10_000,
+            message_limit: 1 << 20,
+        }
+    }
+}
+
+/// One message: when it completed, its first bytes and its whole length.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// When its last byte arrived.
+    pub ts: Duration,
+    /// Its bytes, up to a limit.
+    pub bytes: Vec<u8>,
+    /// Its whole length.
+    pub len: u64,
+}
+
+impl Message {
+    /// True when only the first bytes are held.
+    pub fn is_cut(&self) -> bool {
+        (self.bytes.len() as u64) < self.len
+    }
+}
+
+/// A request and the response that answered it (either may be missing: a request never
+/// answered, a server that spoke first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exchange {
+    /// The connection's `tcp.stream`.
+    pub stream: u32,
+    /// The client.
+    pub client: Endpoint,
+    /// The server.
+    pub server: Endpoint,
+    /// The client's message.
+    pub request: Option<Message>,
+    /// The server's message.
+    pub response: Option<Message>,
+}
+
+impl Exchange {
+    /// When it started: the request's time, or the response's.
+    pub fn t(&self) -> Duration {
+        self.request
+            .as_ref()
+            .or(self.response.as_ref())
+            .map_or(Duration::ZERO, |m| m.ts)
+    }
+
+    /// From the request to the response.
+    pub fn latency(&self) -> Option<Duration> {
+        Some(
+            self.response
+                .as_ref()?
+                .ts
+                .saturating_sub(self.request.as_ref()?.ts),
+        )
+    }
+}
+
+/// A connection's conversation, at its end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conversation {
+    /// The connection's `tcp.stream`.
+    pub stream: u32,
+    /// The client.
+    pub client: Endpoint,
+    /// The server.
+    pub server: Endpoint,
+    /// Who sent the first message.
+    pub first_speaker: Option<Direction>,
+    /// Messages from the client.
+    pub requests: u64,
+    /// Messages from the server.
+    pub responses: u64,
+    /// The client's last message (up to the detail length).
+    pub last_request: Option<Message>,
+    /// Closed by a FIN from both sides.
+    pub closed_by_fin: bool,
+    /// Some packet of it matched the filter.
+    pub matched: bool,
+}
+
+/// Counts over every reported connection that was cut into messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MessageTotals {
+    /// Conversations (connections with a framing rule).
+    pub conversations: u64,
+    /// Client messages.
+    pub requests: u64,
+    /// Server messages.
+    pub responses: u64,
+    /// Requests paired with a response.
+    pub exchanges: u64,
+    /// Requests without a response.
+    pub unanswered: u64,
+    /// Messages longer than the limit (held in part).
+    pub cut: u64,
+}
+
+/// The first exchanges in detail and the totals.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MessagesAnalysis {
+    /// The first exchanges of reported connections, texts up to [`DETAIL_TEXT`] bytes.
+    pub exchanges: Vec<Exchange>,
+    /// Totals over all of them.
+    pub totals: MessageTotals,
+}
+
+/// The analysis and what its observers (checks on exchanges) saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessagesResult {
+    /// What the analyzer found.
+    pub analysis: MessagesAnalysis,
+    /// The checks' observations, by check index.
+    pub observed: Vec<(usize, Observation)>,
+}
+
+#[derive(Debug)]
+struct Conv {
+    framers: [Framer; 2],
+    pending: VecDeque<Message>,
+    first_speaker: Option<Direction>,
+    requests: u64,
+    responses: u64,
+    last_request: Option<Message>,
+}
+
+/// Cuts framed connections into messages and pairs them; fed by the TCP core.
+#[derive(Debug)]
+pub struct MessagesAnalyzer {
+    config: MessagesConfig,
+    /// Per connection with a rule, its state; `None` for one without a rule.
+    open: HashMap<u32, Option<Box<Conv>>>,
+    analysis: MessagesAnalysis,
+    observers: Observers,
+}
+
+impl MessagesAnalyzer {
+    /// An analyzer with these rules, telling `observers` of every exchange and conversation.
+    pub fn new(config: MessagesConfig, observers: Observers) -> MessagesAnalyzer {
+        MessagesAnalyzer {
+            config,
+            open: HashMap::new(),
+            analysis: MessagesAnalysis::default(),
+            observers,
+        }
+    }
+
+    fn emit(&mut self, ex: Exchange, matched: bool) {
+        for (_, o) in &mut self.observers {
+            o.exchange(&ex, matched);
+        }
+        if !matched {
+            return;
+        }
+        let t = &mut self.analysis.totals;
+        match (&ex.request, &ex.response) {
+            (Some(_), Some(_)) => t.exchanges += 1,
+            (Some(_), None) => t.unanswered += 1,
+            _ => {}
+        }
+        if self.analysis.exchanges.len() < self.config.max_exchanges {
+            let short = |m: Option<Message>| {
+                m.map(|mut m| {
+                    m.bytes.truncate(DETAIL_TEXT);
+                    m
+                })
+            };
+            self.analysis.exchanges.push(Exchange {
+                request: short(ex.request),
+                response: short(ex.response),
+                ..ex
+            });
+        }
+    }
+}
+
+impl Observer for MessagesAnalyzer {
+    fn data(&mut self, ctx: &StreamCtx, dir: Direction, data: &[u8]) {
+        let rules = &self.config.rules;
+        let slot = self.open.entry(ctx.stream).or_insert_with(|| {
+            let rule = rules.iter().find(|r| r.applies(ctx.server.port))?;
+            Some(Box::new(Conv {
+                framers: [Framer::new(rule.request), Framer::new(rule.response)],
+                pending: VecDeque::new(),
+                first_speaker: None,
+                requests: 0,
+                responses: 0,
+                last_request: None,
+            }))
+        });
+        let Some(conv) = slot else { return };
+        let mut messages = Vec::new();
+        let side = usize::from(dir == Direction::ServerToClient);
+        conv.framers[side].feed(data, self.config.message_limit, &mut |cut| {
+            messages.push(Message {
+                ts: ctx.ts,
+                bytes: cut.bytes.to_vec(),
+                len: cut.len,
+            })
+        });
+        let mut done = Vec::new();
+        for m in messages {
+            if m.is_cut() && ctx.matched {
+                self.analysis.totals.cut += 1;
+            }
+            conv.first_speaker.get_or_insert(dir);
+            match dir {
+                Direction::ClientToServer => {
+                    conv.requests += 1;
+                    conv.last_request = Some(Message {
+                        bytes: m.bytes[..m.bytes.len().min(DETAIL_TEXT)].to_vec(),
+                        ..m.clone()
+                    });
+                    conv.pending.push_back(m);
+                    if conv.pending.len() > MAX_PENDING {
+                        done.push((conv.pending.pop_front(), None));
+                    }
+                }
+                Direction::ServerToClient => {
+                    conv.responses += 1;
+                    done.push((conv.pending.pop_front(), Some(m)));
+                }
+            }
+        }
+        for (request, response) in done {
+            let ex = Exchange {
+                stream: ctx.stream,
+                client: ctx.client,
+                server: ctx.server,
+                request,
+                response,
+            };
+            self.emit(ex, ctx.matched);
+        }
+    }
+
+    fn connection_closed(&mut self, c: &Connection) {
+        let Some(Some(mut conv)) = self.open.remove(&c.stream) else {
+            return;
+        };
+        for request in std::mem::take(&mut conv.pending) {
+            let ex = Exchange {
+                stream: c.stream,
+                client: c.client,
+                server: c.server,
+                request: Some(request),
+                response: None,
+            };
+            self.emit(ex, c.matched);
+        }
+        let conversation = Conversation {
+            stream: c.stream,
+            client: c.client,
+            server: c.server,
+            first_speaker: conv.first_speaker,
+            requests: conv.requests,
+            responses: conv.responses,
+            last_request: conv.last_request,
+            closed_by_fin: c.c2s.fin && c.s2c.fin && c.close() == Close::Fin,
+            matched: c.matched,
+        };
+        if c.matched {
+            let t = &mut self.analysis.totals;
+            t.conversations += 1;
+            t.requests += conversation.requests;
+            t.responses += conversation.responses;
+        }
+        for (_, o) in &mut self.observers {
+            o.conversation(&conversation);
+        }
+    }
+
+    fn finish(self: Box<Self>) -> Observation {
+        let mut observed = Vec::new();
+        super::observer::finish_all(self.observers, &mut observed);
+        Observation::Messages(Box::new(MessagesResult {
+            analysis: self.analysis,
+            observed,
+        }))
+    }
+}
