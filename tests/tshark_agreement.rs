@@ -198,3 +198,54 @@ fn two_clients_overlap_on_32434() {
     let (a, b) = (&analysis.connections[0], &analysis.connections[1]);
     assert!(b.start < a.end);
 }
+
+/// tshark's UDP conversations (`-z conv,udp`): each endpoint pair, sorted, with its frames.
+fn tshark_udp_conversations(path: &std::path::Path) -> Vec<(String, String, u64)> {
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(path)
+        .args(["-q", "-z", "conv,udp"])
+        .output()
+        .expect("tshark is the oracle: install it");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut convs: Vec<(String, String, u64)> = text
+        .lines()
+        .filter(|l| l.contains(" <-> "))
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            // a <-> b frames bytes "bytes" frames bytes "bytes" total-frames ...
+            let (a, b) = (words[0].to_string(), words[2].to_string());
+            let total: u64 = words[9].parse().unwrap();
+            if a <= b {
+                (a, b, total)
+            } else {
+                (b, a, total)
+            }
+        })
+        .collect();
+    convs.sort();
+    convs
+}
+
+#[test]
+fn udp_conversations_agree_with_tshark_on_every_fixture() {
+    for path in common::all_fixtures() {
+        let (_, analysis) = replay(&path, None);
+        let mut ours: Vec<(String, String, u64)> = analysis
+            .udp
+            .conversations
+            .iter()
+            .map(|c| {
+                let (a, b) = (c.a.to_string(), c.b.to_string());
+                let n = c.a_to_b.datagrams + c.b_to_a.datagrams;
+                if a <= b {
+                    (a, b, n)
+                } else {
+                    (b, a, n)
+                }
+            })
+            .collect();
+        ours.sort();
+        assert_eq!(ours, tshark_udp_conversations(&path), "{}", path.display());
+    }
+}

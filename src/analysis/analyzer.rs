@@ -19,6 +19,8 @@ pub struct PacketNotes {
 pub struct Found {
     /// DNS transactions.
     pub dns: Option<DnsAnalysis>,
+    /// UDP conversations.
+    pub udp: Option<super::udp::UdpAnalysis>,
 }
 
 /// Something that watches decoded packets and produces results.

@@ -8,6 +8,7 @@ mod linger;
 pub mod messages;
 pub mod observer;
 pub mod tcp;
+pub mod udp;
 
 pub use endpoint::Endpoint;
 pub use examples::Examples;

@@ -9,6 +9,7 @@ use std::fmt;
 use super::dns::Transaction;
 use super::messages::{Conversation, Exchange};
 use super::tcp::{Connection, Direction};
+use super::udp::Datagram;
 use super::Endpoint;
 use crate::checks::observe::Observation;
 use std::time::Duration;
@@ -51,6 +52,9 @@ pub trait Observer: Send + fmt::Debug {
 
     /// A connection cut into messages ended.
     fn conversation(&mut self, _conversation: &Conversation) {}
+
+    /// A UDP datagram; `matched` says whether the filter selected it.
+    fn datagram(&mut self, _datagram: &Datagram, _matched: bool) {}
 
     /// What it observed over the capture.
     fn finish(self: Box<Self>) -> Observation;

@@ -6,13 +6,16 @@ mod dns;
 mod messages;
 pub mod observe;
 mod tcp;
+mod udp;
 pub mod vocabulary;
 
 use serde::Serialize;
 
 use crate::analysis::observer::{Observer, Observers};
 use crate::pipeline::Analysis;
-use observe::{ConversationRule, Conversations, DnsName, ExchangeRule, PayloadText, SegmentSizes};
+use observe::{
+    ConversationRule, Conversations, DatagramsTo, DnsName, ExchangeRule, PayloadText, SegmentSizes,
+};
 pub use vocabulary::{Expect, Topic};
 
 /// What the user expects of a capture, in order.
@@ -34,6 +37,19 @@ pub struct Check {
     pub detail: String,
 }
 
+/// The observers of one capture, by the analyzer that feeds them.
+#[derive(Debug, Default)]
+pub struct ObserverSets {
+    /// Fed by the TCP core (segments, bytes, connections).
+    pub tcp: Observers,
+    /// Fed by the DNS analyzer.
+    pub dns: Observers,
+    /// Fed by the messages analyzer (exchanges, conversations).
+    pub messages: Observers,
+    /// Fed by the UDP analyzer (datagrams).
+    pub udp: Observers,
+}
+
 /// Which analyzers the checks read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Needs {
@@ -43,6 +59,8 @@ pub struct Needs {
     pub dns: bool,
     /// Messages over TCP (framed connections).
     pub messages: bool,
+    /// UDP conversations.
+    pub udp: bool,
 }
 
 impl Expectations {
@@ -58,14 +76,14 @@ impl Expectations {
             tcp: any(Topic::Tcp) || any(Topic::Messages),
             dns: any(Topic::Dns),
             messages: any(Topic::Messages),
+            udp: any(Topic::Udp),
         }
     }
 
-    /// Fresh observers for one capture: those fed by the TCP analyzer, then those fed by the
-    /// DNS analyzer, each tagged with the index of the expectation that asked for it.
-    pub fn observers(&self) -> (Observers, Observers, Observers) {
-        let (mut tcp, mut dns, mut messages): (Observers, Observers, Observers) =
-            (Vec::new(), Vec::new(), Vec::new());
+    /// Fresh observers for one capture, by what feeds them, each tagged with the index of
+    /// the expectation that asked for it.
+    pub fn observers(&self) -> ObserverSets {
+        let mut sets = ObserverSets::default();
         for (i, e) in self.list.iter().enumerate() {
             let observer: Box<dyn Observer> = match e {
                 Expect::Payload(text) => Box::new(PayloadText::new(text)),
@@ -79,15 +97,18 @@ impl Expectations {
                     Ok(re) => Box::new(Conversations::new(ConversationRule::EndsAfter(re))),
                     Err(_) => continue, // checked when parsed; the check then says it did not run
                 },
+                Expect::UdpTo(spec) => Box::new(DatagramsTo::new(spec)),
+                Expect::UdpBroadcast(port) => Box::new(DatagramsTo::broadcasts(*port)),
                 _ => continue,
             };
             match e.topic() {
-                Topic::Tcp => tcp.push((i, observer)),
-                Topic::Dns => dns.push((i, observer)),
-                Topic::Messages => messages.push((i, observer)),
+                Topic::Tcp => sets.tcp.push((i, observer)),
+                Topic::Dns => sets.dns.push((i, observer)),
+                Topic::Messages => sets.messages.push((i, observer)),
+                Topic::Udp => sets.udp.push((i, observer)),
             }
         }
-        (tcp, dns, messages)
+        sets
     }
 
     /// Evaluates every expectation against `analysis`.
@@ -105,6 +126,7 @@ impl Expectations {
                     Topic::Tcp => tcp::evaluate(e, &analysis.tcp, observed),
                     Topic::Dns => dns::evaluate(e, &analysis.dns.totals, observed),
                     Topic::Messages => messages::evaluate(e, analysis, observed),
+                    Topic::Udp => udp::evaluate(e, observed),
                 };
                 Check {
                     name: e.title(),
@@ -289,18 +311,20 @@ mod tests {
             Needs {
                 tcp: true,
                 dns: true,
-                messages: false
+                messages: false,
+                udp: false
             }
         );
-        let (tcp, dns, _) = e.observers();
-        assert_eq!(tcp.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [1]);
-        assert_eq!(dns.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [2]);
+        let sets = e.observers();
+        assert_eq!(sets.tcp.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [1]);
+        assert_eq!(sets.dns.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [2]);
         assert_eq!(
             Expectations::new(vec![Expect::NoUnanswered]).needs(),
             Needs {
                 tcp: false,
                 dns: true,
-                messages: false
+                messages: false,
+                udp: false
             }
         );
     }

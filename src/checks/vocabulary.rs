@@ -45,6 +45,25 @@ pub enum Expect {
     /// Every conversation's last client message matches this pattern, and a FIN from both
     /// sides followed ("every connection ended after QUIT").
     EndsAfter(String),
+    /// Datagrams reached a UDP port (from given senders, so many, of a size).
+    UdpTo(UdpSpec),
+    /// A datagram sent to a broadcast address reached this UDP port.
+    UdpBroadcast(u16),
+}
+
+/// What must reach a UDP port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UdpSpec {
+    /// The destination port.
+    pub port: u16,
+    /// Each of these senders (any sender when empty).
+    pub from: Vec<std::net::IpAddr>,
+    /// At least this many datagrams from each.
+    pub at_least: u64,
+    /// Exactly this many from each.
+    pub count: Option<u64>,
+    /// Every datagram carries this many payload bytes.
+    pub size: Option<u32>,
 }
 
 /// What a request matching `request` must get back.
@@ -82,6 +101,8 @@ pub enum Topic {
     Dns,
     /// Messages over TCP (exchanges and conversations).
     Messages,
+    /// UDP datagrams.
+    Udp,
 }
 
 impl Expect {
@@ -95,6 +116,7 @@ impl Expect {
             | Expect::MinExchanges(_)
             | Expect::ServerFirst
             | Expect::EndsAfter(_) => Topic::Messages,
+            Expect::UdpTo(_) | Expect::UdpBroadcast(_) => Topic::Udp,
             _ => Topic::Tcp,
         }
     }
@@ -116,6 +138,9 @@ pub enum Shape {
     /// `{ request = "REGEX", response = "REGEX", json = { FIELD = VALUE }, base64 = { field,
     /// size, sha256 } }` (or a list of them); on the command line `REQUEST=>RESPONSE`.
     Exchange,
+    /// `{ port = 5005, from = ["ADDR", ...], at_least = N, count = N, size = N }`; on the
+    /// command line `5005 from=ADDR,ADDR at_least=N count=N size=N`.
+    Udp,
 }
 
 /// One term of the vocabulary.
@@ -242,6 +267,22 @@ pub const TERMS: &[Term] = &[
         "Every DNS query got a response",
     ),
     term(
+        "udp_to",
+        "expect-udp-to",
+        Shape::Udp,
+        "PORT [from=ADDR,..] [at_least=N] [count=N] [size=N]",
+        Topic::Udp,
+        "Datagrams reached UDP PORT from each sender given (repeatable)",
+    ),
+    term(
+        "udp_broadcast",
+        "expect-udp-broadcast",
+        Shape::Count,
+        "PORT",
+        Topic::Udp,
+        "A datagram sent to a broadcast address reached UDP PORT",
+    ),
+    term(
         "exchange",
         "expect-exchange",
         Shape::Exchange,
@@ -333,6 +374,10 @@ impl Term {
                     _ => Expect::Answer(text.to_string()),
                 })
             }),
+            Shape::Udp => match raw {
+                Raw::List(items) => items.iter().map(|i| udp(i).map(Expect::UdpTo)).collect(),
+                one => Ok(vec![Expect::UdpTo(udp(one)?)]),
+            },
             Shape::Exchange => match raw {
                 Raw::List(items) => {
                     let mut all = Vec::new();
@@ -349,8 +394,13 @@ impl Term {
                     Raw::Text(t) => t.trim().parse().ok(),
                     _ => None,
                 };
+                let n = match (self.key, n) {
+                    ("udp_broadcast", Some(p)) if p > 65535 => None,
+                    (_, n) => n,
+                };
                 n.map(|n| match self.key {
                     "min_exchanges" => vec![Expect::MinExchanges(n)],
+                    "udp_broadcast" => vec![Expect::UdpBroadcast(n as u16)],
                     _ => vec![Expect::Connections(n)],
                 })
                 .ok_or_else(|| format!("expected a whole number of 0 or more, found {}", show(raw)))
@@ -462,6 +512,88 @@ fn regex(text: &str) -> Result<String, String> {
                 e.to_string().lines().last().unwrap_or("")
             )
         })
+}
+
+/// One UDP expectation, from `PORT key=value...` or a table.
+fn udp(raw: &Raw) -> Result<UdpSpec, String> {
+    let pairs: Vec<(String, Raw)> = match raw {
+        Raw::Int(p) => vec![("port".into(), Raw::Int(*p))],
+        Raw::Text(t) => {
+            let mut words = t.split_whitespace();
+            let mut pairs = vec![(
+                "port".to_string(),
+                Raw::Text(words.next().unwrap_or("").into()),
+            )];
+            for w in words {
+                let (k, v) = w.split_once('=').ok_or(format!(
+                    "{w:?}: expected KEY=VALUE (from, at_least, count, size)"
+                ))?;
+                let v = match k {
+                    "from" => Raw::List(v.split(',').map(|a| Raw::Text(a.into())).collect()),
+                    _ => Raw::Text(v.into()),
+                };
+                pairs.push((k.to_string(), v));
+            }
+            pairs
+        }
+        Raw::Table(entries) => entries.clone(),
+        other => {
+            return Err(format!(
+                "expected {{ port = N, from = [...], at_least = N }}, found {}",
+                other.kind()
+            ))
+        }
+    };
+    let number = |k: &str, v: &Raw, max: u64| -> Result<u64, String> {
+        let n = match v {
+            Raw::Int(n) => u64::try_from(*n).ok(),
+            Raw::Text(t) => t.parse().ok(),
+            _ => None,
+        };
+        n.filter(|n| *n <= max).ok_or(format!(
+            "{k}: expected a number from 0 to {max}, found {}",
+            show(v)
+        ))
+    };
+    let mut spec = UdpSpec {
+        port: 0,
+        from: Vec::new(),
+        at_least: 1,
+        count: None,
+        size: None,
+    };
+    let mut port = None;
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "port" => port = Some(number(k, v, 65535)? as u16),
+            "at_least" => spec.at_least = number(k, v, u64::MAX)?,
+            "count" => spec.count = Some(number(k, v, u64::MAX)?),
+            "size" => spec.size = Some(number(k, v, 65535)? as u32),
+            "from" => {
+                let items = match v {
+                    Raw::List(items) => items.clone(),
+                    one => vec![one.clone()],
+                };
+                for item in items {
+                    let Raw::Text(a) = &item else {
+                        return Err(format!("from: expected addresses, found {}", item.kind()));
+                    };
+                    spec.from.push(
+                        a.trim()
+                            .parse()
+                            .map_err(|_| format!("from: {a:?} is not an IP address"))?,
+                    );
+                }
+            }
+            other => {
+                return Err(format!(
+                "unknown key {other:?} (a UDP expectation has port, from, at_least, count, size)"
+            ))
+            }
+        }
+    }
+    spec.port = port.ok_or("a UDP expectation needs the port: port = 5005")?;
+    Ok(spec)
 }
 
 /// One exchange expectation, from `REQUEST=>RESPONSE` or a table.
@@ -593,6 +725,8 @@ impl Expect {
             Expect::MinExchanges(_) => "min_exchanges",
             Expect::ServerFirst => "server_first",
             Expect::EndsAfter(_) => "ends_after",
+            Expect::UdpTo(_) => "udp_to",
+            Expect::UdpBroadcast(_) => "udp_broadcast",
         }
     }
 
@@ -603,6 +737,14 @@ impl Expect {
                 json!(t)
             }
             Expect::MinExchanges(n) => json!(n),
+            Expect::UdpBroadcast(p) => json!(p),
+            Expect::UdpTo(u) => json!({
+                "port": u.port,
+                "from": u.from.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "at_least": u.at_least,
+                "count": u.count,
+                "size": u.size,
+            }),
             Expect::Exchange(x) => {
                 let mut v = json!({ "request": x.request });
                 if let Some(r) = &x.response {
@@ -659,6 +801,23 @@ impl Expect {
             Expect::MinExchanges(n) => format!("exchanges >= {n}"),
             Expect::ServerFirst => "server spoke first".into(),
             Expect::EndsAfter(p) => format!("ends after {}", crate::report::escape::sanitize(p)),
+            Expect::UdpBroadcast(p) => format!("udp broadcast to port {p}"),
+            Expect::UdpTo(u) => {
+                let mut t = format!("udp to port {}", u.port);
+                if !u.from.is_empty() {
+                    let from: Vec<String> = u.from.iter().map(ToString::to_string).collect();
+                    t.push_str(&format!(" from {}", from.join(", ")));
+                }
+                if let Some(c) = u.count {
+                    t.push_str(&format!(" count {c}"));
+                } else if u.at_least > 1 {
+                    t.push_str(&format!(" at least {}", u.at_least));
+                }
+                if let Some(s) = u.size {
+                    t.push_str(&format!(" size {s}"));
+                }
+                t
+            }
         }
     }
 }

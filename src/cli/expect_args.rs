@@ -27,6 +27,7 @@ impl clap::Args for ExpectArgs {
                 Topic::Tcp => "TCP expectations",
                 Topic::Dns => "DNS expectations",
                 Topic::Messages => "Message expectations (with --frame)",
+                Topic::Udp => "UDP expectations",
             };
             let arg = Arg::new(term.flag)
                 .long(term.flag)
@@ -41,7 +42,7 @@ impl clap::Args for ExpectArgs {
                         term.parse(&Raw::Text(text.to_string()))
                             .map(|_| text.to_string())
                     }),
-                Shape::Texts | Shape::NameRcodes | Shape::Exchange => arg
+                Shape::Texts | Shape::NameRcodes | Shape::Exchange | Shape::Udp => arg
                     .action(ArgAction::Append)
                     .value_name(term.value_name)
                     .value_parser(move |text: &str| {

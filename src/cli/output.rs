@@ -192,6 +192,13 @@ impl ReportArgs {
                 text::dns_table(&analysis.dns.transactions, origin)
             )?;
         }
+        if !analysis.udp.conversations.is_empty() {
+            writeln!(
+                out,
+                "\n{}",
+                text::udp_table(&analysis.udp.conversations, origin)
+            )?;
+        }
         if !analysis.messages.exchanges.is_empty() {
             writeln!(
                 out,

@@ -11,8 +11,9 @@ use crate::analysis::analyzer::{Analyzer, Found, PacketNotes};
 use crate::analysis::dns::{DnsAnalysis, DnsAnalyzer, DnsConfig};
 use crate::analysis::messages::{MessagesAnalysis, MessagesAnalyzer, MessagesConfig};
 use crate::analysis::tcp::{Connection, TcpAnalysis, TcpAnalyzer, TcpConfig, TcpTotals};
+use crate::analysis::udp::{UdpAnalysis, UdpAnalyzer};
 use crate::checks::observe::Observation;
-use crate::checks::{Expectations, Needs};
+use crate::checks::{Expectations, Needs, ObserverSets};
 use crate::filter::Filter;
 use crate::report::list::{self, ListedPacket};
 use crate::source::{FileSource, Frame, SourceError};
@@ -73,6 +74,7 @@ impl Default for PipelineOptions {
                 tcp: true,
                 dns: true,
                 messages: true,
+                udp: true,
             },
             expectations: Expectations::default(),
         }
@@ -113,6 +115,8 @@ pub struct Analysis {
     pub dns: DnsAnalysis,
     /// Exchanges of framed connections with a matched packet.
     pub messages: MessagesAnalysis,
+    /// UDP conversations with a matched datagram.
+    pub udp: UdpAnalysis,
     /// What the checks' observers saw, by the index of the check.
     pub observed: Vec<(usize, Observation)>,
 }
@@ -138,8 +142,12 @@ impl Pipeline {
     fn split(options: PipelineOptions) -> (Pipeline, Option<TcpAnalyzer>) {
         let options = options.with_dns_ports_in_filter();
         let needs = options.needs;
-        let (mut tcp_observers, dns_observers, exchange_observers) =
-            options.expectations.observers();
+        let ObserverSets {
+            tcp: mut tcp_observers,
+            dns: dns_observers,
+            messages: exchange_observers,
+            udp: udp_observers,
+        } = options.expectations.observers();
         // Messages run when something asks for them and some connection is framed.
         if (needs.messages || options.list) && !options.messages.rules.is_empty() {
             let messages = MessagesAnalyzer::new(options.messages.clone(), exchange_observers);
@@ -152,6 +160,12 @@ impl Pipeline {
             analyzers.push(Box::new(DnsAnalyzer::with_observers(
                 options.dns.clone(),
                 dns_observers,
+            )));
+        }
+        if needs.udp || options.list {
+            analyzers.push(Box::new(UdpAnalyzer::new(
+                options.tcp.max_connections,
+                udp_observers,
             )));
         }
         let pipeline = Pipeline {
@@ -248,12 +262,18 @@ impl Pipeline {
         for analyzer in self.analyzers {
             analyzer.finish_into(&mut found);
         }
-        let (tcp_ran, dns_ran) = (tcp.is_some(), found.dns.is_some());
+        let (tcp_ran, dns_ran, udp_ran) = (tcp.is_some(), found.dns.is_some(), found.udp.is_some());
+        let mut udp = found.udp.unwrap_or_default();
         let tcp = tcp.unwrap_or_default();
         let dns = found.dns.unwrap_or_default();
         let mut observed = Vec::new();
         let mut messages = None;
-        for (index, o) in tcp.observed.into_iter().chain(dns.observed.iter().cloned()) {
+        let checks_observed = tcp
+            .observed
+            .into_iter()
+            .chain(dns.observed.iter().cloned())
+            .chain(std::mem::take(&mut udp.observed));
+        for (index, o) in checks_observed {
             match o {
                 Observation::Messages(m) if index == MESSAGES => {
                     observed.extend(m.observed);
@@ -268,11 +288,13 @@ impl Pipeline {
                 tcp: tcp_ran,
                 dns: dns_ran,
                 messages: messages.is_some(),
+                udp: udp_ran,
             },
             connections: tcp.connections,
             tcp: tcp.totals,
             dns,
             messages: messages.unwrap_or_default(),
+            udp,
             observed,
         }
     }

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::analysis::dns::Transaction;
 use crate::analysis::messages::{Exchange, Message};
 use crate::analysis::tcp::Connection;
+use crate::analysis::udp::{Flow, UdpConversation};
 use crate::checks::Check;
 use crate::pipeline::{signed_nanos, Analysis};
 use crate::report::escape::escape_bytes;
@@ -72,6 +73,20 @@ fn message(m: Option<&Message>) -> Value {
         Value::Null,
         |m| json!({"text": escape_bytes(&m.bytes), "len": m.len, "cut": m.is_cut()}),
     )
+}
+
+fn udp_conversation(c: &UdpConversation, origin: Duration) -> Value {
+    let flow = |f: &Flow| json!({"datagrams": f.datagrams, "bytes": f.bytes, "min_len": f.min_len, "max_len": f.max_len});
+    json!({
+        "stream": c.stream,
+        "a": c.a.to_string(),
+        "b": c.b.to_string(),
+        "a_to_b": flow(&c.a_to_b),
+        "b_to_a": flow(&c.b_to_a),
+        "broadcasts": c.broadcasts,
+        "start": secs(c.first, origin),
+        "duration": secs(c.last, c.first),
+    })
 }
 
 fn exchange(e: &Exchange, origin: Duration) -> Value {
@@ -185,6 +200,26 @@ impl Serialize for Document<'_> {
         map.serialize_entry(
             "dns",
             &Seq(|| a.dns.transactions.iter().map(|t| transaction(t, origin))),
+        )?;
+        let u = &a.udp.totals;
+        map.serialize_entry(
+            "udp_totals",
+            &json!({
+                "conversations": u.conversations,
+                "datagrams": u.datagrams,
+                "bytes": u.bytes,
+                "broadcasts": u.broadcasts,
+                "listed": a.udp.conversations.len(),
+            }),
+        )?;
+        map.serialize_entry(
+            "udp",
+            &Seq(|| {
+                a.udp
+                    .conversations
+                    .iter()
+                    .map(|c| udp_conversation(c, origin))
+            }),
         )?;
         let m = &a.messages.totals;
         map.serialize_entry(

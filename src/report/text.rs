@@ -11,6 +11,7 @@ use super::escape::{escape_bytes, hexdump, sanitize};
 use crate::analysis::dns::Transaction;
 use crate::analysis::messages::{Exchange, Message};
 use crate::analysis::tcp::{Connection, Direction};
+use crate::analysis::udp::UdpConversation;
 use crate::checks::Check;
 use crate::pipeline::{signed_nanos, Analysis};
 use crate::wire::dns::{rcode_name, type_name};
@@ -124,6 +125,42 @@ pub fn exchanges_table(exchanges: &[Exchange], origin: Duration) -> String {
                 format!("{:.3} ms", l.as_secs_f64() * 1e3)
             }))
             .set_alignment(CellAlignment::Right),
+        ]);
+    }
+    table.to_string()
+}
+
+/// The UDP conversations table, like `tshark -z conv,udp`.
+pub fn udp_table(conversations: &[UdpConversation], origin: Duration) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(vec![
+        "Stream",
+        "A",
+        "B",
+        "A→B",
+        "B→A",
+        "Bytes A→B",
+        "Bytes B→A",
+        "Bcast",
+        "Start",
+        "Duration",
+    ]);
+    let right = |v: String| Cell::new(v).set_alignment(CellAlignment::Right);
+    for c in conversations {
+        table.add_row(vec![
+            right(c.stream.to_string()),
+            Cell::new(c.a),
+            Cell::new(c.b),
+            right(c.a_to_b.datagrams.to_string()),
+            right(c.b_to_a.datagrams.to_string()),
+            right(c.a_to_b.bytes.to_string()),
+            right(c.b_to_a.bytes.to_string()),
+            right(c.broadcasts.to_string()),
+            right(seconds(c.first, origin)),
+            right(seconds(c.last, c.first)),
         ]);
     }
     table.to_string()

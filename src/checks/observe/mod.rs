@@ -1,12 +1,14 @@
 //! The observers checks ask for, and what each hands back at the end of a capture.
 
 mod conversation;
+mod datagrams;
 mod dns_name;
 mod exchange;
 mod payload;
 mod segments;
 
 pub use conversation::{ConversationRule, Conversations, ConversationsSeen};
+pub use datagrams::{DatagramsSeen, DatagramsTo};
 pub use dns_name::{DnsName, NameStats};
 pub use exchange::{ExchangeRule, ExchangesSeen};
 pub use payload::{PayloadFound, PayloadText};
@@ -25,6 +27,8 @@ pub enum Observation {
     Exchanges(ExchangesSeen),
     /// Conversations judged as a whole.
     Conversations(ConversationsSeen),
+    /// Datagrams that reached a UDP port.
+    Datagrams(DatagramsSeen),
     /// The messages analyzer's results and its observers'.
     Messages(Box<crate::analysis::messages::MessagesResult>),
 }

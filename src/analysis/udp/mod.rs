@@ -1,0 +1,243 @@
+//! UDP conversations, as `tshark -z conv,udp` counts them: both directions of an address and
+//! port pair, numbered like `udp.stream` in order of first appearance, with datagrams and bytes
+//! each way, sizes, first and last time, and broadcasts. Every datagram is an event for the
+//! checks' observers. A conversation quiet for a minute of capture time is folded into the
+//! totals, so memory follows the conversations active at once.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use super::analyzer::{Analyzer, Found, PacketNotes};
+use super::observer::{finish_all, Observers};
+use super::{Endpoint, Linger};
+use crate::checks::observe::Observation;
+use crate::wire::{Packet, PacketType};
+
+/// How long a conversation stays open without datagrams (capture time).
+const IDLE: Duration = Duration::from_secs(60);
+/// Datagrams between two looks for idle conversations.
+const SWEEP_EVERY: u32 = 1024;
+
+/// One datagram, as observers see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Datagram {
+    /// When.
+    pub ts: Duration,
+    /// Sender.
+    pub src: Endpoint,
+    /// Receiver.
+    pub dst: Endpoint,
+    /// Payload bytes (from the UDP header).
+    pub len: u32,
+    /// Sent to a broadcast address (255.255.255.255, the lab subnet's, or marked broadcast
+    /// by the capture).
+    pub broadcast: bool,
+    /// Its conversation's `udp.stream`.
+    pub stream: u32,
+}
+
+/// One direction of a conversation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flow {
+    /// Datagrams.
+    pub datagrams: u64,
+    /// Payload bytes.
+    pub bytes: u64,
+    /// Smallest and largest payload.
+    pub min_len: u32,
+    /// Largest payload.
+    pub max_len: u32,
+}
+
+impl Flow {
+    fn add(&mut self, len: u32) {
+        if self.datagrams == 0 || len < self.min_len {
+            self.min_len = len;
+        }
+        self.max_len = self.max_len.max(len);
+        self.datagrams += 1;
+        self.bytes += u64::from(len);
+    }
+}
+
+/// A UDP conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UdpConversation {
+    /// `udp.stream`.
+    pub stream: u32,
+    /// The side that sent first.
+    pub a: Endpoint,
+    /// The other side.
+    pub b: Endpoint,
+    /// A → B.
+    pub a_to_b: Flow,
+    /// B → A.
+    pub b_to_a: Flow,
+    /// First datagram.
+    pub first: Duration,
+    /// Last datagram.
+    pub last: Duration,
+    /// Datagrams sent to a broadcast address.
+    pub broadcasts: u64,
+    /// Some datagram of it matched the filter.
+    pub matched: bool,
+}
+
+/// Totals over the reported conversations.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UdpTotals {
+    /// Conversations.
+    pub conversations: u64,
+    /// Datagrams.
+    pub datagrams: u64,
+    /// Payload bytes.
+    pub bytes: u64,
+    /// Broadcast datagrams.
+    pub broadcasts: u64,
+}
+
+/// The first conversations in detail, and totals.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UdpAnalysis {
+    /// The first reported conversations, by `udp.stream`.
+    pub conversations: Vec<UdpConversation>,
+    /// Totals over all of them.
+    pub totals: UdpTotals,
+    /// What the checks' observers saw, by check index.
+    pub observed: Vec<(usize, Observation)>,
+}
+
+type Key = (Endpoint, Endpoint);
+
+/// Tracks UDP conversations.
+#[derive(Debug, Default)]
+pub struct UdpAnalyzer {
+    open: HashMap<Key, UdpConversation>,
+    idle: Linger<Key>,
+    next_stream: u32,
+    max_conversations: usize,
+    analysis: UdpAnalysis,
+    observers: Observers,
+}
+
+/// The lab subnet's broadcast address.
+fn subnet_broadcast() -> Ipv4Addr {
+    let (net, prefix) = crate::lab::SUBNET;
+    Ipv4Addr::from(u32::from(net) | (u32::MAX >> prefix))
+}
+
+impl UdpAnalyzer {
+    /// An analyzer keeping `max_conversations` in detail, telling `observers` of every datagram.
+    pub fn new(max_conversations: usize, observers: Observers) -> UdpAnalyzer {
+        UdpAnalyzer {
+            max_conversations,
+            observers,
+            ..Default::default()
+        }
+    }
+
+    fn close(&mut self, c: UdpConversation) {
+        if !c.matched {
+            return;
+        }
+        let t = &mut self.analysis.totals;
+        t.conversations += 1;
+        t.datagrams += c.a_to_b.datagrams + c.b_to_a.datagrams;
+        t.bytes += c.a_to_b.bytes + c.b_to_a.bytes;
+        t.broadcasts += c.broadcasts;
+        if self.analysis.conversations.len() < self.max_conversations {
+            self.analysis.conversations.push(c);
+        }
+    }
+
+    /// Ends the analysis.
+    pub fn finish(mut self) -> UdpAnalysis {
+        let mut open: Vec<UdpConversation> = self.open.drain().map(|(_, c)| c).collect();
+        open.sort_by_key(|c| c.stream);
+        for c in open {
+            self.close(c);
+        }
+        self.analysis.conversations.sort_by_key(|c| c.stream);
+        finish_all(
+            std::mem::take(&mut self.observers),
+            &mut self.analysis.observed,
+        );
+        self.analysis
+    }
+}
+
+impl Analyzer for UdpAnalyzer {
+    fn packet(&mut self, packet: &Packet<'_>, matched: bool, _notes: &mut PacketNotes) {
+        let (Some(udp), Some(ip)) = (packet.udp(), packet.ip) else {
+            return;
+        };
+        let src = Endpoint {
+            ip: ip.src,
+            port: udp.src_port,
+        };
+        let dst = Endpoint {
+            ip: ip.dst,
+            port: udp.dst_port,
+        };
+        let broadcast = match ip.dst {
+            IpAddr::V4(d) => d == Ipv4Addr::BROADCAST || d == subnet_broadcast(),
+            IpAddr::V6(_) => false,
+        } || packet.packet_type == Some(PacketType::Broadcast);
+        let open = &self.open;
+        let due = self.idle.due(packet.ts, IDLE, SWEEP_EVERY, |k| {
+            open.get(k).map(|c| c.last)
+        });
+        for key in due {
+            if let Some(c) = self.open.remove(&key) {
+                self.close(c);
+            }
+        }
+        let key = if src <= dst { (src, dst) } else { (dst, src) };
+        let next = &mut self.next_stream;
+        let mut fresh = false;
+        let c = self.open.entry(key).or_insert_with(|| {
+            fresh = true;
+            *next += 1;
+            UdpConversation {
+                stream: *next - 1,
+                a: src,
+                b: dst,
+                a_to_b: Flow::default(),
+                b_to_a: Flow::default(),
+                first: packet.ts,
+                last: packet.ts,
+                broadcasts: 0,
+                matched: false,
+            }
+        });
+        if fresh {
+            self.idle.push(packet.ts, key);
+        }
+        c.last = packet.ts;
+        c.matched |= matched;
+        if c.a == src {
+            c.a_to_b.add(udp.len);
+        } else {
+            c.b_to_a.add(udp.len);
+        }
+        if broadcast {
+            c.broadcasts += 1;
+        }
+        let d = Datagram {
+            ts: packet.ts,
+            src,
+            dst,
+            len: udp.len,
+            broadcast,
+            stream: c.stream,
+        };
+        for (_, o) in &mut self.observers {
+            o.datagram(&d, matched);
+        }
+    }
+
+    fn finish_into(self: Box<Self>, found: &mut Found) {
+        found.udp = Some((*self).finish());
+    }
+}
