@@ -249,3 +249,95 @@ fn udp_conversations_agree_with_tshark_on_every_fixture() {
         assert_eq!(ours, tshark_udp_conversations(&path), "{}", path.display());
     }
 }
+
+#[test]
+fn http_requests_and_responses_agree_with_tshark() {
+    let path = fixture("course/http/mesin1.pcapng");
+    let (_, analysis) = replay(&path, None);
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&path)
+        .args([
+            "-d",
+            "tcp.port==8885,http",
+            "-Y",
+            "http",
+            "-T",
+            "fields",
+            "-E",
+            "separator=|",
+        ])
+        .args([
+            "-e",
+            "tcp.stream",
+            "-e",
+            "http.request.method",
+            "-e",
+            "http.request.uri",
+        ])
+        .args([
+            "-e",
+            "http.response.code",
+            "-e",
+            "http.location",
+            "-e",
+            "http.content_type",
+        ])
+        .output()
+        .expect("tshark is the oracle: install it");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (mut requests, mut responses) = (Vec::new(), Vec::new());
+    for line in text.lines() {
+        // Several messages in one frame (pipelining) come as comma-separated occurrences.
+        let f: Vec<Vec<&str>> = line.split('|').map(|v| v.split(',').collect()).collect();
+        let at = |field: usize, i: usize| f[field].get(i).copied().unwrap_or("");
+        for i in 0..f[1].len() {
+            if !at(1, i).is_empty() {
+                requests.push(format!("{} {} {}", at(0, 0), at(1, i), at(2, i)));
+            }
+        }
+        for i in 0..f[3].len() {
+            if !at(3, i).is_empty() {
+                responses.push(format!(
+                    "{} {} {} {}",
+                    at(0, 0),
+                    at(3, i),
+                    at(4, i),
+                    at(5, i)
+                ));
+            }
+        }
+    }
+    let ours_requests: Vec<String> = analysis
+        .http
+        .transactions
+        .iter()
+        .map(|t| {
+            let r = &t.request;
+            format!(
+                "{} {} {}",
+                t.stream,
+                r.method.as_deref().unwrap(),
+                r.uri.as_deref().unwrap()
+            )
+        })
+        .collect();
+    let ours_responses: Vec<String> = analysis
+        .http
+        .transactions
+        .iter()
+        .filter_map(|t| {
+            let r = t.response.as_ref()?;
+            Some(format!(
+                "{} {} {} {}",
+                t.stream,
+                r.status?,
+                r.location.as_deref().unwrap_or(""),
+                r.content_type.as_deref().unwrap_or("")
+            ))
+        })
+        .collect();
+    assert_eq!(ours_requests.len(), 6);
+    assert_eq!(ours_requests, requests);
+    assert_eq!(ours_responses, responses);
+}

@@ -7,6 +7,7 @@
 use std::fmt;
 
 use super::dns::Transaction;
+use super::http::HttpTransaction;
 use super::messages::{Conversation, Exchange};
 use super::tcp::{Connection, Direction};
 use super::udp::Datagram;
@@ -52,6 +53,10 @@ pub trait Observer: Send + fmt::Debug {
 
     /// A connection cut into messages ended.
     fn conversation(&mut self, _conversation: &Conversation) {}
+
+    /// An HTTP request and its response (or none); `matched` says whether its connection is
+    /// reported.
+    fn http(&mut self, _transaction: &HttpTransaction, _matched: bool) {}
 
     /// A UDP datagram; `matched` says whether the filter selected it.
     fn datagram(&mut self, _datagram: &Datagram, _matched: bool) {}

@@ -3,6 +3,7 @@
 //! what their observers saw; pure code, shared by replay, live capture and grading.
 
 mod dns;
+mod http;
 mod messages;
 pub mod observe;
 mod tcp;
@@ -14,7 +15,8 @@ use serde::Serialize;
 use crate::analysis::observer::{Observer, Observers};
 use crate::pipeline::Analysis;
 use observe::{
-    ConversationRule, Conversations, DatagramsTo, DnsName, ExchangeRule, PayloadText, SegmentSizes,
+    ConversationRule, Conversations, DatagramsTo, DnsName, ExchangeRule, HttpRule, PayloadText,
+    SegmentSizes,
 };
 pub use vocabulary::{Expect, Topic};
 
@@ -48,6 +50,8 @@ pub struct ObserverSets {
     pub messages: Observers,
     /// Fed by the UDP analyzer (datagrams).
     pub udp: Observers,
+    /// Fed by the HTTP analyzer (transactions).
+    pub http: Observers,
 }
 
 /// Which analyzers the checks read.
@@ -61,6 +65,8 @@ pub struct Needs {
     pub messages: bool,
     /// UDP conversations.
     pub udp: bool,
+    /// HTTP transactions.
+    pub http: bool,
 }
 
 impl Expectations {
@@ -73,10 +79,11 @@ impl Expectations {
     pub fn needs(&self) -> Needs {
         let any = |topic| self.list.iter().any(|e| e.topic() == topic);
         Needs {
-            tcp: any(Topic::Tcp) || any(Topic::Messages),
+            tcp: any(Topic::Tcp) || any(Topic::Messages) || any(Topic::Http),
             dns: any(Topic::Dns),
             messages: any(Topic::Messages),
             udp: any(Topic::Udp),
+            http: any(Topic::Http),
         }
     }
 
@@ -99,6 +106,8 @@ impl Expectations {
                 },
                 Expect::UdpTo(spec) => Box::new(DatagramsTo::new(spec)),
                 Expect::UdpBroadcast(port) => Box::new(DatagramsTo::broadcasts(*port)),
+                Expect::Http(spec) => Box::new(HttpRule::new(spec)),
+                Expect::HttpLengths => Box::new(HttpRule::lengths()),
                 _ => continue,
             };
             match e.topic() {
@@ -106,6 +115,7 @@ impl Expectations {
                 Topic::Dns => sets.dns.push((i, observer)),
                 Topic::Messages => sets.messages.push((i, observer)),
                 Topic::Udp => sets.udp.push((i, observer)),
+                Topic::Http => sets.http.push((i, observer)),
             }
         }
         sets
@@ -127,6 +137,7 @@ impl Expectations {
                     Topic::Dns => dns::evaluate(e, &analysis.dns.totals, observed),
                     Topic::Messages => messages::evaluate(e, analysis, observed),
                     Topic::Udp => udp::evaluate(e, observed),
+                    Topic::Http => http::evaluate(e, observed),
                 };
                 Check {
                     name: e.title(),
@@ -312,7 +323,8 @@ mod tests {
                 tcp: true,
                 dns: true,
                 messages: false,
-                udp: false
+                udp: false,
+                http: false
             }
         );
         let sets = e.observers();
@@ -324,7 +336,8 @@ mod tests {
                 tcp: false,
                 dns: true,
                 messages: false,
-                udp: false
+                udp: false,
+                http: false
             }
         );
     }

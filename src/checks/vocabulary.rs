@@ -49,6 +49,25 @@ pub enum Expect {
     UdpTo(UdpSpec),
     /// A datagram sent to a broadcast address reached this UDP port.
     UdpBroadcast(u16),
+    /// HTTP requests matching method and path (at least one) were each answered as described.
+    Http(HttpSpec),
+    /// Every HTTP response's body had the length its Content-Length announced.
+    HttpLengths,
+}
+
+/// HTTP requests and what their responses must be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpSpec {
+    /// The method (`GET`), any when empty.
+    pub method: String,
+    /// The request target (`/video`), exactly; any when empty.
+    pub uri: String,
+    /// The response's status code.
+    pub status: Option<u16>,
+    /// A regular expression the Location header matches.
+    pub location: Option<String>,
+    /// The Content-Type starts with this (`text/html`).
+    pub content_type: Option<String>,
 }
 
 /// What must reach a UDP port.
@@ -103,6 +122,8 @@ pub enum Topic {
     Messages,
     /// UDP datagrams.
     Udp,
+    /// HTTP transactions.
+    Http,
 }
 
 impl Expect {
@@ -117,6 +138,7 @@ impl Expect {
             | Expect::ServerFirst
             | Expect::EndsAfter(_) => Topic::Messages,
             Expect::UdpTo(_) | Expect::UdpBroadcast(_) => Topic::Udp,
+            Expect::Http(_) | Expect::HttpLengths => Topic::Http,
             _ => Topic::Tcp,
         }
     }
@@ -141,6 +163,9 @@ pub enum Shape {
     /// `{ port = 5005, from = ["ADDR", ...], at_least = N, count = N, size = N }`; on the
     /// command line `5005 from=ADDR,ADDR at_least=N count=N size=N`.
     Udp,
+    /// `{ method = "GET", uri = "/video", status = 302, location = "REGEX", content_type =
+    /// "text/html" }`; on the command line `GET /video 302`.
+    Http,
 }
 
 /// One term of the vocabulary.
@@ -267,6 +292,22 @@ pub const TERMS: &[Term] = &[
         "Every DNS query got a response",
     ),
     term(
+        "http",
+        "expect-http",
+        Shape::Http,
+        "METHOD URI [STATUS]",
+        Topic::Http,
+        "An HTTP request METHOD URI came, and every such request got STATUS (repeatable)",
+    ),
+    term(
+        "http_lengths",
+        "expect-http-lengths",
+        Shape::Switch,
+        "",
+        Topic::Http,
+        "Every HTTP response's body had the length its Content-Length announced",
+    ),
+    term(
         "udp_to",
         "expect-udp-to",
         Shape::Udp,
@@ -374,6 +415,10 @@ impl Term {
                     _ => Expect::Answer(text.to_string()),
                 })
             }),
+            Shape::Http => match raw {
+                Raw::List(items) => items.iter().map(|i| http(i).map(Expect::Http)).collect(),
+                one => Ok(vec![Expect::Http(http(one)?)]),
+            },
             Shape::Udp => match raw {
                 Raw::List(items) => items.iter().map(|i| udp(i).map(Expect::UdpTo)).collect(),
                 one => Ok(vec![Expect::UdpTo(udp(one)?)]),
@@ -451,6 +496,7 @@ impl Term {
             "no_rst" => Expect::NoRst,
             "concurrent" => Expect::Concurrent,
             "server_first" => Expect::ServerFirst,
+            "http_lengths" => Expect::HttpLengths,
             _ => Expect::NoUnanswered,
         }
     }
@@ -512,6 +558,67 @@ fn regex(text: &str) -> Result<String, String> {
                 e.to_string().lines().last().unwrap_or("")
             )
         })
+}
+
+/// One HTTP expectation, from `METHOD URI [STATUS]` or a table.
+fn http(raw: &Raw) -> Result<HttpSpec, String> {
+    let mut spec = HttpSpec {
+        method: String::new(),
+        uri: String::new(),
+        status: None,
+        location: None,
+        content_type: None,
+    };
+    let status = |v: &Raw| -> Result<u16, String> {
+        let n = match v {
+            Raw::Int(n) => u16::try_from(*n).ok(),
+            Raw::Text(t) => t.parse().ok(),
+            _ => None,
+        };
+        n.filter(|n| (100..=999).contains(n)).ok_or(format!(
+            "status: expected a code from 100 to 999, found {}",
+            show(v)
+        ))
+    };
+    match raw {
+        Raw::Text(t) => {
+            let words: Vec<&str> = t.split_whitespace().collect();
+            match words.as_slice() {
+                [m, u] => (spec.method, spec.uri) = (m.to_string(), u.to_string()),
+                [m, u, s] => {
+                    (spec.method, spec.uri) = (m.to_string(), u.to_string());
+                    spec.status = Some(status(&Raw::Text(s.to_string()))?);
+                }
+                _ => return Err("expected METHOD URI [STATUS], e.g. \"GET /video 302\"".into()),
+            }
+        }
+        Raw::Table(entries) => {
+            for (k, v) in entries {
+                let text = || match v {
+                    Raw::Text(t) => Ok(t.clone()),
+                    other => Err(format!("{k}: expected a text, found {}", other.kind())),
+                };
+                match k.as_str() {
+                    "method" => spec.method = text()?,
+                    "uri" => spec.uri = text()?,
+                    "status" => spec.status = Some(status(v)?),
+                    "location" => spec.location = Some(regex(&text()?)?),
+                    "content_type" => spec.content_type = Some(text()?),
+                    other => return Err(format!("unknown key {other:?} (an HTTP expectation has method, uri, status, location, content_type)")),
+                }
+            }
+        }
+        other => {
+            return Err(format!(
+                "expected {{ method = \"GET\", uri = \"/\", status = 200 }}, found {}",
+                other.kind()
+            ))
+        }
+    }
+    if spec.method.is_empty() && spec.uri.is_empty() {
+        return Err("give the request: method and/or uri".into());
+    }
+    Ok(spec)
 }
 
 /// One UDP expectation, from `PORT key=value...` or a table.
@@ -726,6 +833,8 @@ impl Expect {
             Expect::ServerFirst => "server_first",
             Expect::EndsAfter(_) => "ends_after",
             Expect::UdpTo(_) => "udp_to",
+            Expect::Http(_) => "http",
+            Expect::HttpLengths => "http_lengths",
             Expect::UdpBroadcast(_) => "udp_broadcast",
         }
     }
@@ -738,6 +847,13 @@ impl Expect {
             }
             Expect::MinExchanges(n) => json!(n),
             Expect::UdpBroadcast(p) => json!(p),
+            Expect::Http(h) => json!({
+                "method": h.method,
+                "uri": h.uri,
+                "status": h.status,
+                "location": h.location,
+                "content_type": h.content_type,
+            }),
             Expect::UdpTo(u) => json!({
                 "port": u.port,
                 "from": u.from.iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -802,6 +918,24 @@ impl Expect {
             Expect::ServerFirst => "server spoke first".into(),
             Expect::EndsAfter(p) => format!("ends after {}", crate::report::escape::sanitize(p)),
             Expect::UdpBroadcast(p) => format!("udp broadcast to port {p}"),
+            Expect::HttpLengths => "http body lengths".into(),
+            Expect::Http(h) => {
+                let mut t = format!(
+                    "http {} {}",
+                    h.method,
+                    crate::report::escape::sanitize(&h.uri)
+                );
+                if let Some(s) = h.status {
+                    t.push_str(&format!(" → {s}"));
+                }
+                if let Some(l) = &h.location {
+                    t.push_str(&format!(" Location {}", crate::report::escape::sanitize(l)));
+                }
+                if let Some(c) = &h.content_type {
+                    t.push_str(&format!(" {}", crate::report::escape::sanitize(c)));
+                }
+                t
+            }
             Expect::UdpTo(u) => {
                 let mut t = format!("udp to port {}", u.port);
                 if !u.from.is_empty() {

@@ -192,6 +192,13 @@ impl ReportArgs {
                 text::dns_table(&analysis.dns.transactions, origin)
             )?;
         }
+        if !analysis.http.transactions.is_empty() {
+            writeln!(
+                out,
+                "\n{}",
+                text::http_table(&analysis.http.transactions, origin)
+            )?;
+        }
         if !analysis.udp.conversations.is_empty() {
             writeln!(
                 out,

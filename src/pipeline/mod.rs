@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::analysis::analyzer::{Analyzer, Found, PacketNotes};
 use crate::analysis::dns::{DnsAnalysis, DnsAnalyzer, DnsConfig};
+use crate::analysis::http::{HttpAnalysis, HttpAnalyzer};
 use crate::analysis::messages::{MessagesAnalysis, MessagesAnalyzer, MessagesConfig};
 use crate::analysis::tcp::{Connection, TcpAnalysis, TcpAnalyzer, TcpConfig, TcpTotals};
 use crate::analysis::udp::{UdpAnalysis, UdpAnalyzer};
@@ -25,6 +26,8 @@ pub use parallel::replay;
 
 /// The tag of the messages analyzer among the TCP core's observers (checks have their index).
 const MESSAGES: usize = usize::MAX;
+/// The tag of the HTTP analyzer among the TCP core's observers.
+const HTTP: usize = usize::MAX - 1;
 
 /// How many distinct malformed-packet reasons are kept (the rest are counted as "other").
 const MAX_REASONS: usize = 16;
@@ -75,6 +78,7 @@ impl Default for PipelineOptions {
                 dns: true,
                 messages: true,
                 udp: true,
+                http: true,
             },
             expectations: Expectations::default(),
         }
@@ -117,6 +121,8 @@ pub struct Analysis {
     pub messages: MessagesAnalysis,
     /// UDP conversations with a matched datagram.
     pub udp: UdpAnalysis,
+    /// HTTP transactions of connections with a matched packet.
+    pub http: HttpAnalysis,
     /// What the checks' observers saw, by the index of the check.
     pub observed: Vec<(usize, Observation)>,
 }
@@ -147,7 +153,12 @@ impl Pipeline {
             dns: dns_observers,
             messages: exchange_observers,
             udp: udp_observers,
+            http: http_observers,
         } = options.expectations.observers();
+        if needs.http || options.list {
+            let http = HttpAnalyzer::new(options.messages.max_exchanges, http_observers);
+            tcp_observers.push((HTTP, Box::new(http)));
+        }
         // Messages run when something asks for them and some connection is framed.
         if (needs.messages || options.list) && !options.messages.rules.is_empty() {
             let messages = MessagesAnalyzer::new(options.messages.clone(), exchange_observers);
@@ -268,6 +279,7 @@ impl Pipeline {
         let dns = found.dns.unwrap_or_default();
         let mut observed = Vec::new();
         let mut messages = None;
+        let mut http = None;
         let checks_observed = tcp
             .observed
             .into_iter()
@@ -279,6 +291,10 @@ impl Pipeline {
                     observed.extend(m.observed);
                     messages = Some(m.analysis);
                 }
+                Observation::Http(h) if index == HTTP => {
+                    observed.extend(h.observed);
+                    http = Some(h.analysis);
+                }
                 o => observed.push((index, o)),
             }
         }
@@ -289,11 +305,13 @@ impl Pipeline {
                 dns: dns_ran,
                 messages: messages.is_some(),
                 udp: udp_ran,
+                http: http.is_some(),
             },
             connections: tcp.connections,
             tcp: tcp.totals,
             dns,
             messages: messages.unwrap_or_default(),
+            http: http.unwrap_or_default(),
             udp,
             observed,
         }

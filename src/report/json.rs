@@ -9,6 +9,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Value};
 
 use crate::analysis::dns::Transaction;
+use crate::analysis::http::HttpTransaction;
 use crate::analysis::messages::{Exchange, Message};
 use crate::analysis::tcp::Connection;
 use crate::analysis::udp::{Flow, UdpConversation};
@@ -73,6 +74,26 @@ fn message(m: Option<&Message>) -> Value {
         Value::Null,
         |m| json!({"text": escape_bytes(&m.bytes), "len": m.len, "cut": m.is_cut()}),
     )
+}
+
+fn http_transaction(t: &HttpTransaction, origin: Duration) -> Value {
+    let r = t.response.as_ref();
+    json!({
+        "stream": t.stream,
+        "client": t.client.to_string(),
+        "server": t.server.to_string(),
+        "t": secs(t.t, origin),
+        "method": t.request.method,
+        "uri": t.request.uri,
+        "host": t.request.host,
+        "status": r.and_then(|r| r.status),
+        "reason": r.and_then(|r| r.reason.clone()),
+        "content_type": r.and_then(|r| r.content_type.clone()),
+        "content_length": r.and_then(|r| r.content_length),
+        "location": r.and_then(|r| r.location.clone()),
+        "body_bytes": t.response_body,
+        "latency_ms": t.latency().map(|l| l.as_secs_f64() * 1e3),
+    })
 }
 
 fn udp_conversation(c: &UdpConversation, origin: Duration) -> Value {
@@ -200,6 +221,26 @@ impl Serialize for Document<'_> {
         map.serialize_entry(
             "dns",
             &Seq(|| a.dns.transactions.iter().map(|t| transaction(t, origin))),
+        )?;
+        let h = &a.http.totals;
+        map.serialize_entry(
+            "http_totals",
+            &json!({
+                "connections": h.connections,
+                "requests": h.requests,
+                "answered": h.answered,
+                "length_mismatches": h.length_mismatches,
+                "listed": a.http.transactions.len(),
+            }),
+        )?;
+        map.serialize_entry(
+            "http",
+            &Seq(|| {
+                a.http
+                    .transactions
+                    .iter()
+                    .map(|t| http_transaction(t, origin))
+            }),
         )?;
         let u = &a.udp.totals;
         map.serialize_entry(

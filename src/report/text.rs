@@ -9,6 +9,7 @@ use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 use super::escape::{escape_bytes, hexdump, sanitize};
 use crate::analysis::dns::Transaction;
+use crate::analysis::http::HttpTransaction;
 use crate::analysis::messages::{Exchange, Message};
 use crate::analysis::tcp::{Connection, Direction};
 use crate::analysis::udp::UdpConversation;
@@ -125,6 +126,52 @@ pub fn exchanges_table(exchanges: &[Exchange], origin: Duration) -> String {
                 format!("{:.3} ms", l.as_secs_f64() * 1e3)
             }))
             .set_alignment(CellAlignment::Right),
+        ]);
+    }
+    table.to_string()
+}
+
+/// The HTTP transactions table.
+pub fn http_table(transactions: &[HttpTransaction], origin: Duration) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(vec![
+        "Time", "Stream", "Client", "Request", "Status", "Type", "Body", "Latency",
+    ]);
+    let right = |v: String| Cell::new(v).set_alignment(CellAlignment::Right);
+    for t in transactions {
+        let request = format!(
+            "{} {}",
+            t.request.method.as_deref().unwrap_or("?"),
+            t.request.uri.as_deref().unwrap_or("?")
+        );
+        let (status, kind) = match &t.response {
+            Some(r) => {
+                let mut s = format!(
+                    "{} {}",
+                    r.status.unwrap_or(0),
+                    r.reason.as_deref().unwrap_or("")
+                );
+                if let Some(l) = &r.location {
+                    let _ = write!(s, " → {}", sanitize(l));
+                }
+                (s, r.content_type.clone().unwrap_or_default())
+            }
+            None => ("no response".to_string(), String::new()),
+        };
+        table.add_row(vec![
+            right(seconds(t.t, origin)),
+            right(t.stream.to_string()),
+            Cell::new(t.client),
+            Cell::new(sanitize(&request)),
+            Cell::new(sanitize(status.trim_end())),
+            Cell::new(sanitize(&kind)),
+            right(t.response_body.to_string()),
+            right(t.latency().map_or("-".to_string(), |l| {
+                format!("{:.3} ms", l.as_secs_f64() * 1e3)
+            })),
         ]);
     }
     table.to_string()

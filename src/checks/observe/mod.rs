@@ -4,6 +4,7 @@ mod conversation;
 mod datagrams;
 mod dns_name;
 mod exchange;
+mod http;
 mod payload;
 mod segments;
 
@@ -11,6 +12,7 @@ pub use conversation::{ConversationRule, Conversations, ConversationsSeen};
 pub use datagrams::{DatagramsSeen, DatagramsTo};
 pub use dns_name::{DnsName, NameStats};
 pub use exchange::{ExchangeRule, ExchangesSeen};
+pub use http::{HttpRule, HttpSeen};
 pub use payload::{PayloadFound, PayloadText};
 pub use segments::{SegmentSizes, SegmentsSeen};
 
@@ -29,6 +31,10 @@ pub enum Observation {
     Conversations(ConversationsSeen),
     /// Datagrams that reached a UDP port.
     Datagrams(DatagramsSeen),
+    /// HTTP transactions judged.
+    HttpChecked(HttpSeen),
+    /// The HTTP analyzer's results and its observers'.
+    Http(Box<crate::analysis::http::HttpResult>),
     /// The messages analyzer's results and its observers'.
     Messages(Box<crate::analysis::messages::MessagesResult>),
 }
