@@ -42,8 +42,8 @@ pub enum Expect {
     MinExchanges(usize),
     /// In every conversation the server sent the first message.
     ServerFirst,
-    /// Every conversation's last client message matches this pattern, and a FIN from both
-    /// sides followed ("every connection ended after QUIT").
+    /// Every conversation's last client message matches this pattern, and the server then
+    /// closed it (its FIN first, then the client's): "every connection ended after QUIT".
     EndsAfter(String),
     /// Datagrams reached a UDP port (from given senders, so many, of a size).
     UdpTo(UdpSpec),
@@ -99,12 +99,15 @@ pub struct ExchangeSpec {
     pub base64: Option<Base64Spec>,
 }
 
-/// A base64 field (a file's contents, as the file server sends them) and its decoded size or
-/// SHA-256.
+/// A base64 text (a file's contents, as the file server moves them) and its decoded size or
+/// SHA-256: a JSON field of the response, or a capture group of the request pattern
+/// (`UPLOAD name (base64)`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Base64Spec {
-    /// The JSON field holding the base64 text.
+    /// The response's JSON field holding the base64 text (empty when `group` is used).
     pub field: String,
+    /// The request pattern's capture group holding it.
+    pub group: Option<usize>,
     /// The decoded size in bytes.
     pub size: Option<u64>,
     /// The decoded SHA-256, in hex.
@@ -353,7 +356,7 @@ pub const TERMS: &[Term] = &[
         Shape::Texts,
         "REGEX",
         Topic::Messages,
-        "Every conversation's last client message matches REGEX, then FIN from both sides",
+        "Every conversation's last client message matches REGEX, then the server closed it (FIN)",
     ),
 ];
 
@@ -772,21 +775,25 @@ fn exchange(raw: &Raw) -> Result<ExchangeSpec, String> {
                 };
                 let mut b = Base64Spec {
                     field: String::new(),
+                    group: None,
                     size: None,
                     sha256: None,
                 };
                 for (k, v) in fields {
                     match (k.as_str(), v) {
                         ("field", Raw::Text(t)) => b.field = t.clone(),
+                        ("group", Raw::Int(n)) if *n >= 1 => b.group = Some(*n as usize),
                         ("size", Raw::Int(n)) if *n >= 0 => b.size = Some(*n as u64),
                         ("sha256", Raw::Text(t)) if t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()) => {
                             b.sha256 = Some(t.to_ascii_lowercase())
                         }
-                        (k, _) => return Err(format!("base64.{k}: expected field = \"NAME\", size = BYTES or sha256 = \"64 hex digits\"")),
+                        (k, _) => return Err(format!("base64.{k}: expected field = \"NAME\" (a JSON field of the response) or group = N (of the request pattern), size = BYTES, sha256 = \"64 hex digits\"")),
                     }
                 }
-                if b.field.is_empty() || (b.size.is_none() && b.sha256.is_none()) {
-                    return Err("base64: give the field and its decoded size or sha256".into());
+                if b.field.is_empty() == b.group.is_none()
+                    || (b.size.is_none() && b.sha256.is_none())
+                {
+                    return Err("base64: give the field (or the request's group) and its decoded size or sha256".into());
                 }
                 spec.base64 = Some(b);
             }
@@ -874,7 +881,7 @@ impl Expect {
                         .collect();
                 }
                 if let Some(b) = &x.base64 {
-                    v["base64"] = json!({ "field": b.field, "size": b.size, "sha256": b.sha256 });
+                    v["base64"] = json!({ "field": b.field, "group": b.group, "size": b.size, "sha256": b.sha256 });
                 }
                 v
             }
@@ -910,7 +917,10 @@ impl Expect {
                     t.push_str(&format!(" {k}={v}"));
                 }
                 if let Some(b) = &x.base64 {
-                    t.push_str(&format!(" base64 {}", b.field));
+                    match b.group {
+                        Some(g) => t.push_str(&format!(" base64 request group {g}")),
+                        None => t.push_str(&format!(" base64 {}", b.field)),
+                    }
                 }
                 t
             }

@@ -18,7 +18,13 @@ use crate::filter::Filter;
 pub use captures::{find_capture, CaptureError};
 
 /// The specs built into labcap: name and text.
-pub const BUILTIN: &[(&str, &str)] = &[("tugas1", include_str!("../../specs/tugas1.toml"))];
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("tugas1", include_str!("../../specs/tugas1.toml")),
+    ("tugas2-udp", include_str!("../../specs/tugas2-udp.toml")),
+    ("tugas3-time", include_str!("../../specs/tugas3-time.toml")),
+    ("tugas4-file", include_str!("../../specs/tugas4-file.toml")),
+    ("tugas5-http", include_str!("../../specs/tugas5-http.toml")),
+];
 
 /// A spec that does not hold, with where: `FILE:LINE: key: what is wrong`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -118,6 +118,8 @@ pub struct Conversation {
     pub last_request: Option<Message>,
     /// Closed by a FIN from both sides.
     pub closed_by_fin: bool,
+    /// The server's FIN came before the client's (it closed the conversation).
+    pub server_closed_first: bool,
     /// Some packet of it matched the filter.
     pub matched: bool,
 }
@@ -300,6 +302,7 @@ impl Observer for MessagesAnalyzer {
             responses: conv.responses,
             last_request: conv.last_request,
             closed_by_fin: c.c2s.fin && c.s2c.fin && c.close() == Close::Fin,
+            server_closed_first: c.server_closed_first(),
             matched: c.matched,
         };
         if c.matched {

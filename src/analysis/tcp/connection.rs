@@ -176,6 +176,16 @@ impl Connection {
         }
     }
 
+    /// The server sent its FIN before the client did (Zeek's history has `f` before `F`).
+    pub fn server_closed_first(&self) -> bool {
+        let h = self.zeek.history.as_str();
+        match (h.find('f'), h.find('F')) {
+            (Some(server), Some(client)) => server < client,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+
     /// The connection is over: a FIN from both sides, or a RST.
     pub fn ended(&self) -> bool {
         (self.c2s.fin && self.s2c.fin) || self.c2s.rst || self.s2c.rst

@@ -15,7 +15,7 @@ use crate::analysis::Examples;
 pub enum ConversationRule {
     /// The server's message came first.
     ServerFirst,
-    /// The client's last message matches, then a FIN close.
+    /// The client's last message matches, then the server closes (its FIN first).
     EndsAfter(Regex),
 }
 
@@ -60,6 +60,9 @@ impl Observer for Conversations {
                     Some(format!("the client's last message was {}", quote(&m.bytes)))
                 }
                 Some(_) if !c.closed_by_fin => Some("not closed by FIN from both sides".into()),
+                Some(_) if !c.server_closed_first => {
+                    Some("the client closed first: the server did not end it".into())
+                }
                 Some(_) => None,
             },
         };

@@ -49,6 +49,26 @@ impl ExchangeRule {
         }
     }
 
+    /// Why the request's base64 group (an upload) does not decode as expected, if it does not.
+    fn judge_request(&self, request: &[u8], cut: bool) -> Option<String> {
+        let b = self.spec.base64.as_ref()?;
+        let group = b.group?;
+        if cut {
+            return Some(
+                "the request is longer than the message limit: its base64 was not read".into(),
+            );
+        }
+        let Some(text) = self.request.captures(request).and_then(|c| c.get(group)) else {
+            return Some(format!("the request pattern has no group {group} here"));
+        };
+        check_base64(
+            text.as_bytes(),
+            &format!("group {group}"),
+            b.size,
+            b.sha256.as_deref(),
+        )
+    }
+
     /// Why the response does not satisfy the spec, if it does not.
     fn judge(&self, response: &[u8], cut: bool) -> Option<String> {
         if let Some(re) = &self.response {
@@ -60,7 +80,8 @@ impl ExchangeRule {
                 ));
             }
         }
-        if self.spec.json.is_empty() && self.spec.base64.is_none() {
+        let response_json = self.spec.base64.as_ref().is_some_and(|b| b.group.is_none());
+        if self.spec.json.is_empty() && !response_json {
             return None;
         }
         if cut {
@@ -88,30 +109,11 @@ impl ExchangeRule {
             }
         }
         if let Some(b) = &self.spec.base64 {
-            let Some(text) = doc.get(&b.field).and_then(|v| v.as_str()) else {
-                return Some(format!("the response has no text field {:?}", b.field));
-            };
-            let bytes = match base64::engine::general_purpose::STANDARD.decode(text.trim()) {
-                Ok(bytes) => bytes,
-                Err(e) => return Some(format!("{} is not base64: {e}", b.field)),
-            };
-            if let Some(size) = b.size {
-                if bytes.len() as u64 != size {
-                    return Some(format!(
-                        "{} decodes to {} bytes, not {size}",
-                        b.field,
-                        bytes.len()
-                    ));
-                }
-            }
-            if let Some(want) = &b.sha256 {
-                let got: String = Sha256::digest(&bytes)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                if &got != want {
-                    return Some(format!("{} decodes to SHA-256 {got}, not {want}", b.field));
-                }
+            if b.group.is_none() {
+                let Some(text) = doc.get(&b.field).and_then(|v| v.as_str()) else {
+                    return Some(format!("the response has no text field {:?}", b.field));
+                };
+                return check_base64(text.as_bytes(), &b.field, b.size, b.sha256.as_deref());
             }
         }
         None
@@ -129,12 +131,18 @@ impl Observer for ExchangeRule {
             return;
         }
         self.seen.requests += 1;
-        let why = match &ex.response {
-            None => Some("no response".to_string()),
-            Some(r) => self.judge(&r.bytes, r.is_cut()),
-        };
+        let why = self
+            .judge_request(&request.bytes, request.is_cut())
+            .or_else(|| match &ex.response {
+                None => Some("no response".to_string()),
+                Some(r) => self.judge(&r.bytes, r.is_cut()),
+            });
         match why {
             None => self.seen.right += 1,
+            // The same reason again is only counted: the first streams show it.
+            Some(why) if self.seen.wrong.first.iter().any(|(_, _, w)| *w == why) => {
+                self.seen.wrong.count += 1
+            }
             Some(why) => self
                 .seen
                 .wrong
@@ -145,6 +153,42 @@ impl Observer for ExchangeRule {
     fn finish(self: Box<Self>) -> Observation {
         Observation::Exchanges(self.seen)
     }
+}
+
+/// Why base64 `text` does not decode to `size` bytes with SHA-256 `sha256`, if it does not.
+fn check_base64(
+    text: &[u8],
+    what: &str,
+    size: Option<u64>,
+    sha256: Option<&str>,
+) -> Option<String> {
+    let text: Vec<u8> = text
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    let bytes = match base64::engine::general_purpose::STANDARD.decode(&text) {
+        Ok(bytes) => bytes,
+        Err(e) => return Some(format!("{what} is not base64: {e}")),
+    };
+    if let Some(size) = size {
+        if bytes.len() as u64 != size {
+            return Some(format!(
+                "{what} decodes to {} bytes, not {size}",
+                bytes.len()
+            ));
+        }
+    }
+    if let Some(want) = sha256 {
+        let got: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if got != want {
+            return Some(format!("{what} decodes to SHA-256 {got}, not {want}"));
+        }
+    }
+    None
 }
 
 /// A message for a reason: escaped, cut.

@@ -1,0 +1,152 @@
+//! The course's other modules graded from captures made in namespaces by
+//! scripts/make-course-fixtures.sh: each built-in spec passes its right capture in full and
+//! fails the wrong one where it is wrong; the flags say the same as the specs.
+
+mod common;
+
+use std::process::Command;
+
+use common::fixture;
+use labcap::grade::{grade, Submission};
+use labcap::spec::Spec;
+
+const BIN: &str = env!("CARGO_BIN_EXE_labcap");
+
+/// Points per task of `folder` graded against the built-in `spec`.
+fn points(spec: &str, folder: &str) -> Vec<u32> {
+    let spec = Spec::load(spec).unwrap();
+    let report = grade(&spec, &[Submission::from_dir(&fixture(folder))], 1);
+    let s = &report.students[0];
+    for t in &s.tasks {
+        for c in &t.checks {
+            eprintln!("{} | {}: {} {}", t.title, c.name, c.passed, c.detail);
+        }
+    }
+    s.tasks.iter().map(|t| t.earned).collect()
+}
+
+#[test]
+fn every_course_spec_grades_its_capture_in_full() {
+    assert_eq!(points("tugas2-udp", "course/udp"), [50, 50]);
+    assert_eq!(points("tugas3-time", "course/time"), [40, 30, 30]);
+    assert_eq!(points("tugas4-file", "course/fileserver"), [20, 30, 30, 20]);
+    assert_eq!(points("tugas5-http", "course/http"), [25, 25, 25, 25]);
+}
+
+#[test]
+fn a_wrong_time_server_fails_its_answers_and_its_quit() {
+    assert_eq!(points("tugas3-time", "course/time-wrong"), [0, 30, 0]);
+    let spec = Spec::load("tugas3-time").unwrap();
+    let report = grade(
+        &spec,
+        &[Submission::from_dir(&fixture("course/time-wrong"))],
+        1,
+    );
+    let tasks = &report.students[0].tasks;
+    let answer = &tasks[0].checks[0];
+    assert!(
+        answer
+            .detail
+            .starts_with("6 of 6 matching requests: stream 0 \"TIME\\r\\n\": response \"JAM ")
+            && answer.detail.contains("does not match"),
+        "{}",
+        answer.detail
+    );
+    assert!(tasks[2].checks[0]
+        .detail
+        .contains("the client closed first"));
+}
+
+#[test]
+fn a_file_server_is_graded_on_the_files_it_moves() {
+    // The same exchanges with the wrong expected hash or size fail, saying what was decoded.
+    let f = fixture("course/fileserver/mesin1.pcapng");
+    let out = Command::new(BIN)
+        .args([
+            "replay",
+            f.to_str().unwrap(),
+            "--summary",
+            "--frame",
+            "6666=crlf,blank-line",
+        ])
+        .args(["--expect-exchange", r"^LIST\r\n$=>^\{.*OK"])
+        .args(["--expect-min-exchanges", "6"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("PASS exchanges >= 6: 6 requests answered in 6 conversations"),
+        "{text}"
+    );
+    assert!(
+        text.contains("GET donalbebek.txt\\r\\n"),
+        "the exchanges table: {text}"
+    );
+    let bad = "[assignment]\nname = \"x\"\n[[machines]]\nname = \"mesin1\"\n[[tasks]]\ntitle = \"t\"\nmachine = \"mesin1\"\nframes = [\"6666=crlf,blank-line\"]\n[tasks.expect]\nexchange = { request = '^GET donalbebek', base64 = { field = \"data_file\", size = 98 } }\n";
+    let spec = Spec::parse(bad, "bad.toml").unwrap();
+    let report = grade(
+        &spec,
+        &[Submission::from_dir(&fixture("course/fileserver"))],
+        1,
+    );
+    let check = &report.students[0].tasks[0].checks[0];
+    assert!(!check.passed);
+    assert!(
+        check
+            .detail
+            .contains("data_file decodes to 97 bytes, not 98"),
+        "{}",
+        check.detail
+    );
+}
+
+#[test]
+fn udp_and_http_flags_read_like_the_specs() {
+    let udp = fixture("course/udp/mesin1.pcapng");
+    let replay = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .arg("replay")
+            .arg(&udp)
+            .args(["--summary", "-Y", "ip.dst==172.16.16.101"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = replay(&[
+        "--expect-udp-to",
+        "5005 from=172.16.16.102,172.16.16.103 count=5 size=13",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = replay(&["--expect-udp-to", "5005 from=172.16.16.102 count=4"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("172.16.16.102 sent 5, not 4"), "{text}");
+    // The broadcasts are not to mesin1's address: the filter leaves them out.
+    let (code, text) = replay(&["--expect-udp-broadcast", "5005"]);
+    assert_eq!(code, Some(1), "{text}");
+    let http = fixture("course/http/mesin1.pcapng");
+    let out = Command::new(BIN)
+        .args([
+            "replay",
+            http.to_str().unwrap(),
+            "--json",
+            "--expect-http",
+            "GET /video 301",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["http"].as_array().unwrap().len(), 6);
+    assert_eq!(doc["http"][1]["location"], "https://youtu.be/katoxpnTf04");
+    assert_eq!(doc["checks"][0]["passed"], false);
+    assert!(doc["checks"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("status 302, not 301"));
+    assert_eq!(doc["udp"].as_array().unwrap().len(), 0);
+}
