@@ -6,6 +6,9 @@
 //! unary   := ("not" | "!") unary | "(" or ")" | test
 //! test    := FIELD (OP VALUE)?
 //! ```
+//!
+//! `not` and `(` nest at most [`MAX_DEPTH`] deep, so that neither the parser nor anything
+//! that walks the tree recurses without bound.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -37,6 +40,9 @@ pub enum Value {
     Net(IpAddr, u8),
 }
 
+/// How deeply `not` and parentheses may nest (each `not`, each `(` is one level).
+pub const MAX_DEPTH: usize = 256;
+
 /// Parses filter text.
 pub fn parse(text: &str) -> Result<Expr, FilterError> {
     let tokens = tokenize(text)?;
@@ -47,6 +53,7 @@ pub fn parse(text: &str) -> Result<Expr, FilterError> {
         tokens,
         pos: 0,
         end: text.chars().count() + 1,
+        depth: 0,
     };
     let expr = parser.or()?;
     if let Some((_, column)) = parser.tokens.get(parser.pos) {
@@ -63,6 +70,8 @@ struct Parser {
     pos: usize,
     /// The column just past the text, for "unexpected end" errors.
     end: usize,
+    /// How many `not` and `(` enclose the current position.
+    depth: usize,
 }
 
 impl Parser {
@@ -92,16 +101,33 @@ impl Parser {
         Ok(left)
     }
 
+    /// Enters one more level of `not` or `(`, the token at `column`.
+    fn nest(&mut self, column: usize) -> Result<(), FilterError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(FilterError::new(
+                column,
+                format!("filter nested too deeply (more than {MAX_DEPTH} levels of 'not' and '(')"),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     fn unary(&mut self) -> Result<Expr, FilterError> {
         let column = self.column();
         match self.tokens.get(self.pos).cloned() {
             Some((Token::Not, _)) => {
+                self.nest(column)?;
                 self.pos += 1;
-                Ok(Expr::Not(Box::new(self.unary()?)))
+                let inner = self.unary()?;
+                self.depth -= 1;
+                Ok(Expr::Not(Box::new(inner)))
             }
             Some((Token::Open, _)) => {
+                self.nest(column)?;
                 self.pos += 1;
                 let inner = self.or()?;
+                self.depth -= 1;
                 if self.peek() != Some(&Token::Close) {
                     return Err(FilterError::new(
                         self.column(),
@@ -320,5 +346,33 @@ mod tests {
         assert_eq!(parse("ip.src > 10.0.0.0/8").unwrap_err().column, 10);
         assert_eq!(parse("").unwrap_err().column, 1);
         assert_eq!(parse("and").unwrap_err().column, 1);
+    }
+
+    #[test]
+    fn nesting_is_limited_with_an_error_at_the_first_level_too_deep() {
+        let deep =
+            |open: &str, n: usize, close: &str| format!("{}tcp{}", open.repeat(n), close.repeat(n));
+        // At the limit: fine.
+        assert!(parse(&deep("(", MAX_DEPTH, ")")).is_ok());
+        assert!(parse(&deep("!", MAX_DEPTH, "")).is_ok());
+        assert!(parse(&deep("not ", MAX_DEPTH, "")).is_ok());
+        // One more, or the fuzzer's 10,000 parentheses and 17,000 '!': an error, no overflow.
+        for (text, column) in [
+            (deep("(", MAX_DEPTH + 1, ")"), MAX_DEPTH + 1),
+            (deep("!", MAX_DEPTH + 1, ""), MAX_DEPTH + 1),
+            (deep("not ", MAX_DEPTH + 1, ""), 4 * MAX_DEPTH + 1),
+            (deep("(", 10_000, ")"), MAX_DEPTH + 1),
+            (deep("!", 17_000, ""), MAX_DEPTH + 1),
+            (deep("(!", 10_000, ")"), MAX_DEPTH + 1),
+        ] {
+            let e = parse(&text).unwrap_err();
+            assert_eq!(e.column, column, "{}", &text[..20]);
+            assert!(e.message.contains("nested too deeply"), "{}", e.message);
+        }
+        // Levels are counted where they are open, not in total.
+        let siblings = vec!["(tcp)"; 2 * MAX_DEPTH].join(" or ");
+        assert!(parse(&siblings).is_ok());
+        let nots = vec![deep("!", MAX_DEPTH, ""); 3].join(" and ");
+        assert!(parse(&nots).is_ok());
     }
 }
