@@ -53,3 +53,61 @@ fn deeply_nested_filters_are_errors_not_stack_overflows() {
         }
     }
 }
+
+/// Every frame of the Ethernet fixture, decoded and matched against `filter`.
+fn matches_on_fixture(filter: &labcap::filter::Filter) -> Vec<bool> {
+    let mut matched = Vec::new();
+    labcap::source::FileSource::open(&fixture("lo-echo.pcap"))
+        .unwrap()
+        .for_each_frame(&mut |frame| {
+            matched.push(filter.matches(&labcap::wire::decode(&frame)));
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+    matched
+}
+
+#[test]
+fn a_chain_of_100000_terms_is_matched_and_translated_without_overflow() {
+    // A left-deep tree of 100,000 'or' would be walked 100,000 calls deep: the chain is one
+    // node, walked in a loop.
+    let text = (0..100_000)
+        .map(|i| format!("tcp.port == {}", 20_000 + i % 40_000))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let filter = labcap::filter::Filter::parse(&text).unwrap();
+    // Port 10000 is not in the chain; nothing else there is TCP.
+    assert!(matches_on_fixture(&filter).iter().all(|m| !m));
+    let bpf = filter.to_bpf();
+    assert!(bpf.exact);
+    let with = labcap::filter::Filter::parse(&format!("{text} or tcp.port == 10000")).unwrap();
+    assert!(matches_on_fixture(&with).iter().all(|m| *m));
+    drop(with.to_bpf());
+    let and = vec!["tcp"; 100_000].join(" && ");
+    let and = labcap::filter::Filter::parse(&and).unwrap();
+    assert!(matches_on_fixture(&and).iter().all(|m| *m));
+    drop(and.to_bpf());
+}
+
+#[test]
+fn the_deepest_filter_allowed_is_matched_translated_and_compiled() {
+    // `!(udp or !(udp or … !(tcp.port == 10000)))`: 256 levels ('!' and '(' alternating).
+    let mut text = "tcp.port == 10000".to_string();
+    for _ in 0..128 {
+        text = format!("!(udp or {text})");
+    }
+    let filter = labcap::filter::Filter::parse(&text).unwrap();
+    // An even number of '!': every frame is on port 10000.
+    assert!(matches_on_fixture(&filter).iter().all(|m| *m));
+    let bpf = filter.to_bpf();
+    assert!(bpf.exact);
+    let program = pcap::Capture::dead(pcap::Linktype(1))
+        .unwrap()
+        .compile(bpf.expr.as_deref().unwrap(), true)
+        .unwrap();
+    let mut file = pcap::Capture::from_file(fixture("lo-echo.pcap")).unwrap();
+    while let Ok(packet) = file.next_packet() {
+        assert!(program.filter(packet.data));
+    }
+    assert!(labcap::filter::Filter::parse(&format!("!{text}")).is_err());
+}

@@ -51,36 +51,24 @@ pub fn translate(expr: &Expr, dns: &DnsPorts) -> Bpf {
         Expr::Has(field) | Expr::Compare(field, ..) if field.is_dns() => superset(dns.bpf()),
         Expr::Has(field) => has(*field),
         Expr::Compare(field, op, value) => compare(*field, *op, value),
-        Expr::And(a, b) => {
-            let (a, b) = (translate(a), translate(b));
-            let both = a.exact && b.exact;
-            match (a.expr, b.expr) {
-                (None, None) => Bpf {
-                    expr: None,
-                    exact: both,
-                },
-                (Some(x), None) | (None, Some(x)) => Bpf {
-                    expr: Some(x),
-                    exact: both,
-                },
-                (Some(x), Some(y)) => Bpf {
-                    expr: Some(format!("({x}) and ({y})")),
-                    exact: both,
-                },
+        Expr::And(terms) => {
+            let terms: Vec<Bpf> = terms.iter().map(translate).collect();
+            let exact = terms.iter().all(|t| t.exact);
+            // A term without an expression lets every packet through: it adds nothing.
+            let tests: Vec<String> = terms.into_iter().filter_map(|t| t.expr).collect();
+            Bpf {
+                expr: join(tests, "and"),
+                exact,
             }
         }
-        Expr::Or(a, b) => {
-            let (a, b) = (translate(a), translate(b));
-            let both = a.exact && b.exact;
-            match (a.expr, b.expr) {
-                (Some(x), Some(y)) => Bpf {
-                    expr: Some(format!("({x}) or ({y})")),
-                    exact: both,
-                },
-                _ => Bpf {
-                    expr: None,
-                    exact: both,
-                },
+        Expr::Or(terms) => {
+            let terms: Vec<Bpf> = terms.iter().map(translate).collect();
+            let exact = terms.iter().all(|t| t.exact);
+            // A term without an expression lets every packet through: so does the chain.
+            let tests: Option<Vec<String>> = terms.into_iter().map(|t| t.expr).collect();
+            Bpf {
+                expr: tests.and_then(|tests| join(tests, "or")),
+                exact,
             }
         }
         Expr::Not(a) => {
@@ -94,6 +82,21 @@ pub fn translate(expr: &Expr, dns: &DnsPorts) -> Bpf {
                 },
             }
         }
+    }
+}
+
+/// `(a) op (b) op …`, or the one test alone, or none.
+fn join(tests: Vec<String>, op: &str) -> Option<String> {
+    match tests.len() {
+        0 => None,
+        1 => tests.into_iter().next(),
+        _ => Some(
+            tests
+                .iter()
+                .map(|t| format!("({t})"))
+                .collect::<Vec<_>>()
+                .join(&format!(" {op} ")),
+        ),
     }
 }
 

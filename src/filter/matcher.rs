@@ -15,8 +15,8 @@ pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts) -> bool {
     match expr {
         Expr::Has(field) => field.values(packet, dns) != Values::None,
         Expr::Compare(field, op, value) => compare(field.values(packet, dns), *op, value),
-        Expr::And(a, b) => matches(a, packet, dns) && matches(b, packet, dns),
-        Expr::Or(a, b) => matches(a, packet, dns) || matches(b, packet, dns),
+        Expr::And(terms) => terms.iter().all(|e| matches(e, packet, dns)),
+        Expr::Or(terms) => terms.iter().any(|e| matches(e, packet, dns)),
         Expr::Not(a) => !matches(a, packet, dns),
     }
 }

@@ -7,8 +7,10 @@
 //! test    := FIELD (OP VALUE)?
 //! ```
 //!
-//! `not` and `(` nest at most [`MAX_DEPTH`] deep, so that neither the parser nor anything
-//! that walks the tree recurses without bound.
+//! A chain of `and` (or of `or`) is one node holding its operands, however long, and `not`
+//! and `(` nest at most [`MAX_DEPTH`] deep: the tree is at most about twice that deep, so
+//! neither the parser nor anything that walks the tree (the matcher, the BPF translation,
+//! dropping it) recurses without bound.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -23,10 +25,10 @@ pub enum Expr {
     Has(Field),
     /// The field compared with a value.
     Compare(Field, CompareOp, Value),
-    /// Both hold.
-    And(Box<Expr>, Box<Expr>),
-    /// Either holds.
-    Or(Box<Expr>, Box<Expr>),
+    /// Every one holds (two or more operands).
+    And(Vec<Expr>),
+    /// At least one holds (two or more operands).
+    Or(Vec<Expr>),
     /// It does not hold.
     Not(Box<Expr>),
 }
@@ -84,21 +86,21 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.and()?;
+        let mut terms = vec![self.and()?];
         while self.peek() == Some(&Token::Or) {
             self.pos += 1;
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+            terms.push(self.and()?);
         }
-        Ok(left)
+        Ok(chain(terms, Expr::Or))
     }
 
     fn and(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.unary()?;
+        let mut terms = vec![self.unary()?];
         while self.peek() == Some(&Token::And) {
             self.pos += 1;
-            left = Expr::And(Box::new(left), Box::new(self.unary()?));
+            terms.push(self.unary()?);
         }
-        Ok(left)
+        Ok(chain(terms, Expr::And))
     }
 
     /// Enters one more level of `not` or `(`, the token at `column`.
@@ -201,6 +203,15 @@ impl Parser {
     }
 }
 
+/// One operand alone, or the chain of them.
+fn chain(mut terms: Vec<Expr>, node: fn(Vec<Expr>) -> Expr) -> Expr {
+    if terms.len() == 1 {
+        terms.pop().expect("one term")
+    } else {
+        node(terms)
+    }
+}
+
 fn unknown_field(name: &str, column: usize) -> FilterError {
     let close: Vec<&str> = NAMES
         .iter()
@@ -296,16 +307,39 @@ mod tests {
         let e = parse("tcp or udp and not dns").unwrap();
         assert_eq!(
             e,
-            Expr::Or(
-                Box::new(Expr::Has(Field::Tcp)),
-                Box::new(Expr::And(
-                    Box::new(Expr::Has(Field::Udp)),
-                    Box::new(Expr::Not(Box::new(Expr::Has(Field::Dns))))
-                ))
-            )
+            Expr::Or(vec![
+                Expr::Has(Field::Tcp),
+                Expr::And(vec![
+                    Expr::Has(Field::Udp),
+                    Expr::Not(Box::new(Expr::Has(Field::Dns)))
+                ])
+            ])
         );
         let p = parse("(tcp or udp) && !dns").unwrap();
         assert!(matches!(p, Expr::And(..)));
+    }
+
+    #[test]
+    fn a_chain_is_one_node_however_long() {
+        assert_eq!(
+            parse("tcp or udp || ip or ipv6").unwrap(),
+            Expr::Or(vec![
+                Expr::Has(Field::Tcp),
+                Expr::Has(Field::Udp),
+                Expr::Has(Field::Ip),
+                Expr::Has(Field::Ipv6)
+            ])
+        );
+        let long = vec!["tcp.port == 1 and udp"; 100_000].join(" or ");
+        match parse(&long).unwrap() {
+            Expr::Or(terms) => {
+                assert_eq!(terms.len(), 100_000);
+                assert!(terms
+                    .iter()
+                    .all(|t| matches!(t, Expr::And(v) if v.len() == 2)));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
