@@ -86,7 +86,8 @@ impl Filter {
         matcher::matches(&self.expr, packet, &self.dns_ports)
     }
 
-    /// The libpcap expression for the kernel: exact, or a superset the matcher refines.
+    /// The libpcap expression for the kernel: exact, or a superset the matcher refines (none
+    /// at all, every packet, for a filter of more than 256 field tests).
     pub fn to_bpf(&self) -> Bpf {
         bpf::translate(&self.expr, &self.dns_ports)
     }
