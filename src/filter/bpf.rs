@@ -8,6 +8,7 @@ use std::fmt;
 
 use super::fields::{Field, Kind};
 use super::lexer::CompareOp;
+use super::matcher;
 use super::parser::{Expr, Value};
 use crate::wire::DnsPorts;
 
@@ -217,7 +218,13 @@ fn number(field: Field, op: CompareOp, n: u64) -> Bpf {
             } else {
                 (13, bit)
             };
-            let test = if n == 0 { "==" } else { "!=" };
+            // The flag is 0 or 1: which of the two the comparison keeps decides the test.
+            let test = match (matcher::number(op, 0, n), matcher::number(op, 1, n)) {
+                (false, false) => return exact(NOTHING),
+                (true, true) => return has(field),
+                (false, true) => "!=",
+                (true, false) => "==",
+            };
             ipv4_or_ipv6(&format!("(tcp[{offset}] & {mask:#x}) {test} 0"), "tcp")
         }
         Field::TcpFlags => ipv4_or_ipv6(&format!("(tcp[12:2] & 0x1ff) {sym} {n}"), "tcp"),
@@ -275,6 +282,31 @@ mod tests {
 
     fn bpf(text: &str) -> Bpf {
         translate(&parse(text).unwrap(), &DnsPorts::default())
+    }
+
+    #[test]
+    fn a_flag_translates_every_operator_with_its_value() {
+        let set = "(ip and tcp and (tcp[13] & 0x4) != 0) or (ip6 and tcp)";
+        let clear = "(ip and tcp and (tcp[13] & 0x4) == 0) or (ip6 and tcp)";
+        let all = "tcp";
+        for (op, if_0, if_1) in [
+            ("==", clear, set),
+            ("!=", set, clear),
+            ("<", NOTHING, clear),
+            ("<=", clear, all),
+            (">", set, NOTHING),
+            (">=", all, set),
+        ] {
+            for (value, want) in [("0", if_0), ("1", if_1)] {
+                let text = format!("tcp.flags.rst {op} {value}");
+                assert_eq!(bpf(&text).expr.as_deref(), Some(want), "{text}");
+                assert_eq!(bpf(&text).exact, !want.contains("ip6"), "{text}");
+            }
+        }
+        assert_eq!(
+            bpf("tcp.flags.ae != 0").expr.as_deref(),
+            Some("(ip and tcp and (tcp[12] & 0x1) != 0) or (ip6 and tcp)")
+        );
     }
 
     #[test]

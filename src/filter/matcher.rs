@@ -52,7 +52,8 @@ fn compare(values: Values, op: CompareOp, value: &Value) -> bool {
     }
 }
 
-fn number(op: CompareOp, a: u64, v: u64) -> bool {
+/// True when the value `a` compares with `v` as `op` asks.
+pub(super) fn number(op: CompareOp, a: u64, v: u64) -> bool {
     holds(op, a.cmp(&v))
 }
 
