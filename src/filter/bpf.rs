@@ -5,6 +5,7 @@
 //! through everything the filter could match, and labcap's matcher decides in-process.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use super::fields::{Field, Kind};
 use super::lexer::CompareOp;
@@ -167,15 +168,13 @@ fn has(field: Field) -> Bpf {
 
 fn compare(field: Field, op: CompareOp, value: &Value) -> Bpf {
     match (field.kind(), value) {
-        (Kind::Ipv4 | Kind::Ipv6, Value::Net(addr, prefix)) => {
-            address(field, op, &addr.to_string(), *prefix)
-        }
+        (Kind::Ipv4 | Kind::Ipv6, Value::Net(addr, prefix)) => address(field, op, *addr, *prefix),
         (_, Value::Number(n)) => number(field, op, *n),
         _ => has(field),
     }
 }
 
-fn address(field: Field, op: CompareOp, addr: &str, prefix: u8) -> Bpf {
+fn address(field: Field, op: CompareOp, addr: IpAddr, prefix: u8) -> Bpf {
     let (proto, full) = if field.kind() == Kind::Ipv4 {
         ("ip", 32)
     } else {
@@ -188,8 +187,17 @@ fn address(field: Field, op: CompareOp, addr: &str, prefix: u8) -> Bpf {
     };
     let test = if prefix == full {
         format!("{proto} {direction}host {addr}")
+    } else if prefix == 0 {
+        // Every address of the family; libpcap refuses `not` of it ("rejects all packets").
+        return match op {
+            CompareOp::Eq => exact(proto),
+            CompareOp::Ne => exact(NOTHING),
+            _ => superset(proto),
+        };
     } else {
-        format!("{proto} {direction}net {addr}/{prefix}")
+        // libpcap refuses host bits in a network (127.0.0.5/8); Wireshark clears them.
+        let net = matcher::network(addr, prefix);
+        format!("{proto} {direction}net {net}/{prefix}")
     };
     match op {
         CompareOp::Eq => exact(test),
@@ -307,6 +315,24 @@ mod tests {
             bpf("tcp.flags.ae != 0").expr.as_deref(),
             Some("(ip and tcp and (tcp[12] & 0x1) != 0) or (ip6 and tcp)")
         );
+    }
+
+    #[test]
+    fn a_subnet_is_translated_without_its_host_bits() {
+        for (text, want) in [
+            ("ip.addr == 127.0.0.5/8", "ip net 127.0.0.0/8"),
+            ("ip.src == 172.16.16.101/24", "ip src net 172.16.16.0/24"),
+            ("ip.dst != 10.1.2.3/15", "ip and not ip dst net 10.0.0.0/15"),
+            ("ip.addr == 10.1.2.3/32", "ip host 10.1.2.3"),
+            ("ip.addr == 10.1.2.3/0", "ip"),
+            ("ip.addr != 10.1.2.3/0", NOTHING),
+            ("ipv6.addr == fe80::1/10", "ip6 net fe80::/10"),
+            ("ipv6.dst == 2001:db8::1:2/64", "ip6 dst net 2001:db8::/64"),
+            ("ipv6.addr == ::1/128", "ip6 host ::1"),
+            ("ipv6.src != ::1/0", NOTHING),
+        ] {
+            assert_eq!(bpf(text), exact(want), "{text}");
+        }
     }
 
     #[test]
