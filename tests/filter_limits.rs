@@ -135,3 +135,30 @@ fn the_longest_filter_translated_compiles_promptly() {
     }
     assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
 }
+
+#[test]
+fn values_too_wide_for_their_field_are_errors_as_in_wireshark() {
+    for (filter, message) in [
+        (
+            "tcp.port == 70000",
+            "^ tcp.port is a 16-bit field: 70000 is out of range 0-65535",
+        ),
+        (
+            "tcp.len > 4294967296",
+            "^ tcp.len is a 32-bit field: 4294967296 is out of range 0-4294967295",
+        ),
+        (
+            "tcp and ip.ttl < 256",
+            "^ ip.ttl is an 8-bit field: 256 is out of range 0-255",
+        ),
+        (
+            "tcp.flags.rst == 2",
+            "^ tcp.flags.rst is a 1-bit field: 2 is out of range 0-1",
+        ),
+    ] {
+        for (code, err) in every_entry_point(filter) {
+            assert_eq!(code, Some(2), "{filter}: {err}");
+            assert!(err.contains(message), "{filter}: {err}");
+        }
+    }
+}

@@ -13,6 +13,7 @@
 //! dropping it) recurses without bound.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::num::IntErrorKind;
 
 use super::fields::{Field, Kind, NAMES};
 use super::lexer::{tokenize, CompareOp, Spanned, Token};
@@ -142,7 +143,7 @@ impl Parser {
             Some((Token::Word(name), _)) => {
                 self.pos += 1;
                 let field = Field::by_name(&name).ok_or_else(|| unknown_field(&name, column))?;
-                self.test(field)
+                self.test(field, &name)
             }
             Some(_) => Err(FilterError::new(
                 column,
@@ -155,7 +156,7 @@ impl Parser {
         }
     }
 
-    fn test(&mut self, field: Field) -> Result<Expr, FilterError> {
+    fn test(&mut self, field: Field, name: &str) -> Result<Expr, FilterError> {
         let Some(Token::Compare(op)) = self.peek().cloned() else {
             return Ok(Expr::Has(field));
         };
@@ -189,7 +190,7 @@ impl Parser {
         };
         self.pos += 1;
         let value =
-            parse_value(field, &word).map_err(|message| FilterError::new(column, message))?;
+            parse_value(field, name, &word).map_err(|message| FilterError::new(column, message))?;
         if let Value::Net(_, prefix) = value {
             let full = if field.kind() == Kind::Ipv4 { 32 } else { 128 };
             if prefix != full && !matches!(op, CompareOp::Eq | CompareOp::Ne) {
@@ -226,7 +227,8 @@ fn unknown_field(name: &str, column: usize) -> FilterError {
     FilterError::new(column, format!("unknown field '{name}' ({hint})"))
 }
 
-fn parse_value(field: Field, word: &str) -> Result<Value, String> {
+/// The value `word` compared with `field`, which the filter calls `name`.
+fn parse_value(field: Field, name: &str, word: &str) -> Result<Value, String> {
     match field.kind() {
         Kind::Ipv4 | Kind::Ipv6 => {
             let v4 = field.kind() == Kind::Ipv4;
@@ -255,25 +257,56 @@ fn parse_value(field: Field, word: &str) -> Result<Value, String> {
             Ok(Value::Net(addr, prefix))
         }
         Kind::Boolean => match word {
-            "1" | "true" | "True" | "TRUE" => Ok(Value::Number(1)),
-            "0" | "false" | "False" | "FALSE" => Ok(Value::Number(0)),
-            _ => Err(format!(
-                "'{word}' is not a flag value: use 1/0 or true/false"
-            )),
+            "true" | "True" | "TRUE" => Ok(Value::Number(1)),
+            "false" | "False" | "FALSE" => Ok(Value::Number(0)),
+            _ => in_range(field, name, word, number(word)).map_err(|e| {
+                e.unwrap_or_else(|| format!("'{word}' is not a flag value: use 1/0 or true/false"))
+            }),
         },
-        Kind::Number => {
-            let parsed = match word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
-                Some(hex) => u64::from_str_radix(hex, 16),
-                None => word.parse::<u64>(),
-            };
-            parsed
-                .map(Value::Number)
-                .map_err(|_| format!("'{word}' is not a number ({} takes a number)", field.name()))
-        }
+        Kind::Number => in_range(field, name, word, number(word)).map_err(|e| {
+            e.unwrap_or_else(|| {
+                format!("'{word}' is not a number ({} takes a number)", field.name())
+            })
+        }),
         Kind::Protocol => Err(format!(
             "'{}' is a protocol and takes no value",
             field.name()
         )),
+    }
+}
+
+/// A number in decimal or `0x` hexadecimal: `Err(true)` when it is one but too big even for
+/// 64 bits, `Err(false)` when it is not a number.
+fn number(word: &str) -> Result<u64, bool> {
+    let parsed = match word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => word.parse::<u64>(),
+    };
+    parsed.map_err(|e| *e.kind() == IntErrorKind::PosOverflow)
+}
+
+/// The number if it fits the field (as Wireshark, a value too wide for the field is an error);
+/// `Err(None)` when the word is not a number.
+fn in_range(
+    field: Field,
+    name: &str,
+    word: &str,
+    parsed: Result<u64, bool>,
+) -> Result<Value, Option<String>> {
+    match parsed {
+        Ok(n) if n <= field.max() => Ok(Value::Number(n)),
+        Ok(_) | Err(true) => Err(Some(format!(
+            "{name} is {} {}-bit field: {word} is out of range 0-{}{}",
+            if field.bits() == 8 { "an" } else { "a" },
+            field.bits(),
+            field.max(),
+            if field.kind() == Kind::Boolean {
+                " (or false/true)"
+            } else {
+                ""
+            }
+        ))),
+        Err(false) => Err(None),
     }
 }
 
@@ -380,6 +413,62 @@ mod tests {
         assert_eq!(parse("ip.src > 10.0.0.0/8").unwrap_err().column, 10);
         assert_eq!(parse("").unwrap_err().column, 1);
         assert_eq!(parse("and").unwrap_err().column, 1);
+    }
+
+    #[test]
+    fn values_out_of_a_fields_range_are_errors_naming_the_field_and_range() {
+        let e = parse("tcp.port == 70000").unwrap_err();
+        assert_eq!(e.column, 13);
+        assert_eq!(
+            e.message,
+            "tcp.port is a 16-bit field: 70000 is out of range 0-65535"
+        );
+        let e = parse("tcp.len > 4294967296").unwrap_err();
+        assert_eq!(e.column, 11);
+        assert_eq!(
+            e.message,
+            "tcp.len is a 32-bit field: 4294967296 is out of range 0-4294967295"
+        );
+        let e = parse("ip.ttl >= 0x100").unwrap_err();
+        assert_eq!(
+            e.message,
+            "ip.ttl is an 8-bit field: 0x100 is out of range 0-255"
+        );
+        let e = parse("tcp.flags.syn == 2").unwrap_err();
+        assert_eq!(
+            e.message,
+            "tcp.flags.syn is a 1-bit field: 2 is out of range 0-1 (or false/true)"
+        );
+        // Too big even for 64 bits: out of range too, not "not a number".
+        let e = parse("udp.port == 99999999999999999999999").unwrap_err();
+        assert!(e.message.contains("out of range 0-65535"), "{}", e.message);
+        assert!(parse("tcp.flags.syn == x")
+            .unwrap_err()
+            .message
+            .contains("not a flag value"));
+        // Every number and flag field takes its largest value and refuses one more.
+        for (name, field) in NAMES {
+            if !matches!(field.kind(), Kind::Number | Kind::Boolean) {
+                continue;
+            }
+            let max = field.max();
+            assert_eq!(
+                parse(&format!("{name} <= {max}")).unwrap(),
+                cmp(*field, CompareOp::Le, max)
+            );
+            assert_eq!(
+                parse(&format!("{name} > {max:#x}")).unwrap(),
+                cmp(*field, CompareOp::Gt, max)
+            );
+            let e = parse(&format!("{name} == {}", max + 1)).unwrap_err();
+            assert!(
+                e.message.starts_with(&format!("{name} is a"))
+                    && e.message
+                        .contains(&format!(" {}-bit field: ", field.bits())),
+                "{}",
+                e.message
+            );
+        }
     }
 
     #[test]
