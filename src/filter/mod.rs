@@ -10,7 +10,7 @@ mod parser;
 use std::fmt;
 
 pub use bpf::Bpf;
-pub use fields::{Field, NAMES as FIELD_NAMES};
+pub use fields::{Field, Kind, Values, NAMES as FIELD_NAMES};
 pub use matcher::in_net;
 
 use crate::wire::{DnsPorts, Packet};
