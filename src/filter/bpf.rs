@@ -5,9 +5,11 @@
 //! through everything the filter could match, and labcap's matcher decides in-process.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use super::fields::{Field, Kind};
 use super::lexer::CompareOp;
+use super::matcher;
 use super::parser::{Expr, Value};
 use crate::wire::DnsPorts;
 
@@ -43,44 +45,57 @@ fn superset(expr: impl Into<String>) -> Bpf {
 /// A BPF expression no packet matches.
 const NOTHING: &str = "len < 0";
 
+/// The most field tests a filter may have for the kernel to get its translation: libpcap's
+/// optimizer takes about cubic time in the size of the expression (0.2 s for 256 port tests,
+/// 10 s for 1,000, minutes beyond), so a longer filter lets every packet through (a superset)
+/// and labcap filters in user space.
+pub const MAX_TESTS: usize = 256;
+
 /// Translates a filter into a BPF expression.
 pub fn translate(expr: &Expr, dns: &DnsPorts) -> Bpf {
-    let translate = |e| translate(e, dns);
+    if tests(expr) > MAX_TESTS {
+        return Bpf {
+            expr: None,
+            exact: false,
+        };
+    }
+    translate_tree(expr, dns)
+}
+
+/// How many field tests `expr` has.
+fn tests(expr: &Expr) -> usize {
+    match expr {
+        Expr::Has(_) | Expr::Compare(..) => 1,
+        Expr::And(terms) | Expr::Or(terms) => terms.iter().map(tests).sum(),
+        Expr::Not(a) => tests(a),
+    }
+}
+
+fn translate_tree(expr: &Expr, dns: &DnsPorts) -> Bpf {
+    let translate = |e| translate_tree(e, dns);
     match expr {
         // The DNS fields read the message on a DNS port: the kernel can only test the port.
         Expr::Has(field) | Expr::Compare(field, ..) if field.is_dns() => superset(dns.bpf()),
         Expr::Has(field) => has(*field),
         Expr::Compare(field, op, value) => compare(*field, *op, value),
-        Expr::And(a, b) => {
-            let (a, b) = (translate(a), translate(b));
-            let both = a.exact && b.exact;
-            match (a.expr, b.expr) {
-                (None, None) => Bpf {
-                    expr: None,
-                    exact: both,
-                },
-                (Some(x), None) | (None, Some(x)) => Bpf {
-                    expr: Some(x),
-                    exact: both,
-                },
-                (Some(x), Some(y)) => Bpf {
-                    expr: Some(format!("({x}) and ({y})")),
-                    exact: both,
-                },
+        Expr::And(terms) => {
+            let terms: Vec<Bpf> = terms.iter().map(translate).collect();
+            let exact = terms.iter().all(|t| t.exact);
+            // A term without an expression lets every packet through: it adds nothing.
+            let tests: Vec<String> = terms.into_iter().filter_map(|t| t.expr).collect();
+            Bpf {
+                expr: join(tests, "and"),
+                exact,
             }
         }
-        Expr::Or(a, b) => {
-            let (a, b) = (translate(a), translate(b));
-            let both = a.exact && b.exact;
-            match (a.expr, b.expr) {
-                (Some(x), Some(y)) => Bpf {
-                    expr: Some(format!("({x}) or ({y})")),
-                    exact: both,
-                },
-                _ => Bpf {
-                    expr: None,
-                    exact: both,
-                },
+        Expr::Or(terms) => {
+            let terms: Vec<Bpf> = terms.iter().map(translate).collect();
+            let exact = terms.iter().all(|t| t.exact);
+            // A term without an expression lets every packet through: so does the chain.
+            let tests: Option<Vec<String>> = terms.into_iter().map(|t| t.expr).collect();
+            Bpf {
+                expr: tests.and_then(|tests| join(tests, "or")),
+                exact,
             }
         }
         Expr::Not(a) => {
@@ -94,6 +109,21 @@ pub fn translate(expr: &Expr, dns: &DnsPorts) -> Bpf {
                 },
             }
         }
+    }
+}
+
+/// `(a) op (b) op …`, or the one test alone, or none.
+fn join(tests: Vec<String>, op: &str) -> Option<String> {
+    match tests.len() {
+        0 => None,
+        1 => tests.into_iter().next(),
+        _ => Some(
+            tests
+                .iter()
+                .map(|t| format!("({t})"))
+                .collect::<Vec<_>>()
+                .join(&format!(" {op} ")),
+        ),
     }
 }
 
@@ -138,15 +168,13 @@ fn has(field: Field) -> Bpf {
 
 fn compare(field: Field, op: CompareOp, value: &Value) -> Bpf {
     match (field.kind(), value) {
-        (Kind::Ipv4 | Kind::Ipv6, Value::Net(addr, prefix)) => {
-            address(field, op, &addr.to_string(), *prefix)
-        }
+        (Kind::Ipv4 | Kind::Ipv6, Value::Net(addr, prefix)) => address(field, op, *addr, *prefix),
         (_, Value::Number(n)) => number(field, op, *n),
         _ => has(field),
     }
 }
 
-fn address(field: Field, op: CompareOp, addr: &str, prefix: u8) -> Bpf {
+fn address(field: Field, op: CompareOp, addr: IpAddr, prefix: u8) -> Bpf {
     let (proto, full) = if field.kind() == Kind::Ipv4 {
         ("ip", 32)
     } else {
@@ -159,8 +187,17 @@ fn address(field: Field, op: CompareOp, addr: &str, prefix: u8) -> Bpf {
     };
     let test = if prefix == full {
         format!("{proto} {direction}host {addr}")
+    } else if prefix == 0 {
+        // Every address of the family; libpcap refuses `not` of it ("rejects all packets").
+        return match op {
+            CompareOp::Eq => exact(proto),
+            CompareOp::Ne => exact(NOTHING),
+            _ => superset(proto),
+        };
     } else {
-        format!("{proto} {direction}net {addr}/{prefix}")
+        // libpcap refuses host bits in a network (127.0.0.5/8); Wireshark clears them.
+        let net = matcher::network(addr, prefix);
+        format!("{proto} {direction}net {net}/{prefix}")
     };
     match op {
         CompareOp::Eq => exact(test),
@@ -189,7 +226,13 @@ fn number(field: Field, op: CompareOp, n: u64) -> Bpf {
             } else {
                 (13, bit)
             };
-            let test = if n == 0 { "==" } else { "!=" };
+            // The flag is 0 or 1: which of the two the comparison keeps decides the test.
+            let test = match (matcher::number(op, 0, n), matcher::number(op, 1, n)) {
+                (false, false) => return exact(NOTHING),
+                (true, true) => return has(field),
+                (false, true) => "!=",
+                (true, false) => "==",
+            };
             ipv4_or_ipv6(&format!("(tcp[{offset}] & {mask:#x}) {test} 0"), "tcp")
         }
         Field::TcpFlags => ipv4_or_ipv6(&format!("(tcp[12:2] & 0x1ff) {sym} {n}"), "tcp"),
@@ -237,5 +280,86 @@ fn port(field: Field, op: CompareOp, n: u64) -> Bpf {
         CompareOp::Le => range(0, n),
         CompareOp::Gt => range(n + 1, 65535),
         CompareOp::Ge => range(n, 65535),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::parser::parse;
+
+    fn bpf(text: &str) -> Bpf {
+        translate(&parse(text).unwrap(), &DnsPorts::default())
+    }
+
+    #[test]
+    fn a_flag_translates_every_operator_with_its_value() {
+        let set = "(ip and tcp and (tcp[13] & 0x4) != 0) or (ip6 and tcp)";
+        let clear = "(ip and tcp and (tcp[13] & 0x4) == 0) or (ip6 and tcp)";
+        let all = "tcp";
+        for (op, if_0, if_1) in [
+            ("==", clear, set),
+            ("!=", set, clear),
+            ("<", NOTHING, clear),
+            ("<=", clear, all),
+            (">", set, NOTHING),
+            (">=", all, set),
+        ] {
+            for (value, want) in [("0", if_0), ("1", if_1)] {
+                let text = format!("tcp.flags.rst {op} {value}");
+                assert_eq!(bpf(&text).expr.as_deref(), Some(want), "{text}");
+                assert_eq!(bpf(&text).exact, !want.contains("ip6"), "{text}");
+            }
+        }
+        assert_eq!(
+            bpf("tcp.flags.ae != 0").expr.as_deref(),
+            Some("(ip and tcp and (tcp[12] & 0x1) != 0) or (ip6 and tcp)")
+        );
+    }
+
+    #[test]
+    fn a_subnet_is_translated_without_its_host_bits() {
+        for (text, want) in [
+            ("ip.addr == 127.0.0.5/8", "ip net 127.0.0.0/8"),
+            ("ip.src == 172.16.16.101/24", "ip src net 172.16.16.0/24"),
+            ("ip.dst != 10.1.2.3/15", "ip and not ip dst net 10.0.0.0/15"),
+            ("ip.addr == 10.1.2.3/32", "ip host 10.1.2.3"),
+            ("ip.addr == 10.1.2.3/0", "ip"),
+            ("ip.addr != 10.1.2.3/0", NOTHING),
+            ("ipv6.addr == fe80::1/10", "ip6 net fe80::/10"),
+            ("ipv6.dst == 2001:db8::1:2/64", "ip6 dst net 2001:db8::/64"),
+            ("ipv6.addr == ::1/128", "ip6 host ::1"),
+            ("ipv6.src != ::1/0", NOTHING),
+        ] {
+            assert_eq!(bpf(text), exact(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_filter_too_long_for_libpcap_lets_every_packet_through() {
+        let chain = |n: usize| {
+            (0..n)
+                .map(|i| format!("tcp.port == {}", 1000 + i % 60_000))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        let at_limit = bpf(&chain(MAX_TESTS));
+        assert!(at_limit.exact);
+        assert!(at_limit
+            .expr
+            .unwrap()
+            .starts_with("(tcp port 1000) or (tcp port 1001)"));
+        for n in [MAX_TESTS + 1, 100_000] {
+            assert_eq!(
+                bpf(&chain(n)),
+                Bpf {
+                    expr: None,
+                    exact: false
+                }
+            );
+        }
+        // Tests are counted wherever they are.
+        let nested = format!("not ({}) and tcp", chain(MAX_TESTS));
+        assert_eq!(bpf(&nested).expr, None);
     }
 }

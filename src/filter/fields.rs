@@ -189,6 +189,40 @@ impl Field {
         }
     }
 
+    /// How many bits wide the field's values are, as Wireshark declares the field (its
+    /// `FT_UINT8/16/32`, 1 for a flag): a value that does not fit is an error. 0 for a protocol.
+    pub fn bits(self) -> u32 {
+        match self {
+            Field::Ip | Field::Ipv6 | Field::Tcp | Field::Udp | Field::Dns => 0,
+            Field::TcpFlag(_) | Field::DnsResponse => 1,
+            Field::IpProto | Field::IpTtl => 8,
+            Field::TcpPort
+            | Field::TcpSrcPort
+            | Field::TcpDstPort
+            | Field::TcpFlags
+            | Field::TcpWindow
+            | Field::UdpPort
+            | Field::UdpSrcPort
+            | Field::UdpDstPort
+            | Field::UdpLength
+            | Field::DnsId
+            | Field::DnsRcode
+            | Field::DnsQryType
+            | Field::DnsAnswers => 16,
+            Field::FrameLen | Field::TcpLen => 32,
+            Field::IpAddr | Field::IpSrc | Field::IpDst => 32,
+            Field::Ipv6Addr | Field::Ipv6Src | Field::Ipv6Dst => 128,
+        }
+    }
+
+    /// The largest value a number or flag field holds.
+    pub fn max(self) -> u64 {
+        match self.bits() {
+            bits @ 0..=63 => (1u64 << bits) - 1,
+            _ => u64::MAX,
+        }
+    }
+
     /// The field's values in `packet`, DNS read on the `dns` ports.
     pub fn values(self, packet: &Packet<'_>, dns: &DnsPorts) -> Values {
         let ip = packet.ip.as_ref();
@@ -272,5 +306,26 @@ mod tests {
             }
         }
         assert_eq!(Field::by_name("tcp.bogus"), None);
+    }
+
+    #[test]
+    fn widths_are_wiresharks() {
+        let bits = |name| Field::by_name(name).unwrap().bits();
+        assert_eq!(bits("tcp.port"), 16);
+        assert_eq!(bits("tcp.len"), 32);
+        assert_eq!(bits("frame.len"), 32);
+        assert_eq!(bits("ip.ttl"), 8);
+        assert_eq!(bits("tcp.flags.syn"), 1);
+        assert_eq!(bits("dns.flags.rcode"), 16);
+        assert_eq!(Field::TcpPort.max(), 65535);
+        assert_eq!(Field::TcpLen.max(), 4_294_967_295);
+        assert_eq!(Field::TcpFlag(TcpFlags::SYN).max(), 1);
+        for (_, field) in NAMES {
+            assert_eq!(
+                field.bits() == 0,
+                field.kind() == Kind::Protocol,
+                "{field:?}"
+            );
+        }
     }
 }

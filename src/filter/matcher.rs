@@ -15,8 +15,8 @@ pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts) -> bool {
     match expr {
         Expr::Has(field) => field.values(packet, dns) != Values::None,
         Expr::Compare(field, op, value) => compare(field.values(packet, dns), *op, value),
-        Expr::And(a, b) => matches(a, packet, dns) && matches(b, packet, dns),
-        Expr::Or(a, b) => matches(a, packet, dns) || matches(b, packet, dns),
+        Expr::And(terms) => terms.iter().all(|e| matches(e, packet, dns)),
+        Expr::Or(terms) => terms.iter().any(|e| matches(e, packet, dns)),
         Expr::Not(a) => !matches(a, packet, dns),
     }
 }
@@ -52,7 +52,8 @@ fn compare(values: Values, op: CompareOp, value: &Value) -> bool {
     }
 }
 
-fn number(op: CompareOp, a: u64, v: u64) -> bool {
+/// True when the value `a` compares with `v` as `op` asks.
+pub(super) fn number(op: CompareOp, a: u64, v: u64) -> bool {
     holds(op, a.cmp(&v))
 }
 
@@ -69,23 +70,57 @@ fn holds(op: CompareOp, ordering: Ordering) -> bool {
 
 /// True when `addr` lies in `net/prefix` (same family only).
 pub fn in_net(addr: IpAddr, net: IpAddr, prefix: u8) -> bool {
-    match (addr, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = if prefix == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(prefix))
-            };
-            u32::from(a) & mask == u32::from(n) & mask
+    addr.is_ipv4() == net.is_ipv4() && network(addr, prefix) == network(net, prefix)
+}
+
+/// `addr` with the bits past the first `prefix` cleared: the network `addr/prefix` names, as
+/// Wireshark reads `127.0.0.5/8` (127.0.0.0/8).
+pub(super) fn network(addr: IpAddr, prefix: u8) -> IpAddr {
+    match addr {
+        IpAddr::V4(a) => {
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(prefix.min(32)))
+                .unwrap_or(0);
+            IpAddr::V4((u32::from(a) & mask).into())
         }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = if prefix == 0 {
-                0
-            } else {
-                u128::MAX << (128 - u32::from(prefix))
-            };
-            u128::from(a) & mask == u128::from(n) & mask
+        IpAddr::V6(a) => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(prefix.min(128)))
+                .unwrap_or(0);
+            IpAddr::V6((u128::from(a) & mask).into())
         }
-        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_network_clears_the_host_bits() {
+        let net = |a: &str, p| network(a.parse().unwrap(), p).to_string();
+        assert_eq!(net("127.0.0.5", 8), "127.0.0.0");
+        assert_eq!(net("172.16.16.101", 24), "172.16.16.0");
+        assert_eq!(net("172.16.16.101", 32), "172.16.16.101");
+        assert_eq!(net("255.255.255.255", 0), "0.0.0.0");
+        assert_eq!(net("255.255.255.255", 1), "128.0.0.0");
+        assert_eq!(net("fe80::1", 10), "fe80::");
+        assert_eq!(net("fe80::1", 128), "fe80::1");
+        assert_eq!(net("fe80::1", 0), "::");
+        assert!(in_net(
+            "127.0.0.1".parse().unwrap(),
+            "127.0.0.5".parse().unwrap(),
+            8
+        ));
+        assert!(!in_net(
+            "128.0.0.1".parse().unwrap(),
+            "127.0.0.5".parse().unwrap(),
+            8
+        ));
+        assert!(!in_net(
+            "::".parse().unwrap(),
+            "0.0.0.0".parse().unwrap(),
+            0
+        ));
     }
 }

@@ -10,7 +10,7 @@ mod parser;
 use std::fmt;
 
 pub use bpf::Bpf;
-pub use fields::{Field, NAMES as FIELD_NAMES};
+pub use fields::{Field, Kind, Values, NAMES as FIELD_NAMES};
 pub use matcher::in_net;
 
 use crate::wire::{DnsPorts, Packet};
@@ -86,7 +86,8 @@ impl Filter {
         matcher::matches(&self.expr, packet, &self.dns_ports)
     }
 
-    /// The libpcap expression for the kernel: exact, or a superset the matcher refines.
+    /// The libpcap expression for the kernel: exact, or a superset the matcher refines (none
+    /// at all, every packet, for a filter of more than 256 field tests).
     pub fn to_bpf(&self) -> Bpf {
         bpf::translate(&self.expr, &self.dns_ports)
     }

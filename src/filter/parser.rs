@@ -6,8 +6,14 @@
 //! unary   := ("not" | "!") unary | "(" or ")" | test
 //! test    := FIELD (OP VALUE)?
 //! ```
+//!
+//! A chain of `and` (or of `or`) is one node holding its operands, however long, and `not`
+//! and `(` nest at most [`MAX_DEPTH`] deep: the tree is at most about twice that deep, so
+//! neither the parser nor anything that walks the tree (the matcher, the BPF translation,
+//! dropping it) recurses without bound.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::num::IntErrorKind;
 
 use super::fields::{Field, Kind, NAMES};
 use super::lexer::{tokenize, CompareOp, Spanned, Token};
@@ -20,10 +26,10 @@ pub enum Expr {
     Has(Field),
     /// The field compared with a value.
     Compare(Field, CompareOp, Value),
-    /// Both hold.
-    And(Box<Expr>, Box<Expr>),
-    /// Either holds.
-    Or(Box<Expr>, Box<Expr>),
+    /// Every one holds (two or more operands).
+    And(Vec<Expr>),
+    /// At least one holds (two or more operands).
+    Or(Vec<Expr>),
     /// It does not hold.
     Not(Box<Expr>),
 }
@@ -37,6 +43,9 @@ pub enum Value {
     Net(IpAddr, u8),
 }
 
+/// How deeply `not` and parentheses may nest (each `not`, each `(` is one level).
+pub const MAX_DEPTH: usize = 256;
+
 /// Parses filter text.
 pub fn parse(text: &str) -> Result<Expr, FilterError> {
     let tokens = tokenize(text)?;
@@ -47,6 +56,7 @@ pub fn parse(text: &str) -> Result<Expr, FilterError> {
         tokens,
         pos: 0,
         end: text.chars().count() + 1,
+        depth: 0,
     };
     let expr = parser.or()?;
     if let Some((_, column)) = parser.tokens.get(parser.pos) {
@@ -63,6 +73,8 @@ struct Parser {
     pos: usize,
     /// The column just past the text, for "unexpected end" errors.
     end: usize,
+    /// How many `not` and `(` enclose the current position.
+    depth: usize,
 }
 
 impl Parser {
@@ -75,33 +87,50 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.and()?;
+        let mut terms = vec![self.and()?];
         while self.peek() == Some(&Token::Or) {
             self.pos += 1;
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+            terms.push(self.and()?);
         }
-        Ok(left)
+        Ok(chain(terms, Expr::Or))
     }
 
     fn and(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.unary()?;
+        let mut terms = vec![self.unary()?];
         while self.peek() == Some(&Token::And) {
             self.pos += 1;
-            left = Expr::And(Box::new(left), Box::new(self.unary()?));
+            terms.push(self.unary()?);
         }
-        Ok(left)
+        Ok(chain(terms, Expr::And))
+    }
+
+    /// Enters one more level of `not` or `(`, the token at `column`.
+    fn nest(&mut self, column: usize) -> Result<(), FilterError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(FilterError::new(
+                column,
+                format!("filter nested too deeply (more than {MAX_DEPTH} levels of 'not' and '(')"),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
     }
 
     fn unary(&mut self) -> Result<Expr, FilterError> {
         let column = self.column();
         match self.tokens.get(self.pos).cloned() {
             Some((Token::Not, _)) => {
+                self.nest(column)?;
                 self.pos += 1;
-                Ok(Expr::Not(Box::new(self.unary()?)))
+                let inner = self.unary()?;
+                self.depth -= 1;
+                Ok(Expr::Not(Box::new(inner)))
             }
             Some((Token::Open, _)) => {
+                self.nest(column)?;
                 self.pos += 1;
                 let inner = self.or()?;
+                self.depth -= 1;
                 if self.peek() != Some(&Token::Close) {
                     return Err(FilterError::new(
                         self.column(),
@@ -114,7 +143,7 @@ impl Parser {
             Some((Token::Word(name), _)) => {
                 self.pos += 1;
                 let field = Field::by_name(&name).ok_or_else(|| unknown_field(&name, column))?;
-                self.test(field)
+                self.test(field, &name)
             }
             Some(_) => Err(FilterError::new(
                 column,
@@ -127,7 +156,7 @@ impl Parser {
         }
     }
 
-    fn test(&mut self, field: Field) -> Result<Expr, FilterError> {
+    fn test(&mut self, field: Field, name: &str) -> Result<Expr, FilterError> {
         let Some(Token::Compare(op)) = self.peek().cloned() else {
             return Ok(Expr::Has(field));
         };
@@ -161,7 +190,7 @@ impl Parser {
         };
         self.pos += 1;
         let value =
-            parse_value(field, &word).map_err(|message| FilterError::new(column, message))?;
+            parse_value(field, name, &word).map_err(|message| FilterError::new(column, message))?;
         if let Value::Net(_, prefix) = value {
             let full = if field.kind() == Kind::Ipv4 { 32 } else { 128 };
             if prefix != full && !matches!(op, CompareOp::Eq | CompareOp::Ne) {
@@ -172,6 +201,15 @@ impl Parser {
             }
         }
         Ok(Expr::Compare(field, op, value))
+    }
+}
+
+/// One operand alone, or the chain of them.
+fn chain(mut terms: Vec<Expr>, node: fn(Vec<Expr>) -> Expr) -> Expr {
+    if terms.len() == 1 {
+        terms.pop().expect("one term")
+    } else {
+        node(terms)
     }
 }
 
@@ -189,7 +227,8 @@ fn unknown_field(name: &str, column: usize) -> FilterError {
     FilterError::new(column, format!("unknown field '{name}' ({hint})"))
 }
 
-fn parse_value(field: Field, word: &str) -> Result<Value, String> {
+/// The value `word` compared with `field`, which the filter calls `name`.
+fn parse_value(field: Field, name: &str, word: &str) -> Result<Value, String> {
     match field.kind() {
         Kind::Ipv4 | Kind::Ipv6 => {
             let v4 = field.kind() == Kind::Ipv4;
@@ -218,25 +257,56 @@ fn parse_value(field: Field, word: &str) -> Result<Value, String> {
             Ok(Value::Net(addr, prefix))
         }
         Kind::Boolean => match word {
-            "1" | "true" | "True" | "TRUE" => Ok(Value::Number(1)),
-            "0" | "false" | "False" | "FALSE" => Ok(Value::Number(0)),
-            _ => Err(format!(
-                "'{word}' is not a flag value: use 1/0 or true/false"
-            )),
+            "true" | "True" | "TRUE" => Ok(Value::Number(1)),
+            "false" | "False" | "FALSE" => Ok(Value::Number(0)),
+            _ => in_range(field, name, word, number(word)).map_err(|e| {
+                e.unwrap_or_else(|| format!("'{word}' is not a flag value: use 1/0 or true/false"))
+            }),
         },
-        Kind::Number => {
-            let parsed = match word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
-                Some(hex) => u64::from_str_radix(hex, 16),
-                None => word.parse::<u64>(),
-            };
-            parsed
-                .map(Value::Number)
-                .map_err(|_| format!("'{word}' is not a number ({} takes a number)", field.name()))
-        }
+        Kind::Number => in_range(field, name, word, number(word)).map_err(|e| {
+            e.unwrap_or_else(|| {
+                format!("'{word}' is not a number ({} takes a number)", field.name())
+            })
+        }),
         Kind::Protocol => Err(format!(
             "'{}' is a protocol and takes no value",
             field.name()
         )),
+    }
+}
+
+/// A number in decimal or `0x` hexadecimal: `Err(true)` when it is one but too big even for
+/// 64 bits, `Err(false)` when it is not a number.
+fn number(word: &str) -> Result<u64, bool> {
+    let parsed = match word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => word.parse::<u64>(),
+    };
+    parsed.map_err(|e| *e.kind() == IntErrorKind::PosOverflow)
+}
+
+/// The number if it fits the field (as Wireshark, a value too wide for the field is an error);
+/// `Err(None)` when the word is not a number.
+fn in_range(
+    field: Field,
+    name: &str,
+    word: &str,
+    parsed: Result<u64, bool>,
+) -> Result<Value, Option<String>> {
+    match parsed {
+        Ok(n) if n <= field.max() => Ok(Value::Number(n)),
+        Ok(_) | Err(true) => Err(Some(format!(
+            "{name} is {} {}-bit field: {word} is out of range 0-{}{}",
+            if field.bits() == 8 { "an" } else { "a" },
+            field.bits(),
+            field.max(),
+            if field.kind() == Kind::Boolean {
+                " (or false/true)"
+            } else {
+                ""
+            }
+        ))),
+        Err(false) => Err(None),
     }
 }
 
@@ -270,16 +340,39 @@ mod tests {
         let e = parse("tcp or udp and not dns").unwrap();
         assert_eq!(
             e,
-            Expr::Or(
-                Box::new(Expr::Has(Field::Tcp)),
-                Box::new(Expr::And(
-                    Box::new(Expr::Has(Field::Udp)),
-                    Box::new(Expr::Not(Box::new(Expr::Has(Field::Dns))))
-                ))
-            )
+            Expr::Or(vec![
+                Expr::Has(Field::Tcp),
+                Expr::And(vec![
+                    Expr::Has(Field::Udp),
+                    Expr::Not(Box::new(Expr::Has(Field::Dns)))
+                ])
+            ])
         );
         let p = parse("(tcp or udp) && !dns").unwrap();
         assert!(matches!(p, Expr::And(..)));
+    }
+
+    #[test]
+    fn a_chain_is_one_node_however_long() {
+        assert_eq!(
+            parse("tcp or udp || ip or ipv6").unwrap(),
+            Expr::Or(vec![
+                Expr::Has(Field::Tcp),
+                Expr::Has(Field::Udp),
+                Expr::Has(Field::Ip),
+                Expr::Has(Field::Ipv6)
+            ])
+        );
+        let long = vec!["tcp.port == 1 and udp"; 100_000].join(" or ");
+        match parse(&long).unwrap() {
+            Expr::Or(terms) => {
+                assert_eq!(terms.len(), 100_000);
+                assert!(terms
+                    .iter()
+                    .all(|t| matches!(t, Expr::And(v) if v.len() == 2)));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -320,5 +413,89 @@ mod tests {
         assert_eq!(parse("ip.src > 10.0.0.0/8").unwrap_err().column, 10);
         assert_eq!(parse("").unwrap_err().column, 1);
         assert_eq!(parse("and").unwrap_err().column, 1);
+    }
+
+    #[test]
+    fn values_out_of_a_fields_range_are_errors_naming_the_field_and_range() {
+        let e = parse("tcp.port == 70000").unwrap_err();
+        assert_eq!(e.column, 13);
+        assert_eq!(
+            e.message,
+            "tcp.port is a 16-bit field: 70000 is out of range 0-65535"
+        );
+        let e = parse("tcp.len > 4294967296").unwrap_err();
+        assert_eq!(e.column, 11);
+        assert_eq!(
+            e.message,
+            "tcp.len is a 32-bit field: 4294967296 is out of range 0-4294967295"
+        );
+        let e = parse("ip.ttl >= 0x100").unwrap_err();
+        assert_eq!(
+            e.message,
+            "ip.ttl is an 8-bit field: 0x100 is out of range 0-255"
+        );
+        let e = parse("tcp.flags.syn == 2").unwrap_err();
+        assert_eq!(
+            e.message,
+            "tcp.flags.syn is a 1-bit field: 2 is out of range 0-1 (or false/true)"
+        );
+        // Too big even for 64 bits: out of range too, not "not a number".
+        let e = parse("udp.port == 99999999999999999999999").unwrap_err();
+        assert!(e.message.contains("out of range 0-65535"), "{}", e.message);
+        assert!(parse("tcp.flags.syn == x")
+            .unwrap_err()
+            .message
+            .contains("not a flag value"));
+        // Every number and flag field takes its largest value and refuses one more.
+        for (name, field) in NAMES {
+            if !matches!(field.kind(), Kind::Number | Kind::Boolean) {
+                continue;
+            }
+            let max = field.max();
+            assert_eq!(
+                parse(&format!("{name} <= {max}")).unwrap(),
+                cmp(*field, CompareOp::Le, max)
+            );
+            assert_eq!(
+                parse(&format!("{name} > {max:#x}")).unwrap(),
+                cmp(*field, CompareOp::Gt, max)
+            );
+            let e = parse(&format!("{name} == {}", max + 1)).unwrap_err();
+            assert!(
+                e.message.starts_with(&format!("{name} is a"))
+                    && e.message
+                        .contains(&format!(" {}-bit field: ", field.bits())),
+                "{}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn nesting_is_limited_with_an_error_at_the_first_level_too_deep() {
+        let deep =
+            |open: &str, n: usize, close: &str| format!("{}tcp{}", open.repeat(n), close.repeat(n));
+        // At the limit: fine.
+        assert!(parse(&deep("(", MAX_DEPTH, ")")).is_ok());
+        assert!(parse(&deep("!", MAX_DEPTH, "")).is_ok());
+        assert!(parse(&deep("not ", MAX_DEPTH, "")).is_ok());
+        // One more, or the fuzzer's 10,000 parentheses and 17,000 '!': an error, no overflow.
+        for (text, column) in [
+            (deep("(", MAX_DEPTH + 1, ")"), MAX_DEPTH + 1),
+            (deep("!", MAX_DEPTH + 1, ""), MAX_DEPTH + 1),
+            (deep("not ", MAX_DEPTH + 1, ""), 4 * MAX_DEPTH + 1),
+            (deep("(", 10_000, ")"), MAX_DEPTH + 1),
+            (deep("!", 17_000, ""), MAX_DEPTH + 1),
+            (deep("(!", 10_000, ")"), MAX_DEPTH + 1),
+        ] {
+            let e = parse(&text).unwrap_err();
+            assert_eq!(e.column, column, "{}", &text[..20]);
+            assert!(e.message.contains("nested too deeply"), "{}", e.message);
+        }
+        // Levels are counted where they are open, not in total.
+        let siblings = vec!["(tcp)"; 2 * MAX_DEPTH].join(" or ");
+        assert!(parse(&siblings).is_ok());
+        let nots = vec![deep("!", MAX_DEPTH, ""); 3].join(" and ");
+        assert!(parse(&nots).is_ok());
     }
 }
