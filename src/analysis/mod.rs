@@ -9,6 +9,7 @@ mod linger;
 pub mod messages;
 pub mod observer;
 pub mod tcp;
+pub mod tls;
 pub mod udp;
 
 pub use endpoint::Endpoint;

@@ -10,6 +10,7 @@ use super::dns::Transaction;
 use super::http::HttpTransaction;
 use super::messages::{Conversation, Exchange};
 use super::tcp::{Connection, Direction};
+use super::tls::TlsSession;
 use super::udp::Datagram;
 use super::Endpoint;
 use crate::checks::observe::Observation;
@@ -57,6 +58,10 @@ pub trait Observer: Send + fmt::Debug {
     /// An HTTP request and its response (or none); `matched` says whether its connection is
     /// reported.
     fn http(&mut self, _transaction: &HttpTransaction, _matched: bool) {}
+
+    /// A TLS connection's handshake, when the connection closes; `matched` says whether it is
+    /// reported.
+    fn tls(&mut self, _session: &TlsSession, _matched: bool) {}
 
     /// A UDP datagram; `matched` says whether the filter selected it.
     fn datagram(&mut self, _datagram: &Datagram, _matched: bool) {}

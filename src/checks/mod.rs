@@ -7,6 +7,7 @@ mod http;
 mod messages;
 pub mod observe;
 mod tcp;
+mod tls;
 mod udp;
 pub mod vocabulary;
 
@@ -16,7 +17,7 @@ use crate::analysis::observer::{Observer, Observers};
 use crate::pipeline::Analysis;
 use observe::{
     ConversationRule, Conversations, DatagramsTo, DnsName, ExchangeRule, HttpRule, PayloadText,
-    SegmentSizes,
+    SegmentSizes, TlsRule,
 };
 pub use vocabulary::{Expect, Topic};
 
@@ -52,6 +53,8 @@ pub struct ObserverSets {
     pub udp: Observers,
     /// Fed by the HTTP analyzer (transactions).
     pub http: Observers,
+    /// Fed by the TLS analyzer (sessions).
+    pub tls: Observers,
 }
 
 /// Which analyzers the checks read.
@@ -67,6 +70,8 @@ pub struct Needs {
     pub udp: bool,
     /// HTTP transactions.
     pub http: bool,
+    /// TLS handshakes.
+    pub tls: bool,
 }
 
 impl Expectations {
@@ -79,11 +84,12 @@ impl Expectations {
     pub fn needs(&self) -> Needs {
         let any = |topic| self.list.iter().any(|e| e.topic() == topic);
         Needs {
-            tcp: any(Topic::Tcp) || any(Topic::Messages) || any(Topic::Http),
+            tcp: any(Topic::Tcp) || any(Topic::Messages) || any(Topic::Http) || any(Topic::Tls),
             dns: any(Topic::Dns),
             messages: any(Topic::Messages),
             udp: any(Topic::Udp),
             http: any(Topic::Http),
+            tls: any(Topic::Tls),
         }
     }
 
@@ -108,6 +114,8 @@ impl Expectations {
                 Expect::UdpBroadcast(port) => Box::new(DatagramsTo::broadcasts(*port)),
                 Expect::Http(spec) => Box::new(HttpRule::new(spec)),
                 Expect::HttpLengths => Box::new(HttpRule::lengths()),
+                Expect::Tls(spec) => Box::new(TlsRule::new(spec)),
+                Expect::NotInClear(text) => Box::new(PayloadText::both_ways(text)),
                 _ => continue,
             };
             match e.topic() {
@@ -116,6 +124,7 @@ impl Expectations {
                 Topic::Messages => sets.messages.push((i, observer)),
                 Topic::Udp => sets.udp.push((i, observer)),
                 Topic::Http => sets.http.push((i, observer)),
+                Topic::Tls => sets.tls.push((i, observer)),
             }
         }
         sets
@@ -138,6 +147,7 @@ impl Expectations {
                     Topic::Messages => messages::evaluate(e, analysis, observed),
                     Topic::Udp => udp::evaluate(e, observed),
                     Topic::Http => http::evaluate(e, observed),
+                    Topic::Tls => tls::evaluate(e, observed),
                 };
                 Check {
                     name: e.title(),
@@ -324,7 +334,8 @@ mod tests {
                 dns: true,
                 messages: false,
                 udp: false,
-                http: false
+                http: false,
+                tls: false
             }
         );
         let sets = e.observers();
@@ -337,7 +348,8 @@ mod tests {
                 dns: true,
                 messages: false,
                 udp: false,
-                http: false
+                http: false,
+                tls: false
             }
         );
     }

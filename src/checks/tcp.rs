@@ -92,6 +92,34 @@ pub(super) fn evaluate(
                 "no two handshaked connections were open at the same time".into(),
             ),
         },
+        Expect::NotInClear(text) => match observed {
+            Some(Observation::Payload(found)) if total == 0 => {
+                let _ = found;
+                (
+                    false,
+                    "no TCP connection in the capture (check the filter and the port)".into(),
+                )
+            }
+            Some(Observation::Payload(found)) if found.count == 0 => (
+                true,
+                format!(
+                    "none of {} carries it in clear",
+                    plural(total, "connection")
+                ),
+            ),
+            Some(Observation::Payload(found)) => {
+                let streams: Vec<String> = found
+                    .streams
+                    .iter()
+                    .map(|s| format!("stream {s}"))
+                    .collect();
+                (
+                    false,
+                    format!("{text:?} in clear in {}", streams.join(", ")),
+                )
+            }
+            _ => missing_observer(),
+        },
         Expect::ServerSegments(want) => match observed {
             Some(Observation::ServerSegments(seen)) => {
                 let shown: Vec<String> = seen

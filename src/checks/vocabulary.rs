@@ -53,6 +53,24 @@ pub enum Expect {
     Http(HttpSpec),
     /// Every HTTP response's body had the length its Content-Length announced.
     HttpLengths,
+    /// TLS sessions (at least one) were as described.
+    Tls(TlsSpec),
+    /// No reported TCP stream carries this text in clear (both directions).
+    NotInClear(String),
+}
+
+/// TLS sessions and what their handshakes must show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsSpec {
+    /// The server port, any when `None`.
+    pub port: Option<u16>,
+    /// The server name the client asked for.
+    pub sni: Option<String>,
+    /// The lowest version negotiated (0x0303 for TLS 1.2).
+    pub min_version: Option<u16>,
+    /// A subject alternative name of the server's certificate contains this (at least one
+    /// session must show the certificate, as TLS 1.2 does).
+    pub san: Option<String>,
 }
 
 /// HTTP requests and what their responses must be.
@@ -127,6 +145,8 @@ pub enum Topic {
     Udp,
     /// HTTP transactions.
     Http,
+    /// TLS handshakes.
+    Tls,
 }
 
 impl Expect {
@@ -142,6 +162,8 @@ impl Expect {
             | Expect::EndsAfter(_) => Topic::Messages,
             Expect::UdpTo(_) | Expect::UdpBroadcast(_) => Topic::Udp,
             Expect::Http(_) | Expect::HttpLengths => Topic::Http,
+            Expect::Tls(_) => Topic::Tls,
+            Expect::NotInClear(_) => Topic::Tcp,
             _ => Topic::Tcp,
         }
     }
@@ -169,6 +191,9 @@ pub enum Shape {
     /// `{ method = "GET", uri = "/video", status = 302, location = "REGEX", content_type =
     /// "text/html" }`; on the command line `GET /video 302`.
     Http,
+    /// `{ port = 8443, sni = "mesin1", min_version = "1.2", san = "172.16.16.101" }`; on the
+    /// command line `port=8443 sni=mesin1 min_version=1.2 san=172.16.16.101`.
+    Tls,
 }
 
 /// One term of the vocabulary.
@@ -311,6 +336,22 @@ pub const TERMS: &[Term] = &[
         "Every HTTP response's body had the length its Content-Length announced",
     ),
     term(
+        "tls",
+        "expect-tls",
+        Shape::Tls,
+        "[port=N] [sni=NAME] [min_version=1.2] [san=TEXT]",
+        Topic::Tls,
+        "TLS sessions came (on the port, for the name), each at least that version, the certificate's SAN holding TEXT (repeatable)",
+    ),
+    term(
+        "not_in_clear",
+        "expect-not-in-clear",
+        Shape::Texts,
+        "TEXT",
+        Topic::Tcp,
+        "No TCP stream carries TEXT in clear, either way (repeatable)",
+    ),
+    term(
         "udp_to",
         "expect-udp-to",
         Shape::Udp,
@@ -415,9 +456,14 @@ impl Term {
                     "payload" => Expect::Payload(text.to_string()),
                     "query" => Expect::Query(text.to_string()),
                     "ends_after" => Expect::EndsAfter(regex(text)?),
+                    "not_in_clear" => Expect::NotInClear(text.to_string()),
                     _ => Expect::Answer(text.to_string()),
                 })
             }),
+            Shape::Tls => match raw {
+                Raw::List(items) => items.iter().map(|i| tls(i).map(Expect::Tls)).collect(),
+                one => Ok(vec![Expect::Tls(tls(one)?)]),
+            },
             Shape::Http => match raw {
                 Raw::List(items) => items.iter().map(|i| http(i).map(Expect::Http)).collect(),
                 one => Ok(vec![Expect::Http(http(one)?)]),
@@ -561,6 +607,65 @@ fn regex(text: &str) -> Result<String, String> {
                 e.to_string().lines().last().unwrap_or("")
             )
         })
+}
+
+/// One TLS expectation, from `key=value ...` or a table.
+fn tls(raw: &Raw) -> Result<TlsSpec, String> {
+    let pairs: Vec<(String, Raw)> = match raw {
+        Raw::Text(t) => t
+            .split_whitespace()
+            .map(|w| {
+                w.split_once('=')
+                    .map(|(k, v)| (k.to_string(), Raw::Text(v.to_string())))
+                    .ok_or(format!("{w:?}: expected KEY=VALUE (port, sni, min_version, san)"))
+            })
+            .collect::<Result<_, _>>()?,
+        Raw::Table(entries) => entries.clone(),
+        Raw::Switch(true) => Vec::new(),
+        other => return Err(format!("expected {{ port = 8443, sni = \"NAME\", min_version = \"1.2\", san = \"ADDR\" }}, found {}", other.kind())),
+    };
+    let mut spec = TlsSpec {
+        port: None,
+        sni: None,
+        min_version: None,
+        san: None,
+    };
+    for (k, v) in &pairs {
+        let text = || match v {
+            Raw::Text(t) => Ok(t.clone()),
+            Raw::Int(n) => Ok(n.to_string()),
+            other => Err(format!("{k}: expected a text, found {}", other.kind())),
+        };
+        match k.as_str() {
+            "port" => {
+                spec.port =
+                    Some(text()?.parse().map_err(|_| {
+                        format!("port: {:?} is not a port", text().unwrap_or_default())
+                    })?)
+            }
+            "sni" => spec.sni = Some(text()?),
+            "san" => spec.san = Some(text()?),
+            "min_version" => {
+                spec.min_version = Some(match text()?.trim_start_matches("TLS").trim() {
+                    "1.0" => 0x0301,
+                    "1.1" => 0x0302,
+                    "1.2" => 0x0303,
+                    "1.3" => 0x0304,
+                    other => {
+                        return Err(format!(
+                            "min_version: {other:?} is not 1.0, 1.1, 1.2 or 1.3"
+                        ))
+                    }
+                })
+            }
+            other => {
+                return Err(format!(
+                    "unknown key {other:?} (a TLS expectation has port, sni, min_version, san)"
+                ))
+            }
+        }
+    }
+    Ok(spec)
 }
 
 /// One HTTP expectation, from `METHOD URI [STATUS]` or a table.
@@ -841,6 +946,8 @@ impl Expect {
             Expect::EndsAfter(_) => "ends_after",
             Expect::UdpTo(_) => "udp_to",
             Expect::Http(_) => "http",
+            Expect::Tls(_) => "tls",
+            Expect::NotInClear(_) => "not_in_clear",
             Expect::HttpLengths => "http_lengths",
             Expect::UdpBroadcast(_) => "udp_broadcast",
         }
@@ -854,6 +961,13 @@ impl Expect {
             }
             Expect::MinExchanges(n) => json!(n),
             Expect::UdpBroadcast(p) => json!(p),
+            Expect::NotInClear(t) => json!(t),
+            Expect::Tls(t) => json!({
+                "port": t.port,
+                "sni": t.sni,
+                "min_version": t.min_version.map(crate::analysis::tls::handshake::version_name),
+                "san": t.san,
+            }),
             Expect::Http(h) => json!({
                 "method": h.method,
                 "uri": h.uri,
@@ -929,6 +1043,28 @@ impl Expect {
             Expect::EndsAfter(p) => format!("ends after {}", crate::report::escape::sanitize(p)),
             Expect::UdpBroadcast(p) => format!("udp broadcast to port {p}"),
             Expect::HttpLengths => "http body lengths".into(),
+            Expect::NotInClear(t) => {
+                format!("not in clear {:?}", crate::report::escape::sanitize(t))
+            }
+            Expect::Tls(t) => {
+                let mut s = "tls".to_string();
+                if let Some(p) = t.port {
+                    s.push_str(&format!(" on port {p}"));
+                }
+                if let Some(n) = &t.sni {
+                    s.push_str(&format!(" SNI {}", crate::report::escape::sanitize(n)));
+                }
+                if let Some(v) = t.min_version {
+                    s.push_str(&format!(
+                        " >= {}",
+                        crate::analysis::tls::handshake::version_name(v)
+                    ));
+                }
+                if let Some(a) = &t.san {
+                    s.push_str(&format!(" SAN {}", crate::report::escape::sanitize(a)));
+                }
+                s
+            }
             Expect::Http(h) => {
                 let mut t = format!(
                     "http {} {}",

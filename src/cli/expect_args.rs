@@ -29,6 +29,7 @@ impl clap::Args for ExpectArgs {
                 Topic::Messages => "Message expectations (with --frame)",
                 Topic::Udp => "UDP expectations",
                 Topic::Http => "HTTP expectations",
+                Topic::Tls => "TLS expectations",
             };
             let arg = Arg::new(term.flag)
                 .long(term.flag)
@@ -43,14 +44,18 @@ impl clap::Args for ExpectArgs {
                         term.parse(&Raw::Text(text.to_string()))
                             .map(|_| text.to_string())
                     }),
-                Shape::Texts | Shape::NameRcodes | Shape::Exchange | Shape::Udp | Shape::Http => {
-                    arg.action(ArgAction::Append)
-                        .value_name(term.value_name)
-                        .value_parser(move |text: &str| {
-                            term.parse(&Raw::Text(text.to_string()))
-                                .map(|_| text.to_string())
-                        })
-                }
+                Shape::Texts
+                | Shape::NameRcodes
+                | Shape::Exchange
+                | Shape::Udp
+                | Shape::Http
+                | Shape::Tls => arg
+                    .action(ArgAction::Append)
+                    .value_name(term.value_name)
+                    .value_parser(move |text: &str| {
+                        term.parse(&Raw::Text(text.to_string()))
+                            .map(|_| text.to_string())
+                    }),
             };
             cmd = cmd.arg(arg);
         }

@@ -199,6 +199,9 @@ impl ReportArgs {
                 text::http_table(&analysis.http.transactions, origin)
             )?;
         }
+        if !analysis.tls.sessions.is_empty() {
+            writeln!(out, "\n{}", text::tls_table(&analysis.tls.sessions))?;
+        }
         if !analysis.udp.conversations.is_empty() {
             writeln!(
                 out,

@@ -61,6 +61,7 @@ pub fn run(args: SpecArgs) -> anyhow::Result<Outcome> {
                     Shape::Count => "N",
                     Shape::Sizes => "[32, 14]",
                     Shape::NameRcodes => "{ \"NAME\" = \"RCODE\" }",
+                    Shape::Tls => "{ port = 8443, sni = \"NAME\", min_version = \"1.2\", san = \"TEXT\" }",
                     Shape::Http => "{ method = \"GET\", uri = \"/video\", status = 302, location = \"REGEX\", content_type = \"text/html\" }",
                     Shape::Udp => "{ port = N, from = [\"ADDR\", ...], at_least = N, count = N, size = N }",
                     Shape::Exchange => "{ request = \"REGEX\", response = \"REGEX\", json = { FIELD = \"VALUE\" }, base64 = { field = \"F\", size = N, sha256 = \"HEX\" } }",

@@ -12,6 +12,7 @@ use crate::analysis::dns::{DnsAnalysis, DnsAnalyzer, DnsConfig};
 use crate::analysis::http::{HttpAnalysis, HttpAnalyzer};
 use crate::analysis::messages::{MessagesAnalysis, MessagesAnalyzer, MessagesConfig};
 use crate::analysis::tcp::{Connection, TcpAnalysis, TcpAnalyzer, TcpConfig, TcpTotals};
+use crate::analysis::tls::{TlsAnalysis, TlsAnalyzer};
 use crate::analysis::udp::{UdpAnalysis, UdpAnalyzer};
 use crate::checks::observe::Observation;
 use crate::checks::{Expectations, Needs, ObserverSets};
@@ -28,6 +29,8 @@ pub use parallel::replay;
 const MESSAGES: usize = usize::MAX;
 /// The tag of the HTTP analyzer among the TCP core's observers.
 const HTTP: usize = usize::MAX - 1;
+/// The tag of the TLS analyzer among the TCP core's observers.
+const TLS: usize = usize::MAX - 2;
 
 /// How many distinct malformed-packet reasons are kept (the rest are counted as "other").
 const MAX_REASONS: usize = 16;
@@ -79,6 +82,7 @@ impl Default for PipelineOptions {
                 messages: true,
                 udp: true,
                 http: true,
+                tls: true,
             },
             expectations: Expectations::default(),
         }
@@ -123,6 +127,8 @@ pub struct Analysis {
     pub udp: UdpAnalysis,
     /// HTTP transactions of connections with a matched packet.
     pub http: HttpAnalysis,
+    /// TLS handshakes of connections with a matched packet.
+    pub tls: TlsAnalysis,
     /// What the checks' observers saw, by the index of the check.
     pub observed: Vec<(usize, Observation)>,
 }
@@ -154,7 +160,12 @@ impl Pipeline {
             messages: exchange_observers,
             udp: udp_observers,
             http: http_observers,
+            tls: tls_observers,
         } = options.expectations.observers();
+        if needs.tls || options.list {
+            let tls = TlsAnalyzer::new(options.messages.max_exchanges, tls_observers);
+            tcp_observers.push((TLS, Box::new(tls)));
+        }
         if needs.http || options.list {
             let http = HttpAnalyzer::new(options.messages.max_exchanges, http_observers);
             tcp_observers.push((HTTP, Box::new(http)));
@@ -280,6 +291,7 @@ impl Pipeline {
         let mut observed = Vec::new();
         let mut messages = None;
         let mut http = None;
+        let mut tls = None;
         let checks_observed = tcp
             .observed
             .into_iter()
@@ -295,6 +307,10 @@ impl Pipeline {
                     observed.extend(h.observed);
                     http = Some(h.analysis);
                 }
+                Observation::Tls(t) if index == TLS => {
+                    observed.extend(t.observed);
+                    tls = Some(t.analysis);
+                }
                 o => observed.push((index, o)),
             }
         }
@@ -306,12 +322,14 @@ impl Pipeline {
                 messages: messages.is_some(),
                 udp: udp_ran,
                 http: http.is_some(),
+                tls: tls.is_some(),
             },
             connections: tcp.connections,
             tcp: tcp.totals,
             dns,
             messages: messages.unwrap_or_default(),
             http: http.unwrap_or_default(),
+            tls: tls.unwrap_or_default(),
             udp,
             observed,
         }

@@ -12,6 +12,8 @@ use crate::analysis::dns::Transaction;
 use crate::analysis::http::HttpTransaction;
 use crate::analysis::messages::{Exchange, Message};
 use crate::analysis::tcp::Connection;
+use crate::analysis::tls::handshake::{cipher_name, version_name};
+use crate::analysis::tls::TlsSession;
 use crate::analysis::udp::{Flow, UdpConversation};
 use crate::checks::Check;
 use crate::pipeline::{signed_nanos, Analysis};
@@ -93,6 +95,23 @@ fn http_transaction(t: &HttpTransaction, origin: Duration) -> Value {
         "location": r.and_then(|r| r.location.clone()),
         "body_bytes": t.response_body,
         "latency_ms": t.latency().map(|l| l.as_secs_f64() * 1e3),
+    })
+}
+
+fn tls_session(s: &TlsSession) -> Value {
+    let (c, v) = (&s.client_hello, &s.server_hello);
+    json!({
+        "stream": s.stream,
+        "client": s.client.to_string(),
+        "server": s.server.to_string(),
+        "sni": c.sni,
+        "offered_versions": c.versions.iter().map(|v| version_name(*v)).collect::<Vec<_>>(),
+        "offered_alpn": c.alpn,
+        "version": s.version().map(version_name),
+        "cipher": v.cipher.map(cipher_name),
+        "alpn": v.alpn.first(),
+        "cert_subject": v.cert_subject,
+        "cert_san": v.cert_san,
     })
 }
 
@@ -242,6 +261,8 @@ impl Serialize for Document<'_> {
                     .map(|t| http_transaction(t, origin))
             }),
         )?;
+        map.serialize_entry("tls_sessions", &a.tls.total)?;
+        map.serialize_entry("tls", &Seq(|| a.tls.sessions.iter().map(tls_session)))?;
         let u = &a.udp.totals;
         map.serialize_entry(
             "udp_totals",

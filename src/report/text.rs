@@ -12,6 +12,8 @@ use crate::analysis::dns::Transaction;
 use crate::analysis::http::HttpTransaction;
 use crate::analysis::messages::{Exchange, Message};
 use crate::analysis::tcp::{Connection, Direction};
+use crate::analysis::tls::handshake::{cipher_name, version_name};
+use crate::analysis::tls::TlsSession;
 use crate::analysis::udp::UdpConversation;
 use crate::checks::Check;
 use crate::pipeline::{signed_nanos, Analysis};
@@ -172,6 +174,48 @@ pub fn http_table(transactions: &[HttpTransaction], origin: Duration) -> String 
             right(t.latency().map_or("-".to_string(), |l| {
                 format!("{:.3} ms", l.as_secs_f64() * 1e3)
             })),
+        ]);
+    }
+    table.to_string()
+}
+
+/// The TLS handshakes table.
+pub fn tls_table(sessions: &[TlsSession]) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(vec![
+        "Stream",
+        "Client",
+        "Server",
+        "SNI",
+        "Version",
+        "Cipher",
+        "ALPN",
+        "Certificate",
+    ]);
+    for s in sessions {
+        let cert = match &s.server_hello.cert_subject {
+            Some(subject) => {
+                let mut text = sanitize(subject);
+                if !s.server_hello.cert_san.is_empty() {
+                    let san = sanitize(&s.server_hello.cert_san.join(", "));
+                    let _ = write!(text, "\nSAN {san}");
+                }
+                text
+            }
+            None => "(encrypted)".to_string(),
+        };
+        table.add_row(vec![
+            Cell::new(s.stream).set_alignment(CellAlignment::Right),
+            Cell::new(s.client),
+            Cell::new(s.server),
+            Cell::new(sanitize(s.client_hello.sni.as_deref().unwrap_or("-"))),
+            Cell::new(s.version().map_or("-".to_string(), version_name)),
+            Cell::new(s.server_hello.cipher.map_or("-".to_string(), cipher_name)),
+            Cell::new(sanitize(&s.server_hello.alpn.join(","))),
+            Cell::new(cert),
         ]);
     }
     table.to_string()

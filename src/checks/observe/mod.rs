@@ -7,6 +7,7 @@ mod exchange;
 mod http;
 mod payload;
 mod segments;
+mod tls;
 
 pub use conversation::{ConversationRule, Conversations, ConversationsSeen};
 pub use datagrams::{DatagramsSeen, DatagramsTo};
@@ -15,6 +16,7 @@ pub use exchange::{ExchangeRule, ExchangesSeen};
 pub use http::{HttpRule, HttpSeen};
 pub use payload::{PayloadFound, PayloadText};
 pub use segments::{SegmentSizes, SegmentsSeen};
+pub use tls::{TlsRule, TlsSeen};
 
 /// What one observer saw over a whole capture.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,8 +35,12 @@ pub enum Observation {
     Datagrams(DatagramsSeen),
     /// HTTP transactions judged.
     HttpChecked(HttpSeen),
+    /// TLS sessions judged.
+    TlsChecked(TlsSeen),
     /// The HTTP analyzer's results and its observers'.
     Http(Box<crate::analysis::http::HttpResult>),
+    /// The TLS analyzer's results and its observers'.
+    Tls(Box<crate::analysis::tls::TlsResult>),
     /// The messages analyzer's results and its observers'.
     Messages(Box<crate::analysis::messages::MessagesResult>),
 }

@@ -7,12 +7,14 @@ use super::Observation;
 use crate::analysis::observer::{Observer, StreamCtx};
 use crate::analysis::tcp::{Connection, Direction};
 
-/// Looks for one text in every client→server stream.
+/// Looks for one text in every client→server stream (or in both directions).
 #[derive(Debug)]
 pub struct PayloadText {
     needle: Vec<u8>,
+    /// Search the server's bytes too.
+    both: bool,
     /// Per open connection: the tail kept for matches across deliveries, or `None` once found.
-    open: HashMap<u32, Option<Vec<u8>>>,
+    open: HashMap<(u32, bool), Option<Vec<u8>>>,
     found: PayloadFound,
 }
 
@@ -33,20 +35,31 @@ impl PayloadText {
     pub fn new(text: &str) -> PayloadText {
         PayloadText {
             needle: text.as_bytes().to_vec(),
+            both: false,
             open: HashMap::new(),
             found: PayloadFound::default(),
         }
     }
 }
 
+impl PayloadText {
+    /// An observer looking for `text` in both directions (is it ever sent in clear?).
+    pub fn both_ways(text: &str) -> PayloadText {
+        PayloadText {
+            both: true,
+            ..PayloadText::new(text)
+        }
+    }
+}
+
 impl Observer for PayloadText {
     fn data(&mut self, ctx: &StreamCtx, dir: Direction, data: &[u8]) {
-        if dir != Direction::ClientToServer || self.needle.is_empty() {
+        if (dir != Direction::ClientToServer && !self.both) || self.needle.is_empty() {
             return;
         }
         let slot = self
             .open
-            .entry(ctx.stream)
+            .entry((ctx.stream, dir == Direction::ServerToClient))
             .or_insert_with(|| Some(Vec::new()));
         let Some(tail) = slot else { return };
         let mut window = std::mem::take(tail);
@@ -60,7 +73,9 @@ impl Observer for PayloadText {
     }
 
     fn connection_closed(&mut self, conn: &Connection) {
-        if let Some(None) = self.open.remove(&conn.stream) {
+        let c2s = self.open.remove(&(conn.stream, false));
+        let s2c = self.open.remove(&(conn.stream, true));
+        if matches!(c2s, Some(None)) || matches!(s2c, Some(None)) {
             if conn.matched {
                 self.found.count += 1;
                 if self.found.streams.len() < LISTED {
@@ -94,10 +109,13 @@ mod tests {
             matched: true,
         };
         o.data(&ctx, Direction::ClientToServer, b"DATA YANG DIKI");
-        assert_eq!(o.open[&3].as_ref().map(Vec::len), Some(6));
+        assert_eq!(o.open[&(3, false)].as_ref().map(Vec::len), Some(6));
         o.data(&ctx, Direction::ServerToClient, b"DIKIRIM");
-        assert!(o.open[&3].is_some(), "the server's bytes do not count");
+        assert!(
+            !o.open.contains_key(&(3, true)),
+            "the server's bytes do not count"
+        );
         o.data(&ctx, Direction::ClientToServer, b"RIM ABC");
-        assert_eq!(o.open[&3], None);
+        assert_eq!(o.open[&(3, false)], None);
     }
 }
