@@ -31,6 +31,7 @@ fn every_course_spec_grades_its_capture_in_full() {
     assert_eq!(points("tugas3-time", "course/time"), [40, 30, 30]);
     assert_eq!(points("tugas4-file", "course/fileserver"), [20, 30, 30, 20]);
     assert_eq!(points("tugas5-http", "course/http"), [25, 25, 25, 25]);
+    assert_eq!(points("tugas8-tls", "course/tls"), [40, 30, 30]);
 }
 
 #[test]
@@ -149,4 +150,51 @@ fn udp_and_http_flags_read_like_the_specs() {
         .unwrap()
         .contains("status 302, not 301"));
     assert_eq!(doc["udp"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn tls_checks_fail_what_the_handshake_does_not_show() {
+    let spec = |expect: &str| {
+        let text = format!(
+            "[assignment]\nname = \"x\"\n[[machines]]\nname = \"mesin1\"\n[[tasks]]\ntitle = \"t\"\nmachine = \"mesin1\"\n[tasks.expect]\n{expect}\n"
+        );
+        let spec = Spec::parse(&text, "x.toml").unwrap();
+        let report = grade(&spec, &[Submission::from_dir(&fixture("course/tls"))], 1);
+        report.students[0].tasks[0].checks[0].clone()
+    };
+    let c = spec("tls = { sni = \"mesin9\" }");
+    assert!(
+        !c.passed && c.detail.contains("SNI \"mesin1\""),
+        "{}",
+        c.detail
+    );
+    let c = spec("tls = { min_version = \"1.3\" }");
+    assert!(
+        !c.passed && c.detail.contains("TLS 1.2 negotiated, below TLS 1.3"),
+        "{}",
+        c.detail
+    );
+    let c = spec("tls = { san = \"IP:10.0.0.1\" }");
+    assert!(
+        !c.passed && c.detail.contains("lacks IP:10.0.0.1"),
+        "{}",
+        c.detail
+    );
+    // Only the TLS 1.3 session: its certificate is encrypted, so the SAN was not read.
+    let c = spec("tls = { sni = \"localhost\", san = \"IP:172.16.16.101\" }");
+    assert!(
+        !c.passed && c.detail.contains("the SAN was not read"),
+        "{}",
+        c.detail
+    );
+    // Plain HTTP carries its requests in clear.
+    let text = "[assignment]\nname = \"x\"\n[[machines]]\nname = \"mesin1\"\n[[tasks]]\ntitle = \"t\"\nmachine = \"mesin1\"\n[tasks.expect]\nnot_in_clear = \"donalbebek\"\n";
+    let spec = Spec::parse(text, "x.toml").unwrap();
+    let report = grade(&spec, &[Submission::from_dir(&fixture("course/http"))], 1);
+    let c = &report.students[0].tasks[0].checks[0];
+    assert!(
+        !c.passed && c.detail.contains("in clear in stream 2"),
+        "{}",
+        c.detail
+    );
 }

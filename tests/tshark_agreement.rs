@@ -341,3 +341,57 @@ fn http_requests_and_responses_agree_with_tshark() {
     assert_eq!(ours_requests, requests);
     assert_eq!(ours_responses, responses);
 }
+
+#[test]
+fn tls_handshakes_agree_with_tshark() {
+    let path = fixture("course/tls/mesin1.pcapng");
+    let (_, analysis) = replay(&path, None);
+    let rows = tshark(
+        &path,
+        Some("tls.handshake.type==1 || tls.handshake.type==2"),
+        &[
+            "tcp.stream",
+            "tls.handshake.type",
+            "tls.handshake.extensions_server_name",
+            "tls.handshake.version",
+            "tls.handshake.extensions.supported_version",
+            "tls.handshake.ciphersuite",
+        ],
+    );
+    let sessions = &analysis.tls.sessions;
+    assert_eq!(sessions.len(), 2);
+    for row in rows {
+        let s = sessions
+            .iter()
+            .find(|s| s.stream.to_string() == row[0])
+            .unwrap();
+        let hex = |v: u16| format!("0x{v:04x}");
+        if row[1].starts_with('1') {
+            assert_eq!(s.client_hello.sni.as_deref().unwrap_or(""), row[2]);
+        } else {
+            // The server's supported_versions extension, else its hello's version.
+            let want = if row[4].is_empty() { &row[3] } else { &row[4] };
+            assert_eq!(hex(s.version().unwrap()), *want, "stream {}", row[0]);
+            assert_eq!(
+                hex(s.server_hello.cipher.unwrap()),
+                row[5],
+                "stream {}",
+                row[0]
+            );
+        }
+    }
+    // TLS 1.2 shows the certificate: its names, as tshark reads them.
+    let names = common::tshark_occurrences(
+        &path,
+        Some("tls.handshake.type==11"),
+        &["x509ce.dNSName"],
+        "a",
+    );
+    let dns: Vec<String> = sessions[0]
+        .server_hello
+        .cert_san
+        .iter()
+        .filter_map(|n| n.strip_prefix("DNS:").map(str::to_string))
+        .collect();
+    assert_eq!(dns.join(","), names[0][0]);
+}

@@ -92,6 +92,55 @@ pub(super) fn evaluate(
                 "no two handshaked connections were open at the same time".into(),
             ),
         },
+        Expect::MinConcurrent(n) => (
+            t.peak_concurrent >= *n as u64,
+            format!(
+                "at most {} open at once",
+                plural(count(t.peak_concurrent), "connection")
+            ),
+        ),
+        Expect::Clients(want) => {
+            let missing: Vec<String> = want
+                .iter()
+                .filter(|a| !t.clients.contains(a))
+                .map(ToString::to_string)
+                .collect();
+            let seen: Vec<String> = t.clients.iter().take(8).map(ToString::to_string).collect();
+            let seen = format!(
+                "clients seen: {}{}",
+                if seen.is_empty() {
+                    "none".to_string()
+                } else {
+                    seen.join(", ")
+                },
+                if t.clients.len() > 8 { ", …" } else { "" }
+            );
+            if missing.is_empty() {
+                (true, seen)
+            } else {
+                (
+                    false,
+                    format!(
+                        "no handshaked connection from {} ({seen})",
+                        missing.join(", ")
+                    ),
+                )
+            }
+        }
+        Expect::NoUnansweredSyn => (
+            total > 0 && t.no_reply.count == 0,
+            if total == 0 {
+                "no TCP connection in the capture (check the filter and the port)".into()
+            } else if t.no_reply.count == 0 {
+                format!("every SYN of {} was answered", plural(total, "connection"))
+            } else {
+                format!(
+                    "no reply to the SYN of {}",
+                    t.no_reply
+                        .list(", ", |c| format!("stream {} to {}", c.stream, c.server))
+                )
+            },
+        ),
         Expect::NotInClear(text) => match observed {
             Some(Observation::Payload(found)) if total == 0 => {
                 let _ = found;

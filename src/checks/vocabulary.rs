@@ -57,6 +57,12 @@ pub enum Expect {
     Tls(TlsSpec),
     /// No reported TCP stream carries this text in clear (both directions).
     NotInClear(String),
+    /// At least this many handshaked connections were open at once.
+    MinConcurrent(usize),
+    /// Each of these addresses was the client of a handshaked connection.
+    Clients(Vec<std::net::IpAddr>),
+    /// Every SYN was answered (no connection failed for want of a reply).
+    NoUnansweredSyn,
 }
 
 /// TLS sessions and what their handshakes must show.
@@ -163,7 +169,10 @@ impl Expect {
             Expect::UdpTo(_) | Expect::UdpBroadcast(_) => Topic::Udp,
             Expect::Http(_) | Expect::HttpLengths => Topic::Http,
             Expect::Tls(_) => Topic::Tls,
-            Expect::NotInClear(_) => Topic::Tcp,
+            Expect::NotInClear(_)
+            | Expect::MinConcurrent(_)
+            | Expect::Clients(_)
+            | Expect::NoUnansweredSyn => Topic::Tcp,
             _ => Topic::Tcp,
         }
     }
@@ -278,6 +287,30 @@ pub const TERMS: &[Term] = &[
         "",
         Topic::Tcp,
         "Two connections were open at the same time (lab task 4)",
+    ),
+    term(
+        "min_concurrent",
+        "expect-min-concurrent",
+        Shape::Count,
+        "N",
+        Topic::Tcp,
+        "At least N handshaked connections were open at the same time (load tests)",
+    ),
+    term(
+        "clients",
+        "expect-clients",
+        Shape::Texts,
+        "ADDR",
+        Topic::Tcp,
+        "ADDR was the client of a handshaked connection (repeatable; a spec gives a list)",
+    ),
+    term(
+        "syn_answered",
+        "expect-syn-answered",
+        Shape::Switch,
+        "",
+        Topic::Tcp,
+        "Every SYN was answered (by SYN-ACK or RST): no connection failed for want of a reply",
     ),
     term(
         "server_segments",
@@ -457,6 +490,17 @@ impl Term {
                     "query" => Expect::Query(text.to_string()),
                     "ends_after" => Expect::EndsAfter(regex(text)?),
                     "not_in_clear" => Expect::NotInClear(text.to_string()),
+                    "clients" => {
+                        let mut all = Vec::new();
+                        for a in text.split(',') {
+                            all.push(
+                                a.trim()
+                                    .parse()
+                                    .map_err(|_| format!("{a:?} is not an IP address"))?,
+                            );
+                        }
+                        Expect::Clients(all)
+                    }
                     _ => Expect::Answer(text.to_string()),
                 })
             }),
@@ -495,6 +539,7 @@ impl Term {
                 n.map(|n| match self.key {
                     "min_exchanges" => vec![Expect::MinExchanges(n)],
                     "udp_broadcast" => vec![Expect::UdpBroadcast(n as u16)],
+                    "min_concurrent" => vec![Expect::MinConcurrent(n)],
                     _ => vec![Expect::Connections(n)],
                 })
                 .ok_or_else(|| format!("expected a whole number of 0 or more, found {}", show(raw)))
@@ -546,6 +591,7 @@ impl Term {
             "concurrent" => Expect::Concurrent,
             "server_first" => Expect::ServerFirst,
             "http_lengths" => Expect::HttpLengths,
+            "syn_answered" => Expect::NoUnansweredSyn,
             _ => Expect::NoUnanswered,
         }
     }
@@ -948,6 +994,9 @@ impl Expect {
             Expect::Http(_) => "http",
             Expect::Tls(_) => "tls",
             Expect::NotInClear(_) => "not_in_clear",
+            Expect::MinConcurrent(_) => "min_concurrent",
+            Expect::Clients(_) => "clients",
+            Expect::NoUnansweredSyn => "syn_answered",
             Expect::HttpLengths => "http_lengths",
             Expect::UdpBroadcast(_) => "udp_broadcast",
         }
@@ -962,6 +1011,8 @@ impl Expect {
             Expect::MinExchanges(n) => json!(n),
             Expect::UdpBroadcast(p) => json!(p),
             Expect::NotInClear(t) => json!(t),
+            Expect::MinConcurrent(n) => json!(n),
+            Expect::Clients(a) => json!(a.iter().map(ToString::to_string).collect::<Vec<_>>()),
             Expect::Tls(t) => json!({
                 "port": t.port,
                 "sni": t.sni,
@@ -1043,6 +1094,15 @@ impl Expect {
             Expect::EndsAfter(p) => format!("ends after {}", crate::report::escape::sanitize(p)),
             Expect::UdpBroadcast(p) => format!("udp broadcast to port {p}"),
             Expect::HttpLengths => "http body lengths".into(),
+            Expect::MinConcurrent(n) => format!("at least {n} at once"),
+            Expect::NoUnansweredSyn => "every SYN answered".into(),
+            Expect::Clients(a) => format!(
+                "clients {}",
+                a.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Expect::NotInClear(t) => {
                 format!("not in clear {:?}", crate::report::escape::sanitize(t))
             }

@@ -65,6 +65,7 @@ fn connection(c: &Connection, origin: Duration) -> Value {
         "echo": c.echo(),
         "start": secs(c.start, origin),
         "duration": secs(c.end, c.start),
+        "throughput_bps": throughput(c),
         "events": events,
         "events_dropped": c.events_dropped,
     })
@@ -141,6 +142,16 @@ fn exchange(e: &Exchange, origin: Duration) -> Value {
     })
 }
 
+/// Payload bytes both ways per second of the connection's life (0 for an instant one).
+fn throughput(c: &Connection) -> f64 {
+    let secs = c.end.saturating_sub(c.start).as_secs_f64();
+    if secs > 0.0 {
+        (c.c2s.bytes() + c.s2c.bytes()) as f64 / secs
+    } else {
+        0.0
+    }
+}
+
 fn transaction(t: &Transaction, origin: Duration) -> Value {
     json!({
         "t": secs(t.first_seen(), origin),
@@ -212,6 +223,12 @@ impl Serialize for Document<'_> {
                 "refused": a.tcp.refused.count,
                 "reset": a.tcp.reset.count,
                 "echo_failed": a.tcp.echo_failed.count,
+                "no_reply": a.tcp.no_reply.count,
+                "peak_concurrent": a.tcp.peak_concurrent,
+                "clients": a.tcp.clients.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "mean_duration": if a.tcp.clients.is_empty() { 0.0 } else {
+                    a.tcp.duration_sum.as_secs_f64() / (a.tcp.connections - a.tcp.without_handshake.count).max(1) as f64
+                },
             }),
         )?;
         map.serialize_entry(

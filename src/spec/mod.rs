@@ -24,6 +24,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("tugas3-time", include_str!("../../specs/tugas3-time.toml")),
     ("tugas4-file", include_str!("../../specs/tugas4-file.toml")),
     ("tugas5-http", include_str!("../../specs/tugas5-http.toml")),
+    ("tugas8-tls", include_str!("../../specs/tugas8-tls.toml")),
 ];
 
 /// A spec that does not hold, with where: `FILE:LINE: key: what is wrong`.

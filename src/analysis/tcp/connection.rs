@@ -196,6 +196,11 @@ impl Connection {
         self.c2s.syn && !self.synack_seen && self.s2c.rst
     }
 
+    /// The client's SYN got no answer at all (no SYN-ACK, no RST).
+    pub fn unanswered(&self) -> bool {
+        self.c2s.syn && !self.synack_seen && !self.s2c.rst && self.s2c.packets == 0
+    }
+
     /// The server sent back exactly the bytes the client sent (and some were sent).
     pub fn echo(&self) -> bool {
         self.echo.complete() && self.c2s.missing() == 0 && self.s2c.missing() == 0

@@ -304,6 +304,8 @@ impl TcpAnalyzer {
                 self.totals.concurrent.get_or_insert((other, this));
             }
             self.established.insert(stream, this);
+            let at_once = self.established.len() as u64;
+            self.totals.peak_concurrent = self.totals.peak_concurrent.max(at_once);
         }
         if !was_ended && connection.ended() {
             self.established.remove(&stream);

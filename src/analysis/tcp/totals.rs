@@ -2,6 +2,9 @@
 //! capture of any size while only the first connections are kept in detail. Findings are data:
 //! the checks put them into words.
 
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
 use super::{Close, Connection, Endpoint};
 use crate::analysis::Examples;
 
@@ -74,7 +77,18 @@ pub struct TcpTotals {
     pub echo_failed: Examples<Found>,
     /// The first two handshaked connections seen open at once.
     pub concurrent: Option<(ConnRef, ConnRef)>,
+    /// The most handshaked connections open at once.
+    pub peak_concurrent: u64,
+    /// Client addresses of handshaked connections (the first ones).
+    pub clients: BTreeSet<IpAddr>,
+    /// Connections whose SYN got no answer.
+    pub no_reply: Examples<ConnRef>,
+    /// How long the handshaked connections lasted, summed (for the mean).
+    pub duration_sum: std::time::Duration,
 }
+
+/// Client addresses remembered.
+const CLIENTS: usize = 4096;
 
 impl TcpTotals {
     /// Adds one finished connection.
@@ -109,6 +123,15 @@ impl TcpTotals {
                 };
                 (conn, why)
             });
+        }
+        if c.handshake {
+            if self.clients.len() < CLIENTS {
+                self.clients.insert(c.client.ip);
+            }
+            self.duration_sum += c.end.saturating_sub(c.start);
+        }
+        if c.unanswered() {
+            self.no_reply.add(|| conn);
         }
         if c.refused() {
             self.refused.add(|| conn);
