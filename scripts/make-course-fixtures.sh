@@ -34,8 +34,18 @@
 #                connection with two pipelined HTTP/1.1 requests (GET /, GET /donalbebek.txt
 #                with Connection: close), answered in order. Filter tcp.port==8885 (Wireshark
 #                needs `-d tcp.port==8885,http` to decode it as HTTP).
+#   tls/         modules 1a, 5 (HTTPS on 8443) and 8: the TLS server on mesin1:8443 (tls_server.py,
+#                Python's ssl) with a self-signed RSA 2048 certificate made at run time by openssl
+#                (CN=mesin1, subjectAltName DNS:mesin1, DNS:localhost, IP:172.16.16.101-103; kept
+#                in the temporary directory, not committed). mesin2 (tls_client.py, verifying the
+#                certificate as its own CA) makes two connections, each sending versi\r\n\r\n
+#                (answer {"versi": "1.0"}\r\n\r\n, encrypted) and closing cleanly (close_notify
+#                both ways, then FIN): 1. TLS 1.2 (the client's maximum), cipher
+#                ECDHE-RSA-AES128-GCM-SHA256, SNI mesin1, ALPN http/1.1 chosen by the server, the
+#                Certificate message in clear; 2. TLS 1.3, SNI localhost, ALPN http/1.1 (the
+#                certificate and the server's ALPN are encrypted). Filter tcp.port==8443.
 #
-# Needs root, iproute2, dnsmasq (for `labcap lab up`), python3.
+# Needs root, iproute2, dnsmasq (for `labcap lab up`), python3, openssl.
 # Usage: sudo scripts/make-course-fixtures.sh
 #   LABCAP_BIN=/path/to/labcap  use that binary instead of `cargo build --release` here.
 # Idempotent: fixtures/course/ is removed and made again.
@@ -52,6 +62,7 @@ die() {
 }
 
 [[ $EUID -eq 0 ]] || die "needs root (network namespaces and captures): run with sudo"
+command -v openssl >/dev/null || die "needs openssl (the TLS capture's certificate)"
 if [[ -n ${LABCAP_BIN:-} ]]; then
     bin=$(realpath "$LABCAP_BIN")
     [[ -x $bin ]] || die "LABCAP_BIN=$LABCAP_BIN is not an executable"
@@ -238,6 +249,26 @@ client 0 http-mesin2 mesin2 http_client.py 172.16.16.101 8885 \
     /=200 /video=302 /donalbebek.txt=200 /missing=404 --pipeline /=200,/donalbebek.txt=200
 wait_clients
 finish "$out/http"
+
+echo "== tls: versi over TLS 1.2 (ECDHE-RSA, SNI mesin1, ALPN http/1.1), then TLS 1.3 (SNI localhost)"
+tls=$work/tls
+mkdir -p "$tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mesin1" \
+    -addext "subjectAltName=DNS:mesin1,DNS:localhost,IP:172.16.16.101,IP:172.16.16.102,IP:172.16.16.103" \
+    -keyout "$tls/key.pem" -out "$tls/cert.pem" 2>"$tls/openssl.log" ||
+    { cat "$tls/openssl.log" >&2; die "openssl req failed"; }
+mkdir -p "$out/tls"
+start_capture "$out/tls/mesin1.pcapng" 'tcp.port==8443'
+start_server tcp 8443 tls_server.py "$tls/cert.pem" "$tls/key.pem" 8443
+client 0 tls12-mesin2 mesin2 tls_client.py 172.16.16.101 8443 --sni mesin1 --cafile "$tls/cert.pem" \
+    --tls12 --cipher ECDHE-RSA-AES128-GCM-SHA256 --alpn http/1.1 --expect TLSv1.2
+wait_clients
+client 0 tls13-mesin2 mesin2 tls_client.py 172.16.16.101 8443 --sni localhost --cafile "$tls/cert.pem" \
+    --alpn http/1.1 --expect TLSv1.3
+wait_clients
+finish "$out/tls"
+echo "  the server on mesin1:"
+grep -E 'TLSv|request' "$work/server-8443.log" | sed 's/^/    /'
 
 chmod 755 "$out" "$out"/*
 find "$out" -type f -exec chmod 644 {} +

@@ -202,7 +202,7 @@ python3 "$here/pcap-variants.py" "$out/lo-echo.pcap" "$out/any-sll2-ns.pcap" "$o
 # 8. A made-up class of six submissions of it (fixtures/class/), for `labcap grade`.
 LABCAP_BIN=${LABCAP_BIN:-$here/../target/release/labcap} "$here/make-class-fixtures.sh" >"$work/class.log" || { cat "$work/class.log"; exit 1; }
 
-# 9. The course's other modules (time server, file server, UDP, HTTP) in fixtures/course/.
+# 9. The course's other modules (time server, file server, UDP, HTTP, TLS) in fixtures/course/.
 LABCAP_BIN=${LABCAP_BIN:-$here/../target/release/labcap} "$here/make-course-fixtures.sh" >"$work/course.log" || { cat "$work/course.log"; exit 1; }
 
 chown -R --reference="$here" "$out" 2>/dev/null || true
