@@ -198,3 +198,22 @@ fn tls_checks_fail_what_the_handshake_does_not_show() {
         c.detail
     );
 }
+
+#[test]
+fn http_tls_and_udp_run_when_asked_for() {
+    let http = fixture("course/http/mesin1.pcapng");
+    let run = |extra: &[&str]| {
+        let out = Command::new(BIN)
+            .arg("replay")
+            .arg(&http)
+            .arg("--summary")
+            .args(extra)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(!run(&[]).contains("GET /video"), "HTTP is off by default");
+    assert!(run(&["--analyze", "http"]).contains("GET /video"));
+    assert!(run(&["--analyze", "all"]).contains("GET /video"));
+    assert!(run(&["--expect-http", "GET /video 302"]).contains("PASS http GET /video"));
+}

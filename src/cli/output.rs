@@ -10,6 +10,19 @@ use crate::filter::Filter;
 use crate::pipeline::{Analysis, PipelineOptions};
 use crate::report::{json, text};
 
+/// Analyzers that run only when asked for (`--analyze`) or checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Extra {
+    /// HTTP/1.x transactions.
+    Http,
+    /// TLS handshakes.
+    Tls,
+    /// UDP conversations.
+    Udp,
+    /// All of them.
+    All,
+}
+
 /// How to analyse and report a capture (flags shared by `replay`, `tcp` and `dns`).
 #[derive(clap::Args, Debug)]
 pub struct ReportArgs {
@@ -34,6 +47,10 @@ pub struct ReportArgs {
     /// length:4, or two of them, requests first: 6666=crlf,blank-line (repeatable).
     #[arg(long, value_name = "PORTS=FRAMING", value_parser = FrameRule::parse)]
     pub frame: Vec<FrameRule>,
+    /// Also run these analyzers and print their tables (TCP and DNS always run; a check that
+    /// needs one runs it too): http, tls, udp, or all.
+    #[arg(long, value_name = "LIST", value_enum, value_delimiter = ',')]
+    pub analyze: Vec<Extra>,
     /// What the capture must show.
     #[command(flatten)]
     pub expect: ExpectArgs,
@@ -149,6 +166,13 @@ impl ReportArgs {
         options.messages.max_exchanges = self.detail_limit.saturating_mul(10);
         options.dns.max_transactions = self.detail_limit.saturating_mul(10);
         options.expectations = expectations.clone();
+        // What runs: TCP and DNS always, the others when asked for or checked.
+        let wants = |x: Extra| self.analyze.contains(&x) || self.analyze.contains(&Extra::All);
+        let checked = expectations.needs();
+        options.needs.http = checked.http || wants(Extra::Http);
+        options.needs.tls = checked.tls || wants(Extra::Tls);
+        options.needs.udp = checked.udp || wants(Extra::Udp);
+        options.needs.messages = !self.frame.is_empty();
         if self.summary || self.json {
             // Nothing shows the payload: keep none.
             options.tcp.preview_bytes = 0;

@@ -46,7 +46,7 @@ pub struct PipelineOptions {
     pub dns: DnsConfig,
     /// Which connections are cut into messages (`--frame`), and limits.
     pub messages: MessagesConfig,
-    /// Produce a line per matched packet (needs every analyzer).
+    /// Produce a line per matched packet (needs the TCP and DNS analyzers).
     pub list: bool,
     /// Which analyzers run: the tables and the packet list need both, a graded task only what
     /// its checks read.
@@ -162,16 +162,16 @@ impl Pipeline {
             http: http_observers,
             tls: tls_observers,
         } = options.expectations.observers();
-        if needs.tls || options.list {
+        if needs.tls {
             let tls = TlsAnalyzer::new(options.messages.max_exchanges, tls_observers);
             tcp_observers.push((TLS, Box::new(tls)));
         }
-        if needs.http || options.list {
+        if needs.http {
             let http = HttpAnalyzer::new(options.messages.max_exchanges, http_observers);
             tcp_observers.push((HTTP, Box::new(http)));
         }
         // Messages run when something asks for them and some connection is framed.
-        if (needs.messages || options.list) && !options.messages.rules.is_empty() {
+        if needs.messages && !options.messages.rules.is_empty() {
             let messages = MessagesAnalyzer::new(options.messages.clone(), exchange_observers);
             tcp_observers.push((MESSAGES, Box::new(messages)));
         }
@@ -184,7 +184,7 @@ impl Pipeline {
                 dns_observers,
             )));
         }
-        if needs.udp || options.list {
+        if needs.udp {
             analyzers.push(Box::new(UdpAnalyzer::new(
                 options.tcp.max_connections,
                 udp_observers,

@@ -6,7 +6,9 @@
 
 pub mod parser;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
 use std::time::Duration;
 
 use super::observer::{finish_all, Observer, Observers, StreamCtx};
@@ -103,7 +105,7 @@ struct Conn {
 pub struct HttpAnalyzer {
     max_transactions: usize,
     /// Per connection: its parsers, or `None` when it is not HTTP.
-    open: HashMap<u32, Option<Box<Conn>>>,
+    open: FxHashMap<u32, Option<Box<Conn>>>,
     analysis: HttpAnalysis,
     observers: Observers,
 }
@@ -113,7 +115,7 @@ impl HttpAnalyzer {
     pub fn new(max_transactions: usize, observers: Observers) -> HttpAnalyzer {
         HttpAnalyzer {
             max_transactions,
-            open: HashMap::new(),
+            open: FxHashMap::default(),
             analysis: HttpAnalysis::default(),
             observers,
         }

@@ -9,7 +9,9 @@
 
 pub mod framing;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
 use std::time::Duration;
 
 use super::observer::{Observer, Observers, StreamCtx};
@@ -174,7 +176,7 @@ struct Conv {
 pub struct MessagesAnalyzer {
     config: MessagesConfig,
     /// Per connection with a rule, its state; `None` for one without a rule.
-    open: HashMap<u32, Option<Box<Conv>>>,
+    open: FxHashMap<u32, Option<Box<Conv>>>,
     analysis: MessagesAnalysis,
     observers: Observers,
 }
@@ -184,7 +186,7 @@ impl MessagesAnalyzer {
     pub fn new(config: MessagesConfig, observers: Observers) -> MessagesAnalyzer {
         MessagesAnalyzer {
             config,
-            open: HashMap::new(),
+            open: FxHashMap::default(),
             analysis: MessagesAnalysis::default(),
             observers,
         }

@@ -6,7 +6,7 @@
 
 pub mod handshake;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::observer::{finish_all, Observer, Observers, StreamCtx};
 use super::tcp::{Connection, Direction};
@@ -63,7 +63,7 @@ struct Conn {
 #[derive(Debug)]
 pub struct TlsAnalyzer {
     max_sessions: usize,
-    open: HashMap<u32, Option<Box<Conn>>>,
+    open: FxHashMap<u32, Option<Box<Conn>>>,
     analysis: TlsAnalysis,
     observers: Observers,
 }
@@ -73,7 +73,7 @@ impl TlsAnalyzer {
     pub fn new(max_sessions: usize, observers: Observers) -> TlsAnalyzer {
         TlsAnalyzer {
             max_sessions,
-            open: HashMap::new(),
+            open: FxHashMap::default(),
             analysis: TlsAnalysis::default(),
             observers,
         }

@@ -4,7 +4,7 @@
 //! checks' observers. A conversation quiet for a minute of capture time is folded into the
 //! totals, so memory follows the conversations active at once.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -113,7 +113,7 @@ type Key = (Endpoint, Endpoint);
 /// Tracks UDP conversations.
 #[derive(Debug, Default)]
 pub struct UdpAnalyzer {
-    open: HashMap<Key, UdpConversation>,
+    open: FxHashMap<Key, UdpConversation>,
     idle: Linger<Key>,
     next_stream: u32,
     max_conversations: usize,

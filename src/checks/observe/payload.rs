@@ -1,7 +1,7 @@
 //! "Some client→server stream contains TEXT": searched across segment boundaries as the bytes
 //! are delivered in order, keeping only the last `len(TEXT) - 1` bytes per open connection.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::Observation;
 use crate::analysis::observer::{Observer, StreamCtx};
@@ -14,7 +14,7 @@ pub struct PayloadText {
     /// Search the server's bytes too.
     both: bool,
     /// Per open connection: the tail kept for matches across deliveries, or `None` once found.
-    open: HashMap<(u32, bool), Option<Vec<u8>>>,
+    open: FxHashMap<(u32, bool), Option<Vec<u8>>>,
     found: PayloadFound,
 }
 
@@ -36,7 +36,7 @@ impl PayloadText {
         PayloadText {
             needle: text.as_bytes().to_vec(),
             both: false,
-            open: HashMap::new(),
+            open: FxHashMap::default(),
             found: PayloadFound::default(),
         }
     }

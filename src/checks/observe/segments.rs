@@ -2,7 +2,7 @@
 //! the server's data segment lengths of each connection, compared when it closes, keeping a
 //! few lengths per open connection only.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::Observation;
 use crate::analysis::observer::Observer;
@@ -12,7 +12,7 @@ use crate::analysis::tcp::{Connection, Direction};
 #[derive(Debug)]
 pub struct SegmentSizes {
     want: Vec<u32>,
-    open: HashMap<u32, Vec<u32>>,
+    open: FxHashMap<u32, Vec<u32>>,
     seen: SegmentsSeen,
 }
 
@@ -35,7 +35,7 @@ impl SegmentSizes {
     pub fn new(want: &[u32]) -> SegmentSizes {
         SegmentSizes {
             want: want.to_vec(),
-            open: HashMap::new(),
+            open: FxHashMap::default(),
             seen: SegmentsSeen::default(),
         }
     }
