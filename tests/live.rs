@@ -335,3 +335,27 @@ fn a_bulk_loopback_transfer_is_captured_whole() {
     assert!(out.contains(" 0 truncated"), "full snapshot length: {out}");
     assert!(err.contains("dropped: 0 for want of buffer"), "{err}");
 }
+
+#[test]
+fn a_filter_that_matches_nothing_captures_nothing_instead_of_failing() {
+    if skip_live() {
+        return;
+    }
+    let ns = Netns::new();
+    // libpcap's optimizer refuses it ("expression rejects all packets").
+    let (code, out, err) = labcap(
+        &ns,
+        &[
+            "tcp",
+            "--iface",
+            "lo",
+            "-Y",
+            "tcp.port==1 && udp.port==2",
+            "--duration",
+            "0.3",
+            "--summary",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0 packets read"), "{out}");
+}

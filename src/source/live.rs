@@ -101,10 +101,22 @@ impl LiveSource {
         if let Some(bpf) = &options.bpf {
             let bad =
                 |e: pcap::Error| LiveError(format!("libpcap rejected the filter {bpf:?}: {e}"));
+            // libpcap's optimizer refuses a filter it proves matches nothing ("expression
+            // rejects all packets", e.g. tcp.port==1 and udp.port==2); unoptimized, the same
+            // filter is accepted and simply passes nothing, which is what was asked.
+            let rejects_all = |e: &pcap::Error| e.to_string().contains("rejects all packets");
             if options.sll2 {
-                user_filter = Some(capture.compile(bpf, true).map_err(bad)?);
+                let program = match capture.compile(bpf, true) {
+                    Err(e) if rejects_all(&e) => capture.compile(bpf, false),
+                    other => other,
+                };
+                user_filter = Some(program.map_err(bad)?);
             } else {
-                capture.filter(bpf, true).map_err(bad)?;
+                match capture.filter(bpf, true) {
+                    Err(e) if rejects_all(&e) => capture.filter(bpf, false),
+                    other => other,
+                }
+                .map_err(bad)?;
             }
         }
         let capture = capture.setnonblock().map_err(|e| {
