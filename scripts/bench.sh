@@ -51,6 +51,7 @@ fi
 # name|command: each is run 3 times; the fastest run counts.
 runs=(
     "labcap replay --summary (TCP + DNS analysis)|$labcap replay $file --summary"
+    "labcap replay --summary --analyze all (+HTTP,TLS,UDP)|$labcap replay $file --summary --analyze all"
     "labcap replay -Y tcp.port==32444 --summary|$labcap replay $file -Y tcp.port==32444 --summary"
     "tcpdump -r -w /dev/null 'tcp port 32444' (filter only)|tcpdump -r $file -w /dev/null tcp port 32444"
     "tcpdump -r -w /dev/null (read only)|tcpdump -r $file -w /dev/null"
