@@ -216,3 +216,228 @@ fn idle_clients_are_dropped_and_ctrl_c_stops_the_server() {
     assert!(rest.contains("INFO:root:server stopped"), "{rest}");
     assert!(rest.contains("labcap: served 1 connection"), "{rest}");
 }
+
+/// `labcap server ARGS…` on 127.0.0.1 and an ephemeral port, its stderr lines arriving on a
+/// channel; `nofile` spawns it with that many file descriptors at most (soft and hard limit).
+struct Server {
+    child: std::process::Child,
+    port: u16,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(args: &[&str], nofile: Option<u64>) -> Server {
+        use std::io::{BufRead, BufReader};
+        use std::os::unix::process::CommandExt;
+        use std::process::{Command, Stdio};
+        let mut command = Command::new(BIN);
+        command
+            .args(["server", "--bind", "127.0.0.1", "--port", "0"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(n) = nofile {
+            // SAFETY: setrlimit(2) is async-signal-safe; nothing else runs between fork and exec.
+            unsafe {
+                command.pre_exec(move || {
+                    let limit = libc::rlimit {
+                        rlim_cur: n,
+                        rlim_max: n,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let mut child = command.spawn().unwrap();
+        let mut log = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        log.read_line(&mut line).unwrap();
+        // INFO:root:starting up on ('127.0.0.1', 43211)
+        let port: u16 = line
+            .trim_end()
+            .trim_end_matches(')')
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap_or_else(|_| panic!("{line}"));
+        let (send, lines) = std::sync::mpsc::channel();
+        // Drains the log whatever its volume, so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in log.lines() {
+                if send.send(line.unwrap_or_default()).is_err() {
+                    break;
+                }
+            }
+        });
+        Server { child, port, lines }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// Waits up to `within` for a log line containing `needle`; returns it.
+    fn wait_for(&self, needle: &str, within: Duration) -> Option<String> {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return Some(line),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Sends SIGINT and waits up to `within` for the server to exit; kills it if it does not.
+    fn interrupt(&mut self, within: Duration) -> (Option<std::process::ExitStatus>, Vec<String>) {
+        // SAFETY: kill(2) of the server this test started.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let deadline = Instant::now() + within;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        // The log pipe closes once the server is gone.
+        let rest = self.lines.iter().collect();
+        (status, rest)
+    }
+}
+
+/// The last lines of a log, each cut to 160 characters, for a failure message.
+fn tail(log: &[String]) -> String {
+    let from = log.len().saturating_sub(8);
+    log[from..]
+        .iter()
+        .map(|l| l.chars().take(160).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Drop for Server {
+    /// A failed test does not leave its server running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Connects and sends until the send buffers on both sides and the server's echo are full:
+/// the server is then blocked sending to a client that never reads (or, with a short write
+/// timeout, has already dropped it).
+fn stuck_client(addr: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let block = vec![b'x'; 64 * 1024];
+    let started = Instant::now();
+    loop {
+        match stream.write(&block) {
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return stream;
+            }
+            // Dropped by the server already.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+                ) =>
+            {
+                return stream;
+            }
+            Err(e) => panic!("the stuck client's send failed: {e}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the buffers never filled"
+        );
+    }
+}
+
+/// A client that sends and never reads blocks the server's send; Ctrl-C (and SIGTERM) must
+/// still stop the server promptly, well before the write timeout would free it.
+#[test]
+fn ctrl_c_stops_the_server_while_a_client_does_not_read() {
+    for signal in ["SIGINT", "SIGTERM"] {
+        let mut server = Server::start(&["--chunk", "65536"], None);
+        let stuck = stuck_client(server.addr());
+        let started = Instant::now();
+        let (status, log) = if signal == "SIGINT" {
+            server.interrupt(Duration::from_secs(5))
+        } else {
+            // SAFETY: kill(2) of the server this test started; `interrupt` then sends SIGINT too,
+            // which a stopping server ignores.
+            unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+            server.interrupt(Duration::from_secs(5))
+        };
+        drop(stuck);
+        let log = tail(&log);
+        let status = status.unwrap_or_else(|| {
+            panic!("{signal}: the server did not stop within 5 s while a client was stuck\n{log}")
+        });
+        assert!(status.success(), "{signal}: {status}\n{log}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(log.contains("labcap: served 1 connection"), "{log}");
+    }
+}
+
+/// A client that sends and never reads is dropped after `--write-timeout` with one log line,
+/// and the server goes on serving others.
+#[test]
+fn a_client_that_does_not_read_is_dropped_after_the_write_timeout() {
+    let mut server = Server::start(&["--chunk", "65536", "--write-timeout", "1"], None);
+    let stuck = stuck_client(server.addr());
+    let port = stuck.local_addr().unwrap().port();
+    let dropped = server.wait_for("does not read its echo", Duration::from_secs(10));
+    let dropped = dropped.expect("the client that does not read was not dropped within 10 s");
+    assert_eq!(
+        dropped,
+        format!(
+            "ERROR:root:('127.0.0.1', {port}) does not read its echo: nothing could be sent for 1 s, closing"
+        )
+    );
+    // Others are still served.
+    let mut other = TcpStream::connect(server.addr()).unwrap();
+    other
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    other.write_all(b"still there?").unwrap();
+    let mut echo = [0u8; 12];
+    other.read_exact(&mut echo).unwrap();
+    assert_eq!(&echo, b"still there?");
+    drop(other);
+    drop(stuck);
+    let (status, log) = server.interrupt(Duration::from_secs(5));
+    assert!(status.is_some_and(|s| s.success()), "{}", tail(&log));
+    // One line for the dropped client: no "no more data" or error after it.
+    let about_it = log
+        .iter()
+        .filter(|l| l.contains(&format!(", {port})")))
+        .count();
+    assert_eq!(about_it, 0, "{}", tail(&log));
+    assert!(
+        log.iter().any(|l| l == "labcap: served 2 connections"),
+        "{}",
+        tail(&log)
+    );
+}

@@ -25,6 +25,10 @@ pub struct ServerArgs {
     /// Disconnect a client silent for this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub idle_timeout: u64,
+    /// Disconnect a client that takes none of its echo for this many seconds (it sends but
+    /// does not read).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub write_timeout: u64,
     /// Clients served at once; more are turned away.
     #[arg(long, default_value_t = 4096)]
     pub max_clients: usize,
@@ -59,6 +63,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<Outcome> {
         chunk: args.chunk as usize,
         sequential: args.sequential,
         idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
+        write_timeout: Duration::from_secs(args.write_timeout.max(1)),
         max_clients: args.max_clients.max(1),
         log: if args.quiet { Log::Quiet } else { Log::Lab },
     };

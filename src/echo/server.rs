@@ -24,6 +24,9 @@ pub struct ServerConfig {
     pub sequential: bool,
     /// A client silent this long is disconnected.
     pub idle_timeout: Duration,
+    /// A client that takes none of its echo for this long (it sends but does not read) is
+    /// disconnected.
+    pub write_timeout: Duration,
     /// Clients served at once; more are turned away.
     pub max_clients: usize,
     /// Log lines.
@@ -36,6 +39,7 @@ impl Default for ServerConfig {
             chunk: 32,
             sequential: false,
             idle_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(10),
             max_clients: 4096,
             log: Log::Lab,
         }
@@ -126,59 +130,115 @@ pub fn serve(
     Ok(stats)
 }
 
-/// Serves one client: echo until it closes, goes idle too long, or the server stops.
+/// Why a connection ended.
+enum End {
+    /// The client closed its side.
+    Closed,
+    /// No byte came for the idle timeout.
+    Idle,
+    /// The client did not take any of its echo for the write timeout.
+    NotReading,
+    /// The server is stopping.
+    Stopping,
+    /// Any other socket error.
+    Failed(io::Error),
+}
+
+/// Serves one client: echo until it closes, goes idle too long, stops reading its echo, or the
+/// server stops; logs why it ended in one line.
 fn handle(mut stream: TcpStream, peer: SocketAddr, config: &ServerConfig, stop: &AtomicBool) {
     let log = config.log;
     log.info(&format!("connection from {}", python_addr(peer)));
+    let end = echo(&mut stream, config, stop);
+    let who = python_addr(peer);
+    match end {
+        End::Closed => log.info(&format!("no more data from {who}")),
+        End::Idle => log.error(&format!(
+            "{who} idle for {} s, closing",
+            config.idle_timeout.as_secs()
+        )),
+        End::NotReading => log.error(&format!(
+            "{who} does not read its echo: nothing could be sent for {} s, closing",
+            config.write_timeout.as_secs()
+        )),
+        End::Stopping => log.info(&format!("server stopping: closing {who}")),
+        End::Failed(e) => log.error(&format!("{who}: {e}")),
+    }
+}
+
+/// The echo loop: blocking reads and writes that wake every `TICK` to look at the stop flag
+/// and the timeouts, so no client can hold a thread (or the server's shutdown) forever.
+fn echo(stream: &mut TcpStream, config: &ServerConfig, stop: &AtomicBool) -> End {
     if let Err(e) = stream
         .set_nonblocking(false)
         .and_then(|()| stream.set_read_timeout(Some(TICK)))
+        .and_then(|()| stream.set_write_timeout(Some(TICK)))
     {
-        log.error(&format!("{}: {e}", python_addr(peer)));
-        return;
+        return End::Failed(e);
     }
+    let log = config.log;
     let mut buf = vec![0u8; config.chunk.max(1)];
     let mut last = Instant::now();
     loop {
         if stop.load(Ordering::SeqCst) {
-            log.info(&format!("server stopping: closing {}", python_addr(peer)));
-            return;
+            return End::Stopping;
         }
         match stream.read(&mut buf) {
-            Ok(0) => {
-                log.info(&format!("no more data from {}", python_addr(peer)));
-                return;
-            }
+            Ok(0) => return End::Closed,
             Ok(n) => {
-                last = Instant::now();
                 log.info(&format!("received b'{}'", escape_bytes(&buf[..n])));
                 log.info("sending back data");
-                if let Err(e) = stream.write_all(&buf[..n]) {
-                    log.error(&format!("{}: {e}", python_addr(peer)));
-                    return;
+                if let Err(end) = send_all(stream, &buf[..n], config, stop) {
+                    return end;
                 }
+                last = Instant::now();
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-                ) =>
-            {
+            Err(e) if is_timeout(&e) => {
                 if last.elapsed() >= config.idle_timeout {
-                    log.error(&format!(
-                        "{} idle for {} s, closing",
-                        python_addr(peer),
-                        config.idle_timeout.as_secs()
-                    ));
-                    return;
+                    return End::Idle;
                 }
             }
-            Err(e) => {
-                log.error(&format!("{}: {e}", python_addr(peer)));
-                return;
-            }
+            Err(e) => return End::Failed(e),
         }
     }
+}
+
+/// `write_all` that gives up when the client takes nothing for the write timeout or the
+/// server stops (the socket's send timeout is one `TICK`).
+fn send_all(
+    stream: &mut TcpStream,
+    mut data: &[u8],
+    config: &ServerConfig,
+    stop: &AtomicBool,
+) -> Result<(), End> {
+    let mut progress = Instant::now();
+    while !data.is_empty() {
+        if stop.load(Ordering::SeqCst) {
+            return Err(End::Stopping);
+        }
+        match stream.write(data) {
+            Ok(0) => return Err(End::Failed(ErrorKind::WriteZero.into())),
+            Ok(n) => {
+                data = &data[n..];
+                progress = Instant::now();
+            }
+            Err(e) if is_timeout(&e) => {
+                if progress.elapsed() >= config.write_timeout {
+                    return Err(End::NotReading);
+                }
+            }
+            Err(e) => return Err(End::Failed(e)),
+        }
+    }
+    Ok(())
+}
+
+/// A socket timeout (`SO_RCVTIMEO`/`SO_SNDTIMEO` report `EAGAIN`) or a signal.
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+    )
 }
 
 fn wait_readable(listener: &TcpListener, wait: Duration) {
