@@ -293,6 +293,11 @@ impl Server {
         }
     }
 
+    /// Every log line that arrived so far.
+    fn drain(&self) -> Vec<String> {
+        self.lines.try_iter().collect()
+    }
+
     /// Sends SIGINT and waits up to `within` for the server to exit; kills it if it does not.
     fn interrupt(&mut self, within: Duration) -> (Option<std::process::ExitStatus>, Vec<String>) {
         // SAFETY: kill(2) of the server this test started.
@@ -437,6 +442,74 @@ fn a_client_that_does_not_read_is_dropped_after_the_write_timeout() {
     assert_eq!(about_it, 0, "{}", tail(&log));
     assert!(
         log.iter().any(|l| l == "labcap: served 2 connections"),
+        "{}",
+        tail(&log)
+    );
+}
+
+/// Out of file descriptors, accept fails until some are freed: the server must wait (not spin
+/// writing a log line per attempt), say so once for the burst, and serve the waiting clients
+/// once descriptors are free again.
+#[test]
+fn out_of_file_descriptors_the_server_backs_off_and_recovers() {
+    const CLIENTS: usize = 40;
+    // 16 descriptors: stdin, stdout, stderr, the listener and 12 clients.
+    let mut server = Server::start(&[], Some(16));
+    let mut clients: Vec<(usize, TcpStream)> = (0..CLIENTS)
+        .map(|i| {
+            // The kernel completes the handshake; the connection waits in the listen backlog.
+            let mut s = TcpStream::connect(server.addr()).unwrap();
+            s.write_all(format!("client {i:02}").as_bytes()).unwrap();
+            (i, s)
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    let log = server.drain();
+    let accept_lines: Vec<&String> = log.iter().filter(|l| l.contains("accept")).collect();
+    assert!(
+        !accept_lines.is_empty() && accept_lines.len() <= 2,
+        "{} lines about accept in 1.5 s: {}",
+        accept_lines.len(),
+        tail(&log)
+    );
+    assert!(
+        accept_lines[0].contains("Too many open files"),
+        "{}",
+        accept_lines[0]
+    );
+    // Those served so far have their echo; close them to free descriptors.
+    let mut served = 0;
+    clients.retain_mut(|(_, s)| {
+        s.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 16];
+        let echoed = s.read(&mut buf).is_ok();
+        s.set_nonblocking(false).unwrap();
+        served += usize::from(echoed);
+        !echoed
+    });
+    assert!((1..CLIENTS).contains(&served), "{served} served at first");
+    // The rest are served in turn as descriptors free up.
+    for (i, mut s) in clients {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut echo = [0u8; 9];
+        s.read_exact(&mut echo)
+            .unwrap_or_else(|e| panic!("client {i}: no echo once descriptors were free: {e}"));
+        assert_eq!(echo, *format!("client {i:02}").as_bytes());
+    }
+    let (status, rest) = server.interrupt(Duration::from_secs(5));
+    assert!(status.is_some_and(|s| s.success()), "{}", tail(&rest));
+    let mut log = log;
+    log.extend(rest);
+    let accept_lines = log.iter().filter(|l| l.contains("accept")).count();
+    // One burst: its first line and its summary (a reminder would come only after a minute).
+    assert!(
+        accept_lines <= 3,
+        "{accept_lines} lines about accept: {}",
+        tail(&log)
+    );
+    assert!(
+        log.iter()
+            .any(|l| l == &format!("labcap: served {CLIENTS} connections")),
         "{}",
         tail(&log)
     );

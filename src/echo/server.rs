@@ -12,8 +12,15 @@ use std::time::{Duration, Instant};
 use super::{python_addr, Log};
 use crate::report::escape::escape_bytes;
 
-/// How often a blocked read or accept looks at the stop flag.
+/// How often a blocked read, write or accept looks at the stop flag.
 const TICK: Duration = Duration::from_millis(200);
+
+/// The wait after a failed accept; it doubles with each failure in a row up to `MAX_BACKOFF`.
+const MIN_BACKOFF: Duration = Duration::from_millis(10);
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+/// While a burst of failures lasts, a reminder line this often.
+const REMIND_EVERY: Duration = Duration::from_secs(60);
 
 /// How the server behaves.
 #[derive(Clone, Debug)]
@@ -83,19 +90,47 @@ pub fn serve(
     std::thread::scope(|scope| -> io::Result<()> {
         let mut workers: Vec<ScopedJoinHandle<'_, ()>> = Vec::new();
         log.info("waiting for a connection");
+        let mut accept_failures = Burst::default();
+        let accept_failed = |over: Ended, how: &str| {
+            log.error(&format!(
+                "accept failed {} in {:.1} s ({}){how}",
+                crate::checks::plural(over.count as usize, "time"),
+                over.lasted.as_secs_f64(),
+                over.error
+            ));
+        };
         while !stop.load(Ordering::SeqCst) {
+            if let Some(over) = accept_failures.over(false) {
+                accept_failed(over, "; accepting again");
+            }
             let (stream, peer) = match listener.accept() {
                 Ok(pair) => pair,
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
                     wait_readable(&listener, TICK);
                     continue;
                 }
+                // The client reset before it was accepted: nothing to wait for.
+                Err(e) if e.kind() == ErrorKind::ConnectionAborted => continue,
+                // Out of descriptors (EMFILE, ENFILE) or memory: the pending connection stays
+                // in the backlog, so retrying at once would spin. Wait, longer each time.
                 Err(e) => {
-                    log.error(&format!("accept failed: {e}"));
-                    wait_readable(&listener, TICK);
+                    match accept_failures.fail(&e) {
+                        Some(Note::First) => log.error(&format!(
+                            "accept failed: {e}; retrying every {} ms to {} s until it succeeds",
+                            MIN_BACKOFF.as_millis(),
+                            MAX_BACKOFF.as_secs()
+                        )),
+                        Some(Note::Still { count, since }) => log.error(&format!(
+                            "accept still failing: {e} ({count} attempts in {} s)",
+                            since.as_secs()
+                        )),
+                        None => {}
+                    }
+                    sleep_unless_stopped(accept_failures.backoff(), stop);
                     continue;
                 }
             };
+            accept_failures.succeed();
             if config.sequential {
                 stats.connections += 1;
                 handle(stream, peer, config, stop);
@@ -123,6 +158,9 @@ pub fn serve(
                 })?;
             workers.push(worker);
             log.info("waiting for a connection");
+        }
+        if let Some(over) = accept_failures.over(true) {
+            accept_failed(over, " until the server stopped");
         }
         Ok(())
     })?;
@@ -239,6 +277,120 @@ fn is_timeout(e: &io::Error) -> bool {
         e.kind(),
         ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
     )
+}
+
+/// A burst of failures of one kind (accept failing, threads not starting), so that it is
+/// logged once when it starts, reminded of once a minute while it lasts and summed up when it
+/// is over, instead of once per attempt. It is over after `SETTLE` without a failure, so a
+/// failure now and then between successes (descriptors short under load) is one burst.
+#[derive(Default)]
+struct Burst {
+    current: Option<Current>,
+}
+
+struct Current {
+    count: u64,
+    /// Failures since the last success, for the backoff.
+    in_a_row: u32,
+    started: Instant,
+    last: Instant,
+    noted: Instant,
+    error: String,
+}
+
+/// What to log about a failure.
+enum Note {
+    /// The first of a burst.
+    First,
+    /// A reminder that the burst goes on.
+    Still { count: u64, since: Duration },
+}
+
+/// A burst that is over.
+struct Ended {
+    count: u64,
+    lasted: Duration,
+    error: String,
+}
+
+/// A burst is over after this long without a failure.
+const SETTLE: Duration = Duration::from_secs(5);
+
+impl Burst {
+    /// Counts a failure; says what to log about it, if anything.
+    fn fail(&mut self, e: &io::Error) -> Option<Note> {
+        let now = Instant::now();
+        match &mut self.current {
+            None => {
+                self.current = Some(Current {
+                    count: 1,
+                    in_a_row: 1,
+                    started: now,
+                    last: now,
+                    noted: now,
+                    error: e.to_string(),
+                });
+                Some(Note::First)
+            }
+            Some(burst) => {
+                burst.count += 1;
+                burst.in_a_row = burst.in_a_row.saturating_add(1);
+                burst.last = now;
+                burst.error = e.to_string();
+                if now.duration_since(burst.noted) < REMIND_EVERY {
+                    return None;
+                }
+                burst.noted = now;
+                Some(Note::Still {
+                    count: burst.count,
+                    since: now.duration_since(burst.started),
+                })
+            }
+        }
+    }
+
+    /// An attempt succeeded: the backoff starts again from `MIN_BACKOFF`.
+    fn succeed(&mut self) {
+        if let Some(burst) = &mut self.current {
+            burst.in_a_row = 0;
+        }
+    }
+
+    /// How long to wait before the next attempt: `MIN_BACKOFF`, doubled per failure in a row,
+    /// at most `MAX_BACKOFF`.
+    fn backoff(&self) -> Duration {
+        let in_a_row = self.current.as_ref().map_or(0, |b| b.in_a_row);
+        let doublings = in_a_row.saturating_sub(1).min(16);
+        (MIN_BACKOFF * 2u32.pow(doublings)).min(MAX_BACKOFF)
+    }
+
+    /// The burst, once `SETTLE` passed without a failure (or at once when `now` is true).
+    fn over(&mut self, now: bool) -> Option<Ended> {
+        let settled = self
+            .current
+            .as_ref()
+            .is_some_and(|b| now || b.last.elapsed() >= SETTLE);
+        if !settled {
+            return None;
+        }
+        self.current.take().map(|b| Ended {
+            count: b.count,
+            lasted: b.last.duration_since(b.started),
+            error: b.error,
+        })
+    }
+}
+
+/// Sleeps for `wait`, or less when the server is told to stop.
+fn sleep_unless_stopped(wait: Duration, stop: &AtomicBool) {
+    let until = Instant::now() + wait;
+    while !stop.load(Ordering::SeqCst) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left.min(TICK));
+    }
 }
 
 fn wait_readable(listener: &TcpListener, wait: Duration) {
