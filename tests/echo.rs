@@ -217,8 +217,21 @@ fn idle_clients_are_dropped_and_ctrl_c_stops_the_server() {
     assert!(rest.contains("labcap: served 1 connection"), "{rest}");
 }
 
+/// Limits the server process is started under.
+#[derive(Clone, Copy)]
+enum Confine {
+    None,
+    /// At most this many file descriptors (soft and hard limit).
+    Nofile(u64),
+    /// Runs as `uid` (a user with no other processes), allowed this many threads in all.
+    Threads {
+        uid: u32,
+        nproc: u64,
+    },
+}
+
 /// `labcap server ARGS…` on 127.0.0.1 and an ephemeral port, its stderr lines arriving on a
-/// channel; `nofile` spawns it with that many file descriptors at most (soft and hard limit).
+/// channel.
 struct Server {
     child: std::process::Child,
     port: u16,
@@ -226,7 +239,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(args: &[&str], nofile: Option<u64>) -> Server {
+    fn start(args: &[&str], confine: Confine) -> Server {
         use std::io::{BufRead, BufReader};
         use std::os::unix::process::CommandExt;
         use std::process::{Command, Stdio};
@@ -236,16 +249,37 @@ impl Server {
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        if let Some(n) = nofile {
-            // SAFETY: setrlimit(2) is async-signal-safe; nothing else runs between fork and exec.
+        if !matches!(confine, Confine::None) {
+            // SAFETY: setrlimit(2), setgroups(2), setgid(2) and setuid(2) are async-signal-safe;
+            // nothing else runs between fork and exec.
             unsafe {
                 command.pre_exec(move || {
-                    let limit = libc::rlimit {
-                        rlim_cur: n,
-                        rlim_max: n,
+                    let check = |rc: libc::c_int| {
+                        if rc == 0 {
+                            Ok(())
+                        } else {
+                            Err(std::io::Error::last_os_error())
+                        }
                     };
-                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
-                        return Err(std::io::Error::last_os_error());
+                    match confine {
+                        Confine::None => {}
+                        Confine::Nofile(n) => {
+                            let limit = libc::rlimit {
+                                rlim_cur: n,
+                                rlim_max: n,
+                            };
+                            check(libc::setrlimit(libc::RLIMIT_NOFILE, &limit))?;
+                        }
+                        Confine::Threads { uid, nproc } => {
+                            let limit = libc::rlimit {
+                                rlim_cur: nproc,
+                                rlim_max: nproc,
+                            };
+                            check(libc::setrlimit(libc::RLIMIT_NPROC, &limit))?;
+                            check(libc::setgroups(0, std::ptr::null()))?;
+                            check(libc::setgid(uid))?;
+                            check(libc::setuid(uid))?;
+                        }
                     }
                     Ok(())
                 });
@@ -384,7 +418,7 @@ fn stuck_client(addr: SocketAddr) -> TcpStream {
 #[test]
 fn ctrl_c_stops_the_server_while_a_client_does_not_read() {
     for signal in ["SIGINT", "SIGTERM"] {
-        let mut server = Server::start(&["--chunk", "65536"], None);
+        let mut server = Server::start(&["--chunk", "65536"], Confine::None);
         let stuck = stuck_client(server.addr());
         let started = Instant::now();
         let (status, log) = if signal == "SIGINT" {
@@ -410,7 +444,7 @@ fn ctrl_c_stops_the_server_while_a_client_does_not_read() {
 /// and the server goes on serving others.
 #[test]
 fn a_client_that_does_not_read_is_dropped_after_the_write_timeout() {
-    let mut server = Server::start(&["--chunk", "65536", "--write-timeout", "1"], None);
+    let mut server = Server::start(&["--chunk", "65536", "--write-timeout", "1"], Confine::None);
     let stuck = stuck_client(server.addr());
     let port = stuck.local_addr().unwrap().port();
     let dropped = server.wait_for("does not read its echo", Duration::from_secs(10));
@@ -454,7 +488,7 @@ fn a_client_that_does_not_read_is_dropped_after_the_write_timeout() {
 fn out_of_file_descriptors_the_server_backs_off_and_recovers() {
     const CLIENTS: usize = 40;
     // 16 descriptors: stdin, stdout, stderr, the listener and 12 clients.
-    let mut server = Server::start(&[], Some(16));
+    let mut server = Server::start(&[], Confine::Nofile(16));
     let mut clients: Vec<(usize, TcpStream)> = (0..CLIENTS)
         .map(|i| {
             // The kernel completes the handshake; the connection waits in the listen backlog.
@@ -510,6 +544,106 @@ fn out_of_file_descriptors_the_server_backs_off_and_recovers() {
     assert!(
         log.iter()
             .any(|l| l == &format!("labcap: served {CLIENTS} connections")),
+        "{}",
+        tail(&log)
+    );
+}
+
+/// Sends `message` on a new connection and returns the echo, or `None` when the server closed
+/// the connection without one.
+fn echo_once(addr: SocketAddr, message: &[u8]) -> Option<Vec<u8>> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // A refused connection may be closed before or after the message goes out.
+    let _ = s.write_all(message);
+    let mut echo = vec![0u8; message.len()];
+    match s.read_exact(&mut echo) {
+        Ok(()) => Some(echo),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            panic!("neither echoed nor closed within 5 s")
+        }
+        Err(_) => None,
+    }
+}
+
+/// When no thread can be started for a client (here: the server's user may run three threads
+/// in all), that connection is closed and logged once; the server goes on, and serves again
+/// once threads can start.
+#[test]
+fn a_client_without_a_thread_is_refused_and_the_server_goes_on() {
+    // SAFETY: geteuid(2) has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root to run the server as a user with a thread limit");
+        return;
+    }
+    // A uid with no other processes, so that the limit counts only the server's threads.
+    let mut server = Server::start(
+        &[],
+        Confine::Threads {
+            uid: 54_321,
+            nproc: 3,
+        },
+    );
+    // Clients that keep their connection (and their server thread) until refusals begin.
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for i in 0..10 {
+        let mut s = TcpStream::connect(server.addr()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = s.write_all(format!("held {i}").as_bytes());
+        let mut echo = [0u8; 6];
+        match s.read_exact(&mut echo) {
+            Ok(()) => held.push(s),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                panic!(
+                    "client {i}: neither echoed nor closed within 5 s\n{}",
+                    tail(&server.drain())
+                )
+            }
+            Err(_) => {
+                refused += 1;
+                if refused == 3 {
+                    break;
+                }
+            }
+        }
+    }
+    assert!(
+        !held.is_empty() && refused == 3,
+        "{} served, {refused} refused: {}",
+        held.len(),
+        tail(&server.drain())
+    );
+    // Threads free up: clients are served again.
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        echo_once(server.addr(), b"served again").as_deref(),
+        Some(&b"served again"[..]),
+        "{}",
+        tail(&server.drain())
+    );
+    let (status, log) = server.interrupt(Duration::from_secs(5));
+    assert!(status.is_some_and(|s| s.success()), "{}", tail(&log));
+    // One line when the refusals began, one summing them up.
+    let refusals: Vec<&String> = log
+        .iter()
+        .filter(|l| l.starts_with("ERROR:root:") && l.contains("thread"))
+        .collect();
+    assert_eq!(refusals.len(), 2, "{}", tail(&log));
+    assert!(
+        refusals[0].starts_with("ERROR:root:cannot start a thread to serve ('127.0.0.1', "),
+        "{}",
+        refusals[0]
+    );
+    assert!(
+        refusals[1].contains("refused 3 connections"),
+        "{}",
+        refusals[1]
+    );
+    assert!(
+        log.iter().any(|l| l.starts_with("labcap: served ")
+            && l.ends_with(", refused 3 (no thread to serve them)")),
         "{}",
         tail(&log)
     );

@@ -68,14 +68,16 @@ pub fn run(args: ServerArgs) -> anyhow::Result<Outcome> {
         log: if args.quiet { Log::Quiet } else { Log::Lab },
     };
     let stats = serve(listener, &config, super::signals::stop_flag())?;
-    eprintln!(
-        "labcap: served {}{}",
-        crate::checks::plural(stats.connections, "connection"),
-        if stats.turned_away > 0 {
-            format!(", turned away {} at the client limit", stats.turned_away)
-        } else {
-            String::new()
-        }
+    let mut summary = format!(
+        "labcap: served {}",
+        crate::checks::plural(stats.connections, "connection")
     );
+    if stats.turned_away > 0 {
+        summary += &format!(", turned away {} at the client limit", stats.turned_away);
+    }
+    if stats.refused > 0 {
+        summary += &format!(", refused {} (no thread to serve them)", stats.refused);
+    }
+    eprintln!("{summary}");
     Ok(Outcome::Pass)
 }

@@ -60,6 +60,8 @@ pub struct ServeStats {
     pub connections: usize,
     /// Connections turned away at the client limit.
     pub turned_away: usize,
+    /// Connections closed at once because no thread could be started to serve them.
+    pub refused: usize,
 }
 
 /// Binds `addr` with a listen backlog deep enough for a burst of clients.
@@ -91,6 +93,15 @@ pub fn serve(
         let mut workers: Vec<ScopedJoinHandle<'_, ()>> = Vec::new();
         log.info("waiting for a connection");
         let mut accept_failures = Burst::default();
+        let mut spawn_failures = Burst::default();
+        let refused = |over: Ended, how: &str| {
+            log.error(&format!(
+                "refused {} in {:.1} s: cannot start a thread ({}){how}",
+                crate::checks::plural(over.count as usize, "connection"),
+                over.lasted.as_secs_f64(),
+                over.error
+            ));
+        };
         let accept_failed = |over: Ended, how: &str| {
             log.error(&format!(
                 "accept failed {} in {:.1} s ({}){how}",
@@ -102,6 +113,9 @@ pub fn serve(
         while !stop.load(Ordering::SeqCst) {
             if let Some(over) = accept_failures.over(false) {
                 accept_failed(over, "; accepting again");
+            }
+            if let Some(over) = spawn_failures.over(false) {
+                refused(over, "; serving again");
             }
             let (stream, peer) = match listener.accept() {
                 Ok(pair) => pair,
@@ -146,21 +160,47 @@ pub fn serve(
                 ));
                 continue;
             }
-            stats.connections += 1;
             active.fetch_add(1, Ordering::SeqCst);
             workers.retain(|w| !w.is_finished());
-            let active = &active;
-            let worker = std::thread::Builder::new()
+            let active_count = &active;
+            let spawned = std::thread::Builder::new()
                 .stack_size(128 * 1024)
                 .spawn_scoped(scope, move || {
                     handle(stream, peer, config, stop);
+                    active_count.fetch_sub(1, Ordering::SeqCst);
+                });
+            match spawned {
+                Ok(worker) => {
+                    stats.connections += 1;
+                    workers.push(worker);
+                    spawn_failures.succeed();
+                }
+                // Out of threads (RLIMIT_NPROC, memory for the stack): the closure, and the
+                // connection in it, is dropped, so the client sees it closed. The server goes on.
+                Err(e) => {
                     active.fetch_sub(1, Ordering::SeqCst);
-                })?;
-            workers.push(worker);
+                    stats.refused += 1;
+                    match spawn_failures.fail(&e) {
+                        Some(Note::First) => log.error(&format!(
+                            "cannot start a thread to serve {}: {e}; closing its connection \
+                             (and those of others until threads can start again)",
+                            python_addr(peer)
+                        )),
+                        Some(Note::Still { count, since }) => log.error(&format!(
+                            "still cannot start threads: {e} ({count} connections refused in {} s)",
+                            since.as_secs()
+                        )),
+                        None => {}
+                    }
+                }
+            }
             log.info("waiting for a connection");
         }
         if let Some(over) = accept_failures.over(true) {
             accept_failed(over, " until the server stopped");
+        }
+        if let Some(over) = spawn_failures.over(true) {
+            refused(over, " until the server stopped");
         }
         Ok(())
     })?;
