@@ -1,5 +1,7 @@
 //! The embedded echo programs: interoperation with the lab's Python programs, the checks the
-//! client makes, its refusal message, and a load test of a thousand concurrent clients.
+//! client makes, its refusal message, and a load test of a thousand concurrent clients; the
+//! server under abuse: clients that never read, out of descriptors, out of threads, and slow
+//! clients holding every slot, each bounded in time so a hang fails instead of waiting.
 
 mod common;
 
@@ -647,4 +649,275 @@ fn a_client_without_a_thread_is_refused_and_the_server_goes_on() {
         "{}",
         tail(&log)
     );
+}
+
+/// A TCP connection to `to` from the local address `from` (any of 127.0.0.0/8 on loopback).
+fn connect_from(from: std::net::Ipv4Addr, to: SocketAddr) -> std::io::Result<TcpStream> {
+    use std::os::unix::io::FromRawFd;
+    let SocketAddr::V4(to) = to else {
+        unreachable!("IPv4 only")
+    };
+    let sockaddr = |ip: std::net::Ipv4Addr, port: u16| libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(ip).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: a new socket, owned by the TcpStream (or closed on error); valid sockaddr_in
+    // structs for bind(2) and connect(2).
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let stream = TcpStream::from_raw_fd(fd);
+        let local = sockaddr(from, 0);
+        if libc::bind(fd, (&local as *const libc::sockaddr_in).cast(), len) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let remote = sockaddr(*to.ip(), to.port());
+        if libc::connect(fd, (&remote as *const libc::sockaddr_in).cast(), len) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(stream)
+    }
+}
+
+/// A slow client from `from`: one byte a second (each echoed), for as long as it is let stay;
+/// with `reconnect` it comes back as soon as the server drops it, like an attacker would.
+/// `ready` counts its first connection once echoed. Returns how many connections it made.
+fn trickler(
+    addr: SocketAddr,
+    from: std::net::Ipv4Addr,
+    reconnect: bool,
+    ready: Arc<std::sync::atomic::AtomicUsize>,
+    done: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<usize> {
+    use std::sync::atomic::Ordering;
+    std::thread::spawn(move || {
+        let mut connections = 0;
+        let mut first = true;
+        while !done.load(Ordering::SeqCst) {
+            let Ok(mut s) = connect_from(from, addr) else {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            };
+            connections += 1;
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut byte = [0u8; 1];
+            if s.write_all(b".").is_ok() && s.read_exact(&mut byte).is_ok() {
+                if first {
+                    first = false;
+                    ready.fetch_add(1, Ordering::SeqCst);
+                }
+                // Wait for the next byte's turn in a read, to see at once when dropped.
+                s.set_read_timeout(Some(Duration::from_millis(200)))
+                    .unwrap();
+                let mut ticks = 0;
+                loop {
+                    match s.read(&mut byte) {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                            ) =>
+                        {
+                            if done.load(Ordering::SeqCst) {
+                                return connections;
+                            }
+                            ticks += 1;
+                            if ticks % 5 == 0 && s.write_all(b".").is_err() {
+                                break;
+                            }
+                        }
+                        Err(_) => break,
+                    }
+                }
+            }
+            if !reconnect {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        connections
+    })
+}
+
+/// The lab's legitimate clients: the 46-byte message, a 97-byte file at once and in 32-byte
+/// pieces 150 ms apart; each must get its whole echo within 5 s.
+fn lab_clients_are_echoed(addr: SocketAddr) {
+    use labcap::echo::client::{exchange, ClientConfig};
+    let file: Vec<u8> = (0..97).map(|i| b'a' + (i % 26) as u8).collect();
+    let cases: [(&str, Vec<u8>, Option<Duration>); 3] = [
+        (
+            "the lab message",
+            labcap::echo::LAB_MESSAGE.as_bytes().to_vec(),
+            None,
+        ),
+        ("a 97-byte file", file.clone(), None),
+        (
+            "a 97-byte file, 150 ms pauses",
+            file,
+            Some(Duration::from_millis(150)),
+        ),
+    ];
+    for (what, payload, pause) in cases {
+        let config = ClientConfig {
+            server: "127.0.0.1".to_string(),
+            port: addr.port(),
+            payload,
+            recv_chunk: 16,
+            timeout: Duration::from_secs(5),
+            pause,
+            log: Log::Quiet,
+        };
+        let echo = exchange(&config).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(echo.matches(), "{what}: {echo:?}");
+    }
+}
+
+/// An in-process server with `max_clients` slots; returns its address, stop flag and thread.
+fn small_server(
+    max_clients: usize,
+) -> (
+    SocketAddr,
+    Arc<AtomicBool>,
+    std::thread::JoinHandle<labcap::echo::server::ServeStats>,
+) {
+    let listener = bind("127.0.0.1:0".parse().unwrap(), 128).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let config = ServerConfig {
+        max_clients,
+        log: Log::Quiet,
+        ..ServerConfig::default()
+    };
+    let server = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || serve(listener, &config, &stop).unwrap())
+    };
+    (addr, stop, server)
+}
+
+/// Every slot held by slow clients from one address, which come back as soon as they are
+/// dropped: the lab's clients, from another address, are still echoed.
+#[test]
+fn slow_clients_holding_every_slot_do_not_lock_out_the_lab_clients() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const SLOTS: usize = 8;
+    let (addr, stop, server) = small_server(SLOTS);
+    let ready = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let attacker = std::net::Ipv4Addr::new(127, 0, 0, 2);
+    let tricklers: Vec<_> = (0..SLOTS)
+        .map(|_| trickler(addr, attacker, true, Arc::clone(&ready), Arc::clone(&done)))
+        .collect();
+    let started = Instant::now();
+    while ready.load(Ordering::SeqCst) < SLOTS {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "tricklers not all in"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    lab_clients_are_echoed(addr);
+    done.store(true, Ordering::SeqCst);
+    let reconnections: usize = tricklers.into_iter().map(|t| t.join().unwrap()).sum();
+    stop.store(true, Ordering::SeqCst);
+    let stats = server.join().unwrap();
+    assert!(stats.evicted >= 1, "{stats:?}");
+    assert_eq!(stats.turned_away, 0, "{stats:?}");
+    assert!(
+        reconnections > SLOTS,
+        "the tricklers came back {reconnections} times"
+    );
+}
+
+/// Slow clients from the same address as the lab's clients (a shared machine, NAT): the
+/// most idle of them makes room.
+#[test]
+fn slow_clients_from_the_same_address_make_room_for_the_lab_clients() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const SLOTS: usize = 8;
+    let (addr, stop, server) = small_server(SLOTS);
+    let ready = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let local = std::net::Ipv4Addr::LOCALHOST;
+    let tricklers: Vec<_> = (0..SLOTS)
+        .map(|_| trickler(addr, local, false, Arc::clone(&ready), Arc::clone(&done)))
+        .collect();
+    let started = Instant::now();
+    while ready.load(Ordering::SeqCst) < SLOTS {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "tricklers not all in"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Let the tricklers idle a little (each sends a byte a second).
+    std::thread::sleep(Duration::from_millis(300));
+    lab_clients_are_echoed(addr);
+    done.store(true, Ordering::SeqCst);
+    for t in tricklers {
+        t.join().unwrap();
+    }
+    stop.store(true, Ordering::SeqCst);
+    let stats = server.join().unwrap();
+    assert!(stats.evicted >= 1, "{stats:?}");
+    assert_eq!(stats.connections, SLOTS + 3, "{stats:?}");
+}
+
+/// A client that keeps sending (so the idle timeout never fires) is let go after
+/// `--max-client-time`, in both modes: with `--sequential` it would otherwise hold the server.
+#[test]
+fn a_busy_client_is_let_go_after_max_client_time() {
+    for mode in [&[][..], &["--sequential"][..]] {
+        let mut args = vec!["--max-client-time", "1"];
+        args.extend_from_slice(mode);
+        let mut server = Server::start(&args, Confine::None);
+        let mut s = TcpStream::connect(server.addr()).unwrap();
+        let port = s.local_addr().unwrap().port();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let started = Instant::now();
+        let mut byte = [0u8; 1];
+        loop {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{mode:?}: still connected after 10 s"
+            );
+            if s.write_all(b".").is_err() || !matches!(s.read(&mut byte), Ok(1)) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(
+            started.elapsed() >= Duration::from_millis(900),
+            "{mode:?}: closed after {:?}",
+            started.elapsed()
+        );
+        let line = server.wait_for("the longest a client may stay", Duration::from_secs(5));
+        assert_eq!(
+            line.as_deref(),
+            Some(
+                format!(
+                    "ERROR:root:('127.0.0.1', {port}) connected for 1 s, the longest a client may stay, closing"
+                )
+                .as_str()
+            ),
+            "{mode:?}"
+        );
+        // The server goes on.
+        assert_eq!(
+            echo_once(server.addr(), b"next").as_deref(),
+            Some(&b"next"[..]),
+            "{mode:?}"
+        );
+        let (status, log) = server.interrupt(Duration::from_secs(5));
+        assert!(status.is_some_and(|s| s.success()), "{}", tail(&log));
+    }
 }

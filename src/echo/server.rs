@@ -1,14 +1,18 @@
 //! The echo server: receive up to `chunk` bytes, send them back, until the client closes.
-//! Concurrent by default (a thread per client, bounded in number); `sequential` serves one
+//! Concurrent by default (a thread per client, bounded in number; when all are taken a new
+//! client takes the place of the most idle one, see `slots`); `sequential` serves one
 //! connection at a time like the lab's `server.py`, so the others wait in the listen backlog.
+//! Every connection is bounded in time: idle, not reading its echo, and in all.
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::io::AsRawFd;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::ScopedJoinHandle;
 use std::time::{Duration, Instant};
 
+use super::slots::{Slot, Slots};
 use super::{python_addr, Log};
 use crate::report::escape::escape_bytes;
 
@@ -29,12 +33,15 @@ pub struct ServerConfig {
     pub chunk: usize,
     /// One connection at a time.
     pub sequential: bool,
-    /// A client silent this long is disconnected.
+    /// A client that sends nothing and takes no echo for this long is disconnected.
     pub idle_timeout: Duration,
     /// A client that takes none of its echo for this long (it sends but does not read) is
     /// disconnected.
     pub write_timeout: Duration,
-    /// Clients served at once; more are turned away.
+    /// A client connected this long is disconnected, however active (`None`: no limit).
+    pub max_client_time: Option<Duration>,
+    /// Clients served at once; when all are taken, a new client takes the place of the most
+    /// idle connection of the address holding the most.
     pub max_clients: usize,
     /// Log lines.
     pub log: Log,
@@ -47,6 +54,7 @@ impl Default for ServerConfig {
             sequential: false,
             idle_timeout: Duration::from_secs(60),
             write_timeout: Duration::from_secs(10),
+            max_client_time: Some(Duration::from_secs(300)),
             max_clients: 4096,
             log: Log::Lab,
         }
@@ -58,8 +66,10 @@ impl Default for ServerConfig {
 pub struct ServeStats {
     /// Connections accepted and served.
     pub connections: usize,
-    /// Connections turned away at the client limit.
+    /// Connections turned away at the client limit (only when `max_clients` is 0).
     pub turned_away: usize,
+    /// Connections dropped to make room for a new client when every slot was taken.
+    pub evicted: usize,
     /// Connections closed at once because no thread could be started to serve them.
     pub refused: usize,
 }
@@ -87,7 +97,7 @@ pub fn serve(
         python_addr(listener.local_addr()?)
     ));
     listener.set_nonblocking(true)?;
-    let active = AtomicUsize::new(0);
+    let slots = Slots::default();
     let mut stats = ServeStats::default();
     std::thread::scope(|scope| -> io::Result<()> {
         let mut workers: Vec<ScopedJoinHandle<'_, ()>> = Vec::new();
@@ -147,27 +157,47 @@ pub fn serve(
             accept_failures.succeed();
             if config.sequential {
                 stats.connections += 1;
-                handle(stream, peer, config, stop);
+                let mut stream = stream;
+                let slot = Slot::new(peer, stream.as_raw_fd());
+                handle(&mut stream, config, stop, &slot);
                 log.info("waiting for a connection");
                 continue;
             }
-            if active.load(Ordering::SeqCst) >= config.max_clients {
-                stats.turned_away += 1;
-                log.error(&format!(
-                    "{} clients already connected, turning away {}",
-                    config.max_clients,
-                    python_addr(peer)
-                ));
-                continue;
-            }
-            active.fetch_add(1, Ordering::SeqCst);
+            let seat = match slots.admit(stream, peer, config.max_clients) {
+                Ok((seat, evicted)) => {
+                    if let Some(evicted) = evicted {
+                        stats.evicted += 1;
+                        log.error(&format!(
+                            "{} clients connected: dropping {} (idle for {:.1} s; {} holds {}) \
+                             to make room for {}",
+                            config.max_clients,
+                            python_addr(evicted.peer),
+                            evicted.idle.as_secs_f64(),
+                            evicted.peer.ip(),
+                            crate::checks::plural(evicted.from_its_address, "connection"),
+                            python_addr(peer)
+                        ));
+                    }
+                    seat
+                }
+                Err(_closed) => {
+                    stats.turned_away += 1;
+                    log.error(&format!(
+                        "{} clients already connected, turning away {}",
+                        config.max_clients,
+                        python_addr(peer)
+                    ));
+                    continue;
+                }
+            };
             workers.retain(|w| !w.is_finished());
-            let active_count = &active;
             let spawned = std::thread::Builder::new()
                 .stack_size(128 * 1024)
                 .spawn_scoped(scope, move || {
-                    handle(stream, peer, config, stop);
-                    active_count.fetch_sub(1, Ordering::SeqCst);
+                    let mut seat = seat;
+                    let slot = Arc::clone(&seat.slot);
+                    handle(&mut seat.stream, config, stop, &slot);
+                    // The seat leaves the slots, then closes the connection.
                 });
             match spawned {
                 Ok(worker) => {
@@ -176,9 +206,9 @@ pub fn serve(
                     spawn_failures.succeed();
                 }
                 // Out of threads (RLIMIT_NPROC, memory for the stack): the closure, and the
-                // connection in it, is dropped, so the client sees it closed. The server goes on.
+                // seat in it, is dropped, so the client sees its connection closed and its slot
+                // is free again. The server goes on.
                 Err(e) => {
-                    active.fetch_sub(1, Ordering::SeqCst);
                     stats.refused += 1;
                     match spawn_failures.fail(&e) {
                         Some(Note::First) => log.error(&format!(
@@ -212,23 +242,29 @@ pub fn serve(
 enum End {
     /// The client closed its side.
     Closed,
-    /// No byte came for the idle timeout.
+    /// No byte moved for the idle timeout.
     Idle,
     /// The client did not take any of its echo for the write timeout.
     NotReading,
+    /// Connected for the longest a client may stay.
+    TooLong,
+    /// Dropped to make room for a new client (the accept loop logged it).
+    Evicted,
     /// The server is stopping.
     Stopping,
     /// Any other socket error.
     Failed(io::Error),
 }
 
-/// Serves one client: echo until it closes, goes idle too long, stops reading its echo, or the
-/// server stops; logs why it ended in one line.
-fn handle(mut stream: TcpStream, peer: SocketAddr, config: &ServerConfig, stop: &AtomicBool) {
+/// Serves one client: echo until it closes, goes idle too long, stops reading its echo, stays
+/// too long, is dropped to make room, or the server stops; logs why it ended in one line.
+fn handle(stream: &mut TcpStream, config: &ServerConfig, stop: &AtomicBool, slot: &Slot) {
     let log = config.log;
-    log.info(&format!("connection from {}", python_addr(peer)));
-    let end = echo(&mut stream, config, stop);
-    let who = python_addr(peer);
+    let who = python_addr(slot.peer);
+    log.info(&format!("connection from {who}"));
+    let end = echo(stream, config, stop, slot);
+    // Dropped to make room: its shutdown shows as a close or an error here.
+    let end = if slot.evicted() { End::Evicted } else { end };
     match end {
         End::Closed => log.info(&format!("no more data from {who}")),
         End::Idle => log.error(&format!(
@@ -239,14 +275,36 @@ fn handle(mut stream: TcpStream, peer: SocketAddr, config: &ServerConfig, stop: 
             "{who} does not read its echo: nothing could be sent for {} s, closing",
             config.write_timeout.as_secs()
         )),
+        End::TooLong => log.error(&format!(
+            "{who} connected for {} s, the longest a client may stay, closing",
+            config.max_client_time.unwrap_or_default().as_secs()
+        )),
+        End::Evicted => {}
         End::Stopping => log.info(&format!("server stopping: closing {who}")),
         End::Failed(e) => log.error(&format!("{who}: {e}")),
     }
 }
 
+/// Whether the connection must end now, whatever it is doing: the server stops, it was dropped
+/// to make room, or it stayed as long as a client may.
+fn must_end(config: &ServerConfig, stop: &AtomicBool, slot: &Slot) -> Option<End> {
+    if stop.load(Ordering::SeqCst) {
+        Some(End::Stopping)
+    } else if slot.evicted() {
+        Some(End::Evicted)
+    } else if config
+        .max_client_time
+        .is_some_and(|limit| slot.age() >= limit)
+    {
+        Some(End::TooLong)
+    } else {
+        None
+    }
+}
+
 /// The echo loop: blocking reads and writes that wake every `TICK` to look at the stop flag
-/// and the timeouts, so no client can hold a thread (or the server's shutdown) forever.
-fn echo(stream: &mut TcpStream, config: &ServerConfig, stop: &AtomicBool) -> End {
+/// and the limits, so no client can hold a thread (or the server's shutdown) forever.
+fn echo(stream: &mut TcpStream, config: &ServerConfig, stop: &AtomicBool, slot: &Slot) -> End {
     if let Err(e) = stream
         .set_nonblocking(false)
         .and_then(|()| stream.set_read_timeout(Some(TICK)))
@@ -256,23 +314,22 @@ fn echo(stream: &mut TcpStream, config: &ServerConfig, stop: &AtomicBool) -> End
     }
     let log = config.log;
     let mut buf = vec![0u8; config.chunk.max(1)];
-    let mut last = Instant::now();
     loop {
-        if stop.load(Ordering::SeqCst) {
-            return End::Stopping;
+        if let Some(end) = must_end(config, stop, slot) {
+            return end;
         }
         match stream.read(&mut buf) {
             Ok(0) => return End::Closed,
             Ok(n) => {
+                slot.touch();
                 log.info(&format!("received b'{}'", escape_bytes(&buf[..n])));
                 log.info("sending back data");
-                if let Err(end) = send_all(stream, &buf[..n], config, stop) {
+                if let Err(end) = send_all(stream, &buf[..n], config, stop, slot) {
                     return end;
                 }
-                last = Instant::now();
             }
             Err(e) if is_timeout(&e) => {
-                if last.elapsed() >= config.idle_timeout {
+                if slot.idle(Instant::now()) >= config.idle_timeout {
                     return End::Idle;
                 }
             }
@@ -282,23 +339,25 @@ fn echo(stream: &mut TcpStream, config: &ServerConfig, stop: &AtomicBool) -> End
 }
 
 /// `write_all` that gives up when the client takes nothing for the write timeout or the
-/// server stops (the socket's send timeout is one `TICK`).
+/// connection must end (the socket's send timeout is one `TICK`).
 fn send_all(
     stream: &mut TcpStream,
     mut data: &[u8],
     config: &ServerConfig,
     stop: &AtomicBool,
+    slot: &Slot,
 ) -> Result<(), End> {
     let mut progress = Instant::now();
     while !data.is_empty() {
-        if stop.load(Ordering::SeqCst) {
-            return Err(End::Stopping);
+        if let Some(end) = must_end(config, stop, slot) {
+            return Err(end);
         }
         match stream.write(data) {
             Ok(0) => return Err(End::Failed(ErrorKind::WriteZero.into())),
             Ok(n) => {
                 data = &data[n..];
                 progress = Instant::now();
+                slot.touch();
             }
             Err(e) if is_timeout(&e) => {
                 if progress.elapsed() >= config.write_timeout {
