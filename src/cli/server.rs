@@ -22,10 +22,18 @@ pub struct ServerArgs {
     /// Serve one connection at a time, like the lab's server.py (listen backlog 1).
     #[arg(long)]
     pub sequential: bool,
-    /// Disconnect a client silent for this many seconds.
+    /// Disconnect a client that sends nothing and takes no echo for this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub idle_timeout: u64,
-    /// Clients served at once; more are turned away.
+    /// Disconnect a client that takes none of its echo for this many seconds (it sends but
+    /// does not read).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub write_timeout: u64,
+    /// Disconnect a client connected this many seconds, however active (0: no limit).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub max_client_time: u64,
+    /// Clients served at once; when all are taken, a new client takes the place of the most
+    /// idle connection of the address that holds the most.
     #[arg(long, default_value_t = 4096)]
     pub max_clients: usize,
     /// No log lines (errors still show).
@@ -59,18 +67,29 @@ pub fn run(args: ServerArgs) -> anyhow::Result<Outcome> {
         chunk: args.chunk as usize,
         sequential: args.sequential,
         idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
+        write_timeout: Duration::from_secs(args.write_timeout.max(1)),
+        max_client_time: (args.max_client_time > 0)
+            .then(|| Duration::from_secs(args.max_client_time)),
         max_clients: args.max_clients.max(1),
         log: if args.quiet { Log::Quiet } else { Log::Lab },
     };
     let stats = serve(listener, &config, super::signals::stop_flag())?;
-    eprintln!(
-        "labcap: served {}{}",
-        crate::checks::plural(stats.connections, "connection"),
-        if stats.turned_away > 0 {
-            format!(", turned away {} at the client limit", stats.turned_away)
-        } else {
-            String::new()
-        }
+    let mut summary = format!(
+        "labcap: served {}",
+        crate::checks::plural(stats.connections, "connection")
     );
+    if stats.evicted > 0 {
+        summary += &format!(
+            ", dropped {} to make room for new clients",
+            crate::checks::plural(stats.evicted, "idle client")
+        );
+    }
+    if stats.turned_away > 0 {
+        summary += &format!(", turned away {} at the client limit", stats.turned_away);
+    }
+    if stats.refused > 0 {
+        summary += &format!(", refused {} (no thread to serve them)", stats.refused);
+    }
+    eprintln!("{summary}");
     Ok(Outcome::Pass)
 }

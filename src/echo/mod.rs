@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod server;
+mod slots;
 
 use std::net::SocketAddr;
 
