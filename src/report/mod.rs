@@ -6,6 +6,7 @@ pub mod csv;
 pub mod diagram;
 pub mod escape;
 pub mod grade_text;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod list;
