@@ -304,3 +304,64 @@ fn expectation_flags_are_checked_by_the_vocabulary() {
         "{help}"
     );
 }
+
+#[test]
+fn replay_draws_the_selected_connections_as_an_svg_diagram() {
+    let dir = std::env::temp_dir().join(format!("labcap-diagram-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("task4.svg");
+    let (svg_arg, f) = (svg.to_str().unwrap(), fixture("mesin1.pcapng"));
+    let f = f.to_str().unwrap();
+    // Both connections of task 4, one below the other, with the report as usual on stdout.
+    let (code, out, err) = labcap(&[
+        "replay",
+        f,
+        "-Y",
+        "tcp.port==32434",
+        "--summary",
+        "--expect-connections",
+        "2",
+        "--diagram",
+        svg_arg,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("PASS connections == 2"), "{out}");
+    assert!(err.contains("(2 connections)"), "{err}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<?xml") && text.trim_end().ends_with("</svg>"));
+    assert_eq!(text.matches("Stream ").count(), 2, "{text}");
+    assert!(text.contains("INI ADALAH DATA YANG DIKIRIM"));
+    assert!(text.contains(":32434</text>"));
+    // One of them, by its stream; a stream the filter does not select is an error.
+    let (code, _, err) = labcap(&[
+        "replay",
+        f,
+        "-Y",
+        "tcp.port==32434",
+        "--summary",
+        "--diagram",
+        svg_arg,
+        "--diagram-stream",
+        "3",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(text.matches("Stream ").count(), 1);
+    assert!(text.contains("Stream 3: "));
+    let (code, _, err) = labcap(&[
+        "replay",
+        f,
+        "-Y",
+        "tcp.port==32434",
+        "--diagram",
+        svg_arg,
+        "--diagram-stream",
+        "0",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--diagram-stream 0: no such connection") && err.contains("streams: 2, 3"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

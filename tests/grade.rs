@@ -7,7 +7,7 @@ mod common;
 use std::process::{Command, Output};
 
 use common::fixture;
-use labcap::grade::{grade, ClassReport, Submission};
+use labcap::grade::{grade, grade_with, ClassReport, EvidenceLimits, GradeOptions, Submission};
 use labcap::spec::Spec;
 
 const BIN: &str = env!("CARGO_BIN_EXE_labcap");
@@ -92,6 +92,45 @@ fn every_student_of_the_class_gets_the_grade_their_captures_earn() {
         .all(|c| !c.passed || c.name == "no unanswered"));
     let points: Vec<u32> = report.students.iter().map(|s| s.points).collect();
     assert_eq!(points, [100, 90, 85, 30, 100, 80]);
+}
+
+#[test]
+fn evidence_for_the_html_report_is_kept_only_when_asked_and_changes_no_grade() {
+    let spec = Spec::load("tugas1").unwrap();
+    let class = Submission::class(&fixture("class")).unwrap();
+    let plain = grade(&spec, &class, 2);
+    assert!(plain
+        .students
+        .iter()
+        .flat_map(|s| &s.tasks)
+        .all(|t| t.evidence.is_none()));
+    let options = GradeOptions {
+        evidence: Some(EvidenceLimits::default()),
+    };
+    let kept = grade_with(&spec, &class, 2, options);
+    // The same grades, the same JSON.
+    assert_eq!(
+        serde_json::to_string(&plain).unwrap(),
+        serde_json::to_string(&kept).unwrap()
+    );
+    // ani's task 4 on mesin1: both connections, every segment, the payload's first bytes.
+    let t6 = &kept.students[0].tasks[5];
+    let e = t6.evidence.as_ref().unwrap();
+    assert!(e.tcp && !e.dns);
+    assert_eq!((e.connections.len(), e.connections_total), (2, 2));
+    for c in &e.connections {
+        assert_eq!(c.events.len() as u64, c.packets(), "stream {}", c.stream);
+        assert_eq!(c.events_dropped, 0);
+        let sent = (0..c.events.len()).find(|&i| c.events[i].len > 0).unwrap();
+        assert!(!c.event_payload(sent).is_empty());
+    }
+    // Task 1 read DNS only.
+    let e = kept.students[0].tasks[0].evidence.as_ref().unwrap();
+    assert!(e.dns && !e.tcp && e.connections.is_empty());
+    assert!(!e.transactions.is_empty());
+    assert_eq!(e.transactions.len() as u64, e.transactions_total);
+    // budi's missing capture: nothing to show.
+    assert!(kept.students[1].tasks[7].evidence.is_none());
 }
 
 #[test]

@@ -1,18 +1,19 @@
 //! `labcap grade --spec SPEC SUBMISSION... | --class DIR`: every submission graded against a
-//! spec, printed as a class table (or the checks, JSON, CSV) and written as JUnit.
+//! spec, printed as a class table (or the checks, JSON, CSV) and written as JUnit and as web
+//! pages.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::Outcome;
-use crate::grade::{self, ClassReport, Submission};
-use crate::report::{csv, grade_text, junit};
+use crate::grade::{self, ClassReport, EvidenceLimits, GradeOptions, Submission};
+use crate::report::{csv, grade_text, html, junit};
 use crate::spec::Spec;
 
 /// Arguments of `labcap grade`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  labcap grade --spec tugas1 --class submissions/\n  labcap grade --spec tugas2.toml ani/ budi/ --detail\n  labcap grade --spec tugas1 --class submissions/ --csv > grades.csv\n\nExit status: 0 every task passed, 1 some task failed, 2 the spec or the command is wrong."
+    after_help = "Examples:\n  labcap grade --spec tugas1 --class submissions/\n  labcap grade --spec tugas2.toml ani/ budi/ --detail\n  labcap grade --spec tugas1 --class submissions/ --csv > grades.csv\n  labcap grade --spec tugas1 --class submissions/ --html report/\n\nExit status: 0 every task passed, 1 some task failed, 2 the spec or the command is wrong."
 )]
 pub struct GradeArgs {
     /// The spec: a built-in name (tugas1) or a spec file (see `labcap spec show tugas1`).
@@ -36,6 +37,10 @@ pub struct GradeArgs {
     /// Also write JUnit XML (a test case per task) to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Also write the report as web pages into DIR (created if needed): DIR/index.html for
+    /// the class, a page per student with each task's checks and sequence diagrams.
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
     /// Captures analysed at once (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -63,10 +68,17 @@ pub fn run(args: GradeArgs) -> anyhow::Result<Outcome> {
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let report = grade::grade(&spec, &submissions, jobs);
+    let options = GradeOptions {
+        // The pages show what each task looked at: keep it only for them.
+        evidence: args.html.is_some().then(EvidenceLimits::default),
+    };
+    let report = grade::grade_with(&spec, &submissions, jobs, options);
     if let Some(path) = &args.junit {
         std::fs::write(path, junit::grades(&report))
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    }
+    if let Some(dir) = &args.html {
+        write_html(dir, &report)?;
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
@@ -83,6 +95,23 @@ pub fn run(args: GradeArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Fail
     })
+}
+
+/// Writes the web pages of `report` into `dir`.
+fn write_html(dir: &Path, report: &ClassReport) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+    let pages = html::pages(report);
+    for (name, page) in &pages {
+        let path = dir.join(name);
+        std::fs::write(&path, page)
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    }
+    eprintln!(
+        "labcap: {} written, with {}",
+        dir.join(html::INDEX).display(),
+        crate::checks::plural(pages.len() - 1, "student page")
+    );
+    Ok(())
 }
 
 fn write_text(out: &mut impl Write, report: &ClassReport, detail: bool) -> std::io::Result<()> {

@@ -6,12 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::analysis::dns::Transaction;
 use crate::analysis::messages::MessagesConfig;
+use crate::analysis::tcp::Connection;
 use crate::checks::Check;
-use crate::pipeline::{analyse_file, PipelineOptions};
+use crate::pipeline::{analyse_file, Analysis, PipelineOptions};
 use crate::spec::{find_capture, Spec, TaskSpec};
 
 /// One student's hand-in: a folder of captures.
@@ -111,6 +114,61 @@ pub struct TaskReport {
     pub packets: u64,
     /// Frames the task's filter selected.
     pub matched: u64,
+    /// What the task looked at, for the HTML report (kept only when asked; not in the JSON).
+    #[serde(skip)]
+    pub evidence: Option<Evidence>,
+}
+
+/// How much of what each task looked at is kept for the HTML report (sequence diagrams, the
+/// DNS table). Kept only when asked: grading alone keeps no events or payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EvidenceLimits {
+    /// Connections kept with their segments, the first ones the filter selected.
+    pub connections: usize,
+    /// Segments kept per connection.
+    pub events: usize,
+    /// Payload bytes kept per segment.
+    pub preview_bytes: usize,
+    /// DNS transactions kept.
+    pub transactions: usize,
+}
+
+impl Default for EvidenceLimits {
+    fn default() -> EvidenceLimits {
+        EvidenceLimits {
+            connections: 3,
+            events: 200,
+            preview_bytes: 64,
+            transactions: 100,
+        }
+    }
+}
+
+/// How to grade.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GradeOptions {
+    /// Keep what each task looked at, within these limits (for `grade --html`).
+    pub evidence: Option<EvidenceLimits>,
+}
+
+/// What one task looked at: the first connections its filter selected, with their segments,
+/// and its DNS transactions.
+#[derive(Clone, Debug, Default)]
+pub struct Evidence {
+    /// Time of the capture's first frame (times are shown relative to it).
+    pub origin: Duration,
+    /// The task's checks read TCP (it ran the TCP analysis).
+    pub tcp: bool,
+    /// The first connections the filter selected, with their segments.
+    pub connections: Vec<Connection>,
+    /// Connections the filter selected, all of them.
+    pub connections_total: u64,
+    /// The task's checks read DNS (it ran the DNS analysis).
+    pub dns: bool,
+    /// The first DNS transactions the filter selected.
+    pub transactions: Vec<Transaction>,
+    /// DNS transactions the filter selected, all of them.
+    pub transactions_total: u64,
 }
 
 impl ClassReport {
@@ -122,6 +180,16 @@ impl ClassReport {
 
 /// Grades every submission against `spec` with up to `jobs` captures analysed at once.
 pub fn grade(spec: &Spec, submissions: &[Submission], jobs: usize) -> ClassReport {
+    grade_with(spec, submissions, jobs, GradeOptions::default())
+}
+
+/// [`grade`], keeping what `options` asks for.
+pub fn grade_with(
+    spec: &Spec,
+    submissions: &[Submission],
+    jobs: usize,
+    options: GradeOptions,
+) -> ClassReport {
     // One job per (student, machine with tasks).
     let machines: Vec<&str> = spec
         .machines
@@ -141,7 +209,7 @@ pub fn grade(spec: &Spec, submissions: &[Submission], jobs: usize) -> ClassRepor
                 let Some(&(student, machine)) = work.get(i) else {
                     break;
                 };
-                let result = grade_machine(spec, &submissions[student], machine);
+                let result = grade_machine(spec, &submissions[student], machine, &options);
                 done.lock()
                     .expect("a grading thread panicked")
                     .push((i, result));
@@ -190,7 +258,12 @@ struct MachineResult {
     error: Option<String>,
 }
 
-fn grade_machine(spec: &Spec, submission: &Submission, machine: &str) -> MachineResult {
+fn grade_machine(
+    spec: &Spec,
+    submission: &Submission,
+    machine: &str,
+    options: &GradeOptions,
+) -> MachineResult {
     let tasks: Vec<(usize, &TaskSpec)> = spec
         .tasks
         .iter()
@@ -209,6 +282,7 @@ fn grade_machine(spec: &Spec, submission: &Submission, machine: &str) -> Machine
         error: None,
         packets: 0,
         matched: 0,
+        evidence: None,
     };
     let spec_machine = spec
         .machine(machine)
@@ -234,7 +308,10 @@ fn grade_machine(spec: &Spec, submission: &Submission, machine: &str) -> Machine
             };
         }
     };
-    let views: Vec<PipelineOptions> = tasks.iter().map(|(_, t)| task_options(t)).collect();
+    let views: Vec<PipelineOptions> = tasks
+        .iter()
+        .map(|(_, t)| task_options(t, options.evidence.as_ref()))
+        .collect();
     let (analyses, read) = analyse_file(&path, &views);
     let capture = path
         .file_name()
@@ -254,6 +331,10 @@ fn grade_machine(spec: &Spec, submission: &Submission, machine: &str) -> Machine
                 Vec::new()
             };
             let passed = error.is_none() && !checks.is_empty() && checks.iter().all(|c| c.passed);
+            let evidence = options
+                .evidence
+                .filter(|_| opened)
+                .map(|limits| evidence(&analysis, &limits));
             (
                 *i,
                 TaskReport {
@@ -263,6 +344,7 @@ fn grade_machine(spec: &Spec, submission: &Submission, machine: &str) -> Machine
                     error: error.clone(),
                     packets: analysis.stats.packets,
                     matched: analysis.stats.matched,
+                    evidence,
                     ..report(t, capture.clone())
                 },
             )
@@ -271,9 +353,33 @@ fn grade_machine(spec: &Spec, submission: &Submission, machine: &str) -> Machine
     MachineResult { tasks, error }
 }
 
+/// What the HTML report shows of one task's analysis.
+fn evidence(analysis: &Analysis, limits: &EvidenceLimits) -> Evidence {
+    Evidence {
+        origin: analysis.stats.first_ts.unwrap_or_default(),
+        tcp: analysis.ran.tcp,
+        connections: analysis
+            .connections
+            .iter()
+            .take(limits.connections)
+            .cloned()
+            .collect(),
+        connections_total: analysis.tcp.connections,
+        dns: analysis.ran.dns,
+        transactions: analysis
+            .dns
+            .transactions
+            .iter()
+            .take(limits.transactions)
+            .cloned()
+            .collect(),
+        transactions_total: analysis.dns.totals.transactions,
+    }
+}
+
 /// The pipeline of one task: its filter, only the analyzers its checks read, no detail kept
-/// beyond what the checks need.
-fn task_options(task: &TaskSpec) -> PipelineOptions {
+/// beyond what the checks need (and, with `evidence`, the segments of the first connections).
+fn task_options(task: &TaskSpec, evidence: Option<&EvidenceLimits>) -> PipelineOptions {
     let mut options = PipelineOptions {
         filter: task.parsed_filter.clone(),
         needs: task.expect.needs(),
@@ -289,5 +395,12 @@ fn task_options(task: &TaskSpec) -> PipelineOptions {
     options.tcp.max_events = 0;
     options.tcp.max_connections = 100;
     options.dns.max_transactions = 1000;
+    if let Some(limits) = evidence {
+        // Segments for the diagrams: the budget is shared by all connections, in the order
+        // their packets come, so the first ones get theirs.
+        options.tcp.max_events = limits.events;
+        options.tcp.events_budget = limits.events.saturating_mul(limits.connections);
+        options.tcp.segment_preview = limits.preview_bytes;
+    }
     options
 }

@@ -25,6 +25,39 @@ pub fn sanitize(text: &str) -> String {
         .collect()
 }
 
+/// Text for XML and HTML (SVG diagrams, the grade pages): `& < > " '` as entities, and the
+/// characters XML 1.0 forbids or a page should not carry (control characters) as `?`. Safe in
+/// element content and in quoted attribute values.
+pub fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}') => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The first bytes of `data` as escaped text (see [`escape_bytes`]) of at most `max_chars`
+/// characters, never cutting an escape in two; true when something was left out.
+pub fn escape_bytes_cut(data: &[u8], max_chars: usize) -> (String, bool) {
+    let mut out = String::new();
+    for &b in data {
+        let piece = escape_bytes(&[b]);
+        if out.len() + piece.len() > max_chars {
+            return (out, true);
+        }
+        out.push_str(&piece);
+    }
+    (out, false)
+}
+
 /// A hexdump: offset, 16 bytes in two groups of 8, and the printable ASCII, one line each.
 pub fn hexdump(data: &[u8]) -> String {
     let mut out = String::new();
@@ -63,6 +96,24 @@ mod tests {
             "hi\\n\\x1b[2J\\x00\\xff\\\\"
         );
         assert_eq!(sanitize("a\u{1b}b\u{7}"), "a?b?");
+    }
+
+    #[test]
+    fn markup_and_control_characters_are_escaped_for_xml() {
+        assert_eq!(
+            xml("<a href=\"x\">&'\u{1b}\u{0}é</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;??é&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn cut_escapes_stay_whole() {
+        assert_eq!(escape_bytes_cut(b"ab\x1bcd", 4), ("ab".to_string(), true));
+        assert_eq!(
+            escape_bytes_cut(b"ab\x1bcd", 6),
+            ("ab\\x1b".to_string(), true)
+        );
+        assert_eq!(escape_bytes_cut(b"ab", 6), ("ab".to_string(), false));
     }
 
     #[test]

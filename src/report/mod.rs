@@ -1,9 +1,12 @@
 //! Reports: what the analysis found, for a terminal (tables, timelines, payload) or a
-//! program (JSON, CSV, JUnit). They read plain data and return text.
+//! program (JSON, CSV, JUnit), or a page (SVG sequence diagrams, the HTML grade report). They
+//! read plain data and return text.
 
 pub mod csv;
+pub mod diagram;
 pub mod escape;
 pub mod grade_text;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod list;

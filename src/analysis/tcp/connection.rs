@@ -121,6 +121,9 @@ pub struct Connection {
     pub events: Vec<Event>,
     /// Events past the limit, counted only.
     pub events_dropped: u64,
+    /// The first bytes of each recorded event's payload, by the event's index, when
+    /// `TcpConfig::segment_preview` asks for them (see [`Connection::event_payload`]).
+    pub event_payloads: Vec<Box<[u8]>>,
     /// Some packet of this connection matched the filter.
     pub matched: bool,
     echo: EchoCheck,
@@ -151,6 +154,7 @@ impl Connection {
             zero_windows: 0,
             events: Vec::new(),
             events_dropped: 0,
+            event_payloads: Vec::new(),
             matched: false,
             echo: EchoCheck::default(),
             client_is_low: false,
@@ -158,6 +162,12 @@ impl Connection {
             synack_seen: false,
             first_rtt: None,
         }
+    }
+
+    /// The first payload bytes of `events[index]` that were kept (none unless
+    /// `TcpConfig::segment_preview` asked for them; fewer than its length when cut).
+    pub fn event_payload(&self, index: usize) -> &[u8] {
+        self.event_payloads.get(index).map_or(&[], |p| p)
     }
 
     /// Packets in both directions.
@@ -349,6 +359,10 @@ impl Connection {
         if matched {
             if record && self.events.len() < config.max_events {
                 self.events.push(event);
+                if config.segment_preview > 0 {
+                    let kept = tcp.payload.len().min(config.segment_preview);
+                    self.event_payloads.push(tcp.payload[..kept].into());
+                }
             } else {
                 self.events_dropped += 1;
             }

@@ -53,6 +53,9 @@ pub struct TcpConfig {
     pub events_budget: usize,
     /// Payload bytes kept per direction for display.
     pub preview_bytes: usize,
+    /// Payload bytes kept of each recorded event's segment (for sequence diagrams); 0 keeps
+    /// none.
+    pub segment_preview: usize,
     /// Bytes held per direction for out-of-order segments and per connection for the echo check.
     pub reassembly_limit: usize,
     /// Connections kept in detail for tables and JSON; the others are only counted in the totals.
@@ -70,6 +73,7 @@ impl Default for TcpConfig {
             max_events: 10_000,
             events_budget: 200_000,
             preview_bytes: 16 * 1024,
+            segment_preview: 0,
             reassembly_limit: 4 << 20,
             max_connections: 1_000,
             linger: Duration::from_secs(5),
@@ -501,5 +505,30 @@ mod tests {
         let (a, b) = r.totals.concurrent.expect("two connections at once");
         assert_eq!((a.stream, b.stream), (0, 1));
         assert_eq!((a.client.port, b.client.port), (40001, 40002));
+    }
+
+    #[test]
+    fn segment_payloads_are_kept_by_event_only_when_asked() {
+        for (keep, expected) in [
+            (0, vec![&b""[..]; 8]),
+            (3, {
+                let mut v = vec![&b""[..]; 8];
+                v[3] = b"hel";
+                v[4] = b"hel";
+                v
+            }),
+        ] {
+            let mut a = TcpAnalyzer::new(TcpConfig {
+                segment_preview: keep,
+                ..TcpConfig::default()
+            });
+            session(&mut a, 0, 40000);
+            let r = a.finish();
+            let c = &r.connections[0];
+            assert_eq!(c.events.len(), 8);
+            let kept: Vec<&[u8]> = (0..8).map(|i| c.event_payload(i)).collect();
+            assert_eq!(kept, expected);
+            assert_eq!(c.event_payloads.is_empty(), keep == 0);
+        }
     }
 }
