@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::escape;
 use crate::grade::ClassReport;
 
 /// The JUnit XML document.
@@ -71,22 +72,12 @@ pub fn grades(report: &ClassReport) -> String {
     out
 }
 
-/// Text escaped for XML; characters XML 1.0 cannot hold become U+FFFD.
+/// Text for XML with its line breaks kept (a failure's body lists a check per line).
 fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
+    text.split('\n')
+        .map(escape::xml)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]
@@ -94,8 +85,8 @@ mod tests {
     #[test]
     fn text_is_escaped() {
         assert_eq!(
-            super::xml("a<b & \"c\"\u{1}"),
-            "a&lt;b &amp; &quot;c&quot;\u{fffd}"
+            super::xml("a<b & \"c\"\u{1}\nd"),
+            "a&lt;b &amp; &quot;c&quot;?\nd"
         );
     }
 }
