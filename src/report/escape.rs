@@ -18,6 +18,47 @@ pub fn escape_bytes(data: &[u8]) -> String {
     out
 }
 
+/// True for characters that must not reach a terminal raw: control characters (C0, DEL, C1:
+/// escape sequences start with them) and the bidirectional overrides and isolates, which make
+/// a terminal show text in another order than it is ("Trojan Source").
+fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text for a terminal (DNS names, file names, filter texts echoed in errors): characters
+/// that could drive the terminal are escaped as payloads are (`\x1b`, `\n`; `\u{202e}` above
+/// U+00FF); everything else, non-ASCII letters included, passes through. Borrowed when there
+/// is nothing to escape.
+pub fn escape_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_char(c) && (c as u32) < 0x100 => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Escapes what must not reach a terminal in a message of several lines (an error with a
+/// caret under a column): as [`escape_text`], but line breaks stay.
+pub fn escape_lines(text: &str) -> String {
+    text.split('\n')
+        .map(escape_text)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Removes control characters from text meant for a terminal (host names, file names).
 pub fn sanitize(text: &str) -> String {
     text.chars()
@@ -96,6 +137,18 @@ mod tests {
             "hi\\n\\x1b[2J\\x00\\xff\\\\"
         );
         assert_eq!(sanitize("a\u{1b}b\u{7}"), "a?b?");
+        assert_eq!(
+            escape_text("www.\u{1b}[31mevil\u{9b}.com\u{202e}txt.exe ñ"),
+            "www.\\x1b[31mevil\\x9b.com\\u{202e}txt.exe ñ"
+        );
+        assert!(matches!(
+            escape_text("plain.pcap"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            escape_lines("bad \u{1b}]0;x\u{7}\n    ^ here"),
+            "bad \\x1b]0;x\\x07\n    ^ here"
+        );
     }
 
     #[test]

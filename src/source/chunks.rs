@@ -1,45 +1,47 @@
-//! A file read in large chunks into one buffer that records are parsed from in place: the
-//! bytes of a record are borrowed from the buffer, never copied.
+//! A byte stream (a file, a pipe, a decompressor) read in large chunks into one buffer that
+//! records are parsed from in place: the bytes of a record are borrowed from the buffer, never
+//! copied.
 
-use std::fs::File;
 use std::io::{self, Read};
 
 /// How many bytes are read at a time; also the largest record accepted.
 pub const CHUNK: usize = 8 << 20;
 
-/// The unread part of a file, buffered.
+/// The unread part of a stream, buffered.
 pub struct Chunks {
-    file: File,
+    /// One dynamic call per read of up to a chunk: nothing per record.
+    input: Box<dyn Read + Send>,
     buf: Vec<u8>,
     /// Start of the unconsumed bytes in `buf`.
     start: usize,
     /// End of the valid bytes in `buf`.
     end: usize,
-    /// File offset of `buf[start]`.
+    /// Stream offset of `buf[start]`.
     offset: u64,
     eof: bool,
 }
 
 impl Chunks {
-    /// Reads `file` from its current position, which is file offset `offset`.
-    pub fn new(file: File, offset: u64) -> Chunks {
+    /// Reads `input`, whose first bytes, `head`, were read already (to recognise the format).
+    pub fn new(input: Box<dyn Read + Send>, head: &[u8]) -> Chunks {
+        let mut buf = vec![0; CHUNK];
+        buf[..head.len()].copy_from_slice(head);
         Chunks {
-            file,
-            buf: vec![0; CHUNK],
+            input,
+            buf,
             start: 0,
-            end: 0,
-            offset,
+            end: head.len(),
+            offset: 0,
             eof: false,
         }
     }
 
-    /// File offset of the next unconsumed byte.
+    /// Stream offset of the next unconsumed byte.
     pub fn offset(&self) -> u64 {
         self.offset
     }
 
-    /// The next `len` bytes, reading more of the file as needed; fewer only at the end of the
-    /// file. `len` must not exceed [`CHUNK`].
+    /// The next `len` bytes, reading more of the stream as needed; fewer only at its end. `len` must not exceed [`CHUNK`].
     pub fn peek(&mut self, len: usize) -> io::Result<&[u8]> {
         debug_assert!(len <= CHUNK);
         if self.end - self.start < len && !self.eof {
@@ -47,7 +49,7 @@ impl Chunks {
             self.end -= self.start;
             self.start = 0;
             while self.end < len {
-                match self.file.read(&mut self.buf[self.end..]) {
+                match self.input.read(&mut self.buf[self.end..]) {
                     Ok(0) => {
                         self.eof = true;
                         break;

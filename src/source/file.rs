@@ -1,38 +1,43 @@
 //! Capture files: pcap (µs and ns, either byte order) and pcapng (any number of
-//! sections and interfaces, mixed link types, `if_tsresol` honoured), streamed.
+//! sections and interfaces, mixed link types, `if_tsresol` honoured), streamed from a file,
+//! standard input or any reader, gzip- or zstd-compressed or not.
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, IsTerminal, Read};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::chunks::{Chunks, CHUNK};
+use super::compressed::Compression;
 use super::pcap::{self, FileHeader, Order};
 use super::pcapng::{self, Block, Interface};
 use super::Frame;
+use crate::report::escape::escape_text;
 
-/// A capture file that cannot be read (further), with the byte offset where it went wrong.
+/// A capture that cannot be read (further), with the byte offset where it went wrong.
 #[derive(Debug)]
 pub struct SourceError {
-    /// The file.
+    /// The input: a file's path, or the name a reader was given (`stdin`).
     pub path: PathBuf,
-    /// Byte offset of the record that could not be read.
+    /// Byte offset of the record that could not be read (in the decompressed bytes when
+    /// `compression` is set).
     pub offset: u64,
     /// What is wrong, in words a user can act on.
     pub message: String,
+    /// The compression the capture came in.
+    pub compression: Option<Compression>,
 }
 
 impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: offset {}: {}",
-            self.path.display(),
-            self.offset,
-            self.message
-        )
+        let name = self.path.display().to_string();
+        write!(f, "{}: offset {}", escape_text(&name), self.offset)?;
+        if let (Some(c), 1..) = (self.compression, self.offset) {
+            write!(f, " of the {}-decompressed data", c.name())?;
+        }
+        write!(f, ": {}", self.message)
     }
 }
 
@@ -48,32 +53,94 @@ enum Format {
     },
 }
 
-/// A streaming reader over one pcap or pcapng file. Records are parsed in place from large
-/// chunks of the file; frames borrow their bytes from the chunk.
+/// A streaming reader over one pcap or pcapng capture. Records are parsed in place from large
+/// chunks of the input; frames borrow their bytes from the chunk.
 pub struct FileSource {
     path: PathBuf,
     format: Format,
     chunks: Chunks,
+    compression: Option<Compression>,
+    /// Frames still to hand over (`-c N`); `None`: all of them.
+    limit: Option<u64>,
 }
 
 const CUT: &str = "(cut short while copying or capturing?)";
 
 impl FileSource {
-    /// Opens `path`, recognising the format by its magic number.
+    /// Opens `path`, recognising the format (and a gzip or zstd compression) by its magic
+    /// number.
     pub fn open(path: &Path) -> Result<FileSource, SourceError> {
-        let error = |offset: u64, message: String| SourceError {
+        let file = File::open(path).map_err(|e| SourceError {
             path: path.to_owned(),
+            offset: 0,
+            message: format!("cannot open: {e}"),
+            compression: None,
+        })?;
+        FileSource::from_reader(path, file)
+    }
+
+    /// Reads standard input (`labcap replay -`), named `stdin` in messages. A terminal is
+    /// refused: a capture is piped in, not typed.
+    pub fn stdin() -> Result<FileSource, SourceError> {
+        let stdin = io::stdin();
+        if stdin.is_terminal() {
+            return Err(SourceError {
+                path: "stdin".into(),
+                offset: 0,
+                message: "standard input is a terminal; pipe a capture into it, e.g. \
+                          `tcpdump -r x.pcap -w - | labcap replay -`"
+                    .into(),
+                compression: None,
+            });
+        }
+        FileSource::from_reader("stdin", stdin)
+    }
+
+    /// Reads a capture from any byte stream (a pipe, a socket, bytes in memory), `name` naming
+    /// it in messages. Nothing is seeked: the stream is read once, from its start.
+    pub fn from_reader(
+        name: impl AsRef<Path>,
+        reader: impl Read + Send + 'static,
+    ) -> Result<FileSource, SourceError> {
+        let path = name.as_ref().to_path_buf();
+        let mut input: Box<dyn Read + Send> = Box::new(reader);
+        let mut head = [0u8; pcap::FILE_HEADER];
+        let mut compression = None;
+        let error = |offset: u64, message: String, compression| SourceError {
+            path: path.clone(),
             offset,
             message,
+            compression,
         };
-        let mut file = File::open(path).map_err(|e| error(0, format!("cannot open: {e}")))?;
-        let mut head = [0u8; pcap::FILE_HEADER];
-        let got =
-            read_up_to(&mut file, &mut head).map_err(|e| error(0, format!("cannot read: {e}")))?;
+        let mut got = read_up_to(&mut input, &mut head)
+            .map_err(|e| error(0, format!("cannot read: {e}"), None))?;
+        if let Some(c) = Compression::detect(&head[..got]) {
+            // The decompressor reads the bytes already read, then the rest.
+            let read = io::Cursor::new(head[..got].to_vec()).chain(input);
+            input = c.decoder(Box::new(read));
+            compression = Some(c);
+            got = read_up_to(&mut input, &mut head).map_err(|e| {
+                error(
+                    0,
+                    format!("cannot decompress ({}): {e}", c.name()),
+                    compression,
+                )
+            })?;
+        }
+        let inside =
+            compression.map_or(String::new(), |c| format!(" inside the {} data", c.name()));
         if got < 4 {
             return Err(error(
                 0,
-                format!("file is {got} bytes long: too short to be a pcap or pcapng file"),
+                match compression {
+                    None => {
+                        format!("file is {got} bytes long: too short to be a pcap or pcapng file")
+                    }
+                    Some(_) => {
+                        format!("{got} bytes{inside}: too short to be a pcap or pcapng file")
+                    }
+                },
+                compression,
             ));
         }
         let (format, start) = if let Some(header) = pcap::file_header(&head[..got]) {
@@ -91,23 +158,37 @@ impl FileSource {
             return Err(error(
                 0,
                 format!("the file ends inside the pcap file header {CUT}"),
+                compression,
             ));
         } else {
             return Err(error(
                 0,
                 format!(
-                    "not a pcap or pcapng file (magic {:02x}{:02x}{:02x}{:02x}); save it from Wireshark as pcapng",
+                    "not a pcap or pcapng file{inside} (magic {:02x}{:02x}{:02x}{:02x}); save it from Wireshark as pcapng",
                     head[0], head[1], head[2], head[3]
                 ),
+                compression,
             ));
         };
-        file.seek(SeekFrom::Start(start as u64))
-            .map_err(|e| error(0, format!("cannot read: {e}")))?;
+        let mut chunks = Chunks::new(input, &head[..got]);
+        chunks.consume(start);
         Ok(FileSource {
-            path: path.to_owned(),
+            path,
             format,
-            chunks: Chunks::new(file, start as u64),
+            chunks,
+            compression,
+            limit: None,
         })
+    }
+
+    /// Hands over at most `frames` frames, then ends as if the capture ended (tshark's `-c`).
+    pub fn limit(&mut self, frames: u64) {
+        self.limit = Some(frames);
+    }
+
+    /// The compression the capture came in, if any.
+    pub fn compression(&self) -> Option<Compression> {
+        self.compression
     }
 
     /// Calls `each` with every frame in order until the file ends or `each` breaks.
@@ -117,13 +198,38 @@ impl FileSource {
         &mut self,
         each: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
     ) -> Result<(), SourceError> {
+        let Some(limit) = self.limit else {
+            return self.frames(each);
+        };
+        // Only a limited source pays for counting.
+        let mut left = limit;
+        if left == 0 {
+            return Ok(());
+        }
+        let result = self.frames(&mut |frame| {
+            left -= 1;
+            match each(frame) {
+                ControlFlow::Continue(()) if left > 0 => ControlFlow::Continue(()),
+                _ => ControlFlow::Break(()),
+            }
+        });
+        self.limit = Some(left);
+        result
+    }
+
+    fn frames(
+        &mut self,
+        each: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
+    ) -> Result<(), SourceError> {
         let path = &self.path;
+        let compression = self.compression;
         let error = |offset: u64, message: String| SourceError {
             path: path.clone(),
             offset,
             message,
+            compression,
         };
-        let io = |offset: u64, e: io::Error| error(offset, format!("read error: {e}"));
+        let io = |offset: u64, e: io::Error| error(offset, read_error(compression, &e));
         let chunks = &mut self.chunks;
         match &mut self.format {
             Format::Pcap(header) => loop {
@@ -260,12 +366,26 @@ impl FileSource {
     }
 }
 
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+/// What a failed read means: of a file, the system's error; of a decompressor, a cut or
+/// corrupt compressed stream.
+fn read_error(compression: Option<Compression>, e: &io::Error) -> String {
+    match compression {
+        None => format!("read error: {e}"),
+        Some(c) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            format!("the {} data ends early {CUT}", c.name())
+        }
+        Some(c) => format!("cannot decompress ({}): {e}", c.name()),
+    }
+}
+
+fn read_up_to(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut got = 0;
     while got < buf.len() {
-        match file.read(&mut buf[got..])? {
-            0 => break,
-            n => got += n,
+        match input.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(got)

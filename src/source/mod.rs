@@ -1,14 +1,16 @@
-//! Where frames come from: a capture file or a live interface.
+//! Where frames come from: a capture file (or any stream of one) or a live interface.
 //!
 //! Every source yields [`Frame`]s; nothing downstream knows which kind of source it was.
 
 mod chunks;
+mod compressed;
 mod file;
 mod live;
 mod pcap;
 mod pcapng;
 mod writer;
 
+pub use compressed::Compression;
 pub use file::{FileSource, SourceError};
 pub use live::{CaptureStats, LiveError, LiveOptions, LiveSource};
 pub use writer::PcapngWriter;
