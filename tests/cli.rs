@@ -365,3 +365,142 @@ fn replay_draws_the_selected_connections_as_an_svg_diagram() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs labcap with `input` on its standard input.
+fn labcap_stdin(args: &[&str], input: &[u8]) -> (i32, String, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_labcap"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // Written from a thread: labcap may stop reading early (-c) or write before reading all.
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("labcap-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn a_capture_piped_from_tcpdump_reads_from_stdin() {
+    let f = fixture("lo-echo.pcap");
+    let tcpdump = Command::new("tcpdump")
+        .args(["-r", f.to_str().unwrap(), "-w", "-"])
+        .output()
+        .expect("tcpdump is installed (.ci/run installs it)");
+    assert!(tcpdump.status.success());
+    let (code, out, err) = labcap_stdin(&["replay", "-", "--expect-echo"], &tcpdump.stdout);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("stdin: 14 packets read, 14 matched") && out.contains("PASS echo"),
+        "{out}"
+    );
+    let (_, json, _) = labcap_stdin(&["replay", "-", "--json"], &tcpdump.stdout);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (doc["file"].as_str(), doc["packets"].as_u64()),
+        (Some("stdin"), Some(14))
+    );
+    // Compressed on the way in, and an error names stdin and the offset.
+    let (code, out, _) = labcap_stdin(&["replay", "-", "--summary"], &gzip(&tcpdump.stdout));
+    assert_eq!(code, 0);
+    assert!(out.contains("stdin: 14 packets read"), "{out}");
+    let (code, _, err) = labcap_stdin(&["replay", "-"], &tcpdump.stdout[..100]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("labcap: stdin: offset ") && err.contains("ends inside a record"),
+        "{err}"
+    );
+}
+
+#[test]
+fn gzip_and_zstd_captures_replay_as_the_plain_file() {
+    let plain = fixture("mesin1.pcapng");
+    let bytes = std::fs::read(&plain).unwrap();
+    let gz = temp("mesin1.pcapng.gz");
+    std::fs::write(&gz, gzip(&bytes)).unwrap();
+    let zst = temp("mesin1.pcapng.zst");
+    std::fs::write(
+        &zst,
+        ruzstd::encoding::compress_to_vec(&bytes[..], ruzstd::encoding::CompressionLevel::Fastest),
+    )
+    .unwrap();
+    let args = ["--json", "-Y", "tcp.port==32444", "--expect-echo"];
+    let (_, want, _) = labcap(&[&["replay", plain.to_str().unwrap()][..], &args].concat());
+    let want: serde_json::Value = serde_json::from_str(&want).unwrap();
+    for packed in [&gz, &zst] {
+        let (code, got, err) = labcap(&[&["replay", packed.to_str().unwrap()][..], &args].concat());
+        assert_eq!(code, 0, "{err}");
+        let mut got: serde_json::Value = serde_json::from_str(&got).unwrap();
+        got["file"] = want["file"].clone();
+        assert_eq!(got, want, "{}", packed.display());
+    }
+    // What used to be "not a pcap or pcapng file (magic 1f8b0808)".
+    let (code, out, err) = labcap(&["replay", gz.to_str().unwrap(), "--summary"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("59 packets read"), "{out}");
+}
+
+#[test]
+fn dash_r_reads_files_in_command_line_order_and_dash_c_stops_each() {
+    let (a, b, c) = (
+        fixture("lo-echo.pcap"),
+        fixture("dns.pcapng"),
+        fixture("mesin1.pcapng"),
+    );
+    let (a, b, c) = (
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        c.to_str().unwrap(),
+    );
+    let (code, out, err) = labcap(&["replay", "-r", a, c, "-r", b, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let docs: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let files: Vec<&str> = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, [a, c, b]);
+    let (code, out, err) = labcap(&["replay", "-r", b, "-r", a, "-c", "5", "--summary"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("dns.pcapng: 5 packets read") && out.contains("lo-echo.pcap: 5 packets read"),
+        "{out}"
+    );
+    // -c with the packet list: five lines.
+    let (_, out, _) = labcap(&["replay", "-r", a, "-c", "3"]);
+    let listed = out
+        .lines()
+        .filter(|l| l.contains(" → ") && l.contains("TCP"))
+        .count();
+    assert!(listed >= 3 && out.contains("3 packets read"), "{out}");
+    let (code, _, err) = labcap(&["replay"]);
+    assert_eq!(code, 2);
+    assert!(!err.contains("-- -r"), "{err}");
+}

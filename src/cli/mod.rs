@@ -14,7 +14,7 @@ mod server;
 mod signals;
 mod spec_cmd;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Subcommand};
 
 pub use expect_args::ExpectArgs;
 
@@ -28,7 +28,7 @@ pub enum Outcome {
 }
 
 /// labcap: capture, decode, analyse and check a network-programming lab's traffic.
-#[derive(Parser, Debug)]
+#[derive(clap::Parser, Debug)]
 #[command(name = "labcap", version, about, long_about = None)]
 pub struct Cli {
     /// What to do.
@@ -64,6 +64,26 @@ pub enum Command {
     Spec(spec_cmd::SpecArgs),
     /// This host's name and addresses, and HOSTs looked up (A, AAAA) with timing (lab task 1).
     Info(info::InfoArgs),
+}
+
+/// Parses the process's command line (exits with clap's message on an error, `--help`,
+/// `--version`).
+pub fn parse() -> Cli {
+    parse_from(std::env::args_os())
+}
+
+/// Parses `args` (the program name first).
+pub fn parse_from<I, T>(args: I) -> Cli
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = Cli::command().get_matches_from(args);
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let (Command::Replay(args), Some(("replay", m))) = (&mut cli.command, matches.subcommand()) {
+        args.in_command_line_order(m);
+    }
+    cli
 }
 
 /// Runs a parsed command line.

@@ -10,18 +10,43 @@ use super::{parse_filter, Outcome};
 use crate::analysis::tcp::Connection;
 use crate::pipeline::{self, Analysis, Pipeline, PipelineOptions};
 use crate::report::diagram::{self, DiagramOptions};
-use crate::report::escape::sanitize;
+use crate::report::escape::escape_text;
 use crate::source::{FileSource, SourceError};
+
+/// Examples shown after `labcap replay --help`.
+const EXAMPLES: &str = "\
+Examples:
+  labcap replay fixtures/mesin1.pcapng
+      list every packet as tshark -r does, then connections, DNS, counts
+  labcap replay capture.pcapng -Y 'tcp.port==32434' --expect-handshake --expect-echo --expect-close
+      check a lab task: exit 0 if it all holds, 1 if a check failed, 2 if the file is bad
+  labcap replay mesin2.pcapng -Y dns --summary --expect-rcode www.espnfc.cosm=NXDOMAIN
+      only the tables and checks
+  labcap replay big.pcapng.gz -Y 'tcp.flags.reset==1' -c 100000
+      gzip or zstd captures are read as they are; -c reads the first N packets
+  tcpdump -r capture.pcap -w - | labcap replay -
+      read a capture from a pipe
+  labcap replay a.pcapng b.pcapng --json | jq '.[].tcp_totals'
+      one JSON document per file, an array for several";
 
 /// Arguments of `labcap replay`.
 #[derive(clap::Args, Debug)]
+#[command(after_help = EXAMPLES)]
 pub struct ReplayArgs {
-    /// Capture files (pcap or pcapng).
-    #[arg(required = true)]
+    /// Capture files: pcap or pcapng, plain or gzip- or zstd-compressed (recognised by their
+    /// content); `-` reads standard input.
+    #[arg(value_name = "FILE", required_unless_present = "read")]
     pub files: Vec<PathBuf>,
+    /// A capture file to read, as tshark's -r (repeatable; read in command-line order with the
+    /// FILEs).
+    #[arg(short = 'r', long = "read-file", value_name = "FILE")]
+    pub read: Vec<PathBuf>,
     /// Wireshark display filter, e.g. 'tcp.port==10000' or 'udp.port==53'.
     #[arg(short = 'Y', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
+    /// Read at most N packets of each file (tshark's -c).
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub count: Option<u64>,
     /// Also draw the TCP connections the filter selects as a sequence (ladder) diagram, one
     /// below the other, into FILE (SVG; one capture file only).
     #[arg(long, value_name = "FILE.svg")]
@@ -33,6 +58,24 @@ pub struct ReplayArgs {
     /// Report and expectations.
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+impl ReplayArgs {
+    /// Puts the FILEs and the `-r` files into one list in command-line order (clap keeps the two
+    /// apart; `matches` are this subcommand's).
+    pub fn in_command_line_order(&mut self, matches: &clap::ArgMatches) {
+        let mut all: Vec<(usize, PathBuf)> = Vec::new();
+        for id in ["files", "read"] {
+            if let (Some(at), Some(values)) =
+                (matches.indices_of(id), matches.get_many::<PathBuf>(id))
+            {
+                all.extend(at.zip(values.cloned()));
+            }
+        }
+        all.sort_by_key(|&(at, _)| at);
+        self.files = all.into_iter().map(|(_, path)| path).collect();
+        self.read.clear();
+    }
 }
 
 /// Connections drawn in one diagram when `--diagram-stream` does not choose.
@@ -48,31 +91,51 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
     let report = &args.report;
     let expectations = report.expect.expectations();
     let mut options = report.pipeline_options(filter, &expectations);
+    let inputs: Vec<&PathBuf> = args.files.iter().chain(&args.read).collect();
     let diagram_options = DiagramOptions::default();
     if args.diagram.is_some() {
-        if args.files.len() > 1 {
+        if inputs.len() > 1 {
             anyhow::bail!("--diagram draws the connections of one capture file; give one");
         }
         // The diagram needs each segment, and the first bytes of its payload.
         options.tcp.max_events = options.tcp.max_events.max(diagram_options.max_arrows);
         options.tcp.segment_preview = DIAGRAM_PREVIEW;
     }
-    let mut printer = report.printer(args.files.len(), std::io::stdout().is_terminal());
+    let mut printer = report.printer(inputs.len(), std::io::stdout().is_terminal());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut outcome = Outcome::Pass;
     let mut errors = Vec::new();
     printer.begin(&mut out)?;
-    for path in &args.files {
-        let name = sanitize(&path.display().to_string());
-        if args.files.len() > 1 && !report.json {
+    for path in inputs.iter().copied() {
+        let stdin = path.as_os_str() == "-";
+        let name = if stdin {
+            "stdin".to_string()
+        } else {
+            escape_text(&path.display().to_string()).into_owned()
+        };
+        if inputs.len() > 1 && !report.json {
             writeln!(out, "== {name}")?;
         }
-        let (analysis, read) = if options.list {
-            list_and_analyse(path, &options, &mut out)?
+        let source = if stdin {
+            FileSource::stdin()
         } else {
-            // Nothing to print per packet: TCP analysis runs on a second core.
-            let (mut analyses, read) = pipeline::analyse_file(path, std::slice::from_ref(&options));
-            (analyses.pop().unwrap_or_default(), read)
+            FileSource::open(path)
+        };
+        let (analysis, read) = match source {
+            Err(e) => (Pipeline::new(options.clone()).finish(), Err(e)),
+            Ok(mut source) => {
+                if let Some(n) = args.count {
+                    source.limit(n);
+                }
+                if options.list {
+                    list_and_analyse(&mut source, &options, &mut out)?
+                } else {
+                    // Nothing to print per packet: TCP analysis runs on a second core.
+                    let (mut analyses, read) =
+                        pipeline::analyse_source(&mut source, std::slice::from_ref(&options));
+                    (analyses.pop().unwrap_or_default(), read)
+                }
+            }
         };
         let error = read.err().map(|e| e.to_string());
         let checks = match &error {
@@ -180,27 +243,25 @@ fn write_diagram(
     Ok(())
 }
 
-/// Replays one file frame by frame, printing each matched packet's line as it goes.
+/// Replays one capture frame by frame, printing each matched packet's line as it goes.
 fn list_and_analyse(
-    path: &Path,
+    source: &mut FileSource,
     options: &PipelineOptions,
     out: &mut impl Write,
 ) -> anyhow::Result<(Analysis, Result<(), SourceError>)> {
     let mut pipeline = Pipeline::new(options.clone());
-    let mut write_error = None;
-    let read = FileSource::open(path).and_then(|mut source| {
-        source.for_each_frame(&mut |frame| {
-            if let Some(line) = pipeline.push(&frame) {
-                if let Err(e) = writeln!(out, "{line}") {
-                    write_error = Some(e);
-                    return ControlFlow::Break(());
-                }
+    let mut failed: Option<anyhow::Error> = None;
+    let read = source.for_each_frame(&mut |frame| {
+        if let Some(line) = pipeline.push(&frame) {
+            if let Err(e) = writeln!(out, "{line}") {
+                failed = Some(e.into());
+                return ControlFlow::Break(());
             }
-            ControlFlow::Continue(())
-        })
+        }
+        ControlFlow::Continue(())
     });
-    if let Some(e) = write_error {
-        return Err(e.into());
+    if let Some(e) = failed {
+        return Err(e);
     }
     Ok((pipeline.finish(), read))
 }

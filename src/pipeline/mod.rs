@@ -344,20 +344,23 @@ pub fn analyse_file(
     path: &Path,
     views: &[PipelineOptions],
 ) -> (Vec<Analysis>, Result<(), SourceError>) {
-    let empty = || {
-        views
-            .iter()
-            .cloned()
-            .map(|o| Pipeline::new(o).finish())
-            .collect()
-    };
-    let mut source = match FileSource::open(path) {
-        Ok(source) => source,
-        Err(e) => return (empty(), Err(e)),
-    };
+    match FileSource::open(path) {
+        Ok(mut source) => analyse_source(&mut source, views),
+        Err(e) => {
+            let empty = views.iter().cloned().map(|o| Pipeline::new(o).finish());
+            (empty.collect(), Err(e))
+        }
+    }
+}
+
+/// [`analyse_file`] over a source opened already (standard input, a stream, a limited one).
+pub fn analyse_source(
+    source: &mut FileSource,
+    views: &[PipelineOptions],
+) -> (Vec<Analysis>, Result<(), SourceError>) {
     if let [only] = views {
         if !only.list {
-            let (analysis, read) = replay(&mut source, only.clone());
+            let (analysis, read) = replay(source, only.clone());
             return (vec![analysis], read);
         }
     }
