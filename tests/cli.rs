@@ -504,3 +504,90 @@ fn dash_r_reads_files_in_command_line_order_and_dash_c_stops_each() {
     assert_eq!(code, 2);
     assert!(!err.contains("-- -r"), "{err}");
 }
+
+/// `tshark -r FILE [-Y FILTER]` fields of every frame: time, encapsulation, length.
+fn tshark_frames(file: &std::path::Path, filter: Option<&str>) -> Vec<String> {
+    let mut cmd = Command::new("tshark");
+    cmd.args(["-r", file.to_str().unwrap()]);
+    if let Some(f) = filter {
+        cmd.args(["-Y", f]);
+    }
+    cmd.args([
+        "-T",
+        "fields",
+        "-e",
+        "frame.time_epoch",
+        "-e",
+        "frame.encap_type",
+        "-e",
+        "frame.len",
+        "-e",
+        "frame.cap_len",
+    ]);
+    let out = cmd
+        .output()
+        .expect("tshark is installed (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn dash_w_writes_the_matched_packets_tshark_reads_them_back() {
+    // Two sections with Ethernet, Linux cooked v2 and raw IP frames.
+    let mixed = fixture("mixed.pcapng");
+    let out_all = temp("all.pcapng");
+    let (code, _, err) = labcap(&[
+        "replay",
+        mixed.to_str().unwrap(),
+        "--summary",
+        "-w",
+        out_all.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let want = tshark_frames(&mixed, None);
+    assert_eq!(want.len(), 40);
+    assert_eq!(tshark_frames(&out_all, None), want);
+    // Only what the filter matched, listed or not.
+    let lossy = fixture("lossy.pcap");
+    let filter = "tcp.len > 0 && tcp.srcport == 32444";
+    for list in [true, false] {
+        let out = temp("matched.pcapng");
+        let mut args = vec![
+            "replay",
+            lossy.to_str().unwrap(),
+            "-Y",
+            filter,
+            "-w",
+            out.to_str().unwrap(),
+        ];
+        if !list {
+            args.push("--json");
+        }
+        let (code, _, err) = labcap(&args);
+        assert_eq!(code, 0, "{err}");
+        let want = tshark_frames(&lossy, Some(filter));
+        assert!(!want.is_empty());
+        assert_eq!(tshark_frames(&out, None), want, "list {list}");
+        // And labcap reads it back to the same report.
+        let (_, back, _) = labcap(&["replay", out.to_str().unwrap(), "--summary"]);
+        assert!(
+            back.contains(&format!("{} packets read", want.len())),
+            "{back}"
+        );
+    }
+    let (code, _, err) = labcap(&[
+        "replay",
+        mixed.to_str().unwrap(),
+        "-w",
+        "/nonexistent/x.pcapng",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot create /nonexistent/x.pcapng"), "{err}");
+}

@@ -11,7 +11,7 @@ use crate::analysis::tcp::Connection;
 use crate::pipeline::{self, Analysis, Pipeline, PipelineOptions};
 use crate::report::diagram::{self, DiagramOptions};
 use crate::report::escape::escape_text;
-use crate::source::{FileSource, SourceError};
+use crate::source::{FileSource, PcapngWriter, SourceError};
 
 /// Examples shown after `labcap replay --help`.
 const EXAMPLES: &str = "\
@@ -22,8 +22,8 @@ Examples:
       check a lab task: exit 0 if it all holds, 1 if a check failed, 2 if the file is bad
   labcap replay mesin2.pcapng -Y dns --summary --expect-rcode www.espnfc.cosm=NXDOMAIN
       only the tables and checks
-  labcap replay big.pcapng.gz -Y 'tcp.flags.reset==1' -c 100000
-      gzip or zstd captures are read as they are; -c reads the first N packets
+  labcap replay big.pcapng.gz -Y 'tcp.flags.reset==1' -w resets.pcapng
+      gzip or zstd captures are read as they are; -w keeps the matched packets
   tcpdump -r capture.pcap -w - | labcap replay -
       read a capture from a pipe
   labcap replay a.pcapng b.pcapng --json | jq '.[].tcp_totals'
@@ -55,6 +55,10 @@ pub struct ReplayArgs {
     /// repeatable).
     #[arg(long, value_name = "N", requires = "diagram")]
     pub diagram_stream: Vec<u32>,
+    /// Write the packets the filter matched to this pcapng file (each frame's link type,
+    /// interface and time kept; several FILEs go into one).
+    #[arg(short = 'w', long = "write", value_name = "OUT.pcapng")]
+    pub write: Option<PathBuf>,
     /// Report and expectations.
     #[command(flatten)]
     pub report: ReportArgs,
@@ -101,6 +105,13 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
         options.tcp.max_events = options.tcp.max_events.max(diagram_options.max_arrows);
         options.tcp.segment_preview = DIAGRAM_PREVIEW;
     }
+    let mut writer = match &args.write {
+        Some(path) if path.as_os_str() == "-" => {
+            anyhow::bail!("-w -: the report goes to standard output; name a file to write to")
+        }
+        Some(path) => Some(PcapngWriter::new(path, 0)?),
+        None => None,
+    };
     let mut printer = report.printer(inputs.len(), std::io::stdout().is_terminal());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut outcome = Outcome::Pass;
@@ -127,8 +138,8 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
                 if let Some(n) = args.count {
                     source.limit(n);
                 }
-                if options.list {
-                    list_and_analyse(&mut source, &options, &mut out)?
+                if options.list || writer.is_some() {
+                    list_and_analyse(&mut source, &options, &mut out, writer.as_mut())?
                 } else {
                     // Nothing to print per packet: TCP analysis runs on a second core.
                     let (mut analyses, read) =
@@ -173,6 +184,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
     }
     printer.end(&mut out)?;
     out.flush()?;
+    if let Some(w) = writer {
+        w.finish()?;
+    }
     match errors.len() {
         0 => Ok(outcome),
         _ => Err(anyhow::anyhow!("{}", errors.join("\nlabcap: "))),
@@ -243,16 +257,28 @@ fn write_diagram(
     Ok(())
 }
 
-/// Replays one capture frame by frame, printing each matched packet's line as it goes.
+/// Replays one capture frame by frame, printing each matched packet's line as it goes (when
+/// listing) and writing each matched frame to `writer`.
 fn list_and_analyse(
     source: &mut FileSource,
     options: &PipelineOptions,
     out: &mut impl Write,
+    mut writer: Option<&mut PcapngWriter>,
 ) -> anyhow::Result<(Analysis, Result<(), SourceError>)> {
     let mut pipeline = Pipeline::new(options.clone());
     let mut failed: Option<anyhow::Error> = None;
     let read = source.for_each_frame(&mut |frame| {
-        if let Some(line) = pipeline.push(&frame) {
+        let matched_before = pipeline.matched();
+        let line = pipeline.push(&frame);
+        if let Some(w) = writer.as_deref_mut() {
+            if pipeline.matched() > matched_before {
+                if let Err(e) = w.write(&frame) {
+                    failed = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        if let Some(line) = line {
             if let Err(e) = writeln!(out, "{line}") {
                 failed = Some(e.into());
                 return ControlFlow::Break(());
