@@ -591,3 +591,26 @@ fn dash_w_writes_the_matched_packets_tshark_reads_them_back() {
     assert_eq!(code, 2);
     assert!(err.contains("cannot create /nonexistent/x.pcapng"), "{err}");
 }
+
+#[test]
+fn interfaces_are_numbered_as_tshark_d_numbers_them() {
+    let (code, out, err) = labcap(&["interfaces"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("1. "), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains(". lo (Loopback)") && l.contains("127.0.0.1/8")),
+        "{out}"
+    );
+    assert!(out.lines().any(|l| l.contains(". any (")), "{out}");
+    // The same names in the same order as tshark -D (which adds its extcap tools after them).
+    let names = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.split_whitespace().nth(1).map(str::to_string))
+            .collect()
+    };
+    let tshark = Command::new("tshark").arg("-D").output().unwrap();
+    let theirs = names(&String::from_utf8_lossy(&tshark.stdout));
+    let ours = names(&out);
+    assert_eq!(ours[..], theirs[..ours.len().min(theirs.len())]);
+}

@@ -6,6 +6,7 @@ mod expect_args;
 mod filter_cmd;
 mod grade;
 mod info;
+mod interfaces;
 mod lab;
 mod live;
 mod output;
@@ -52,6 +53,8 @@ pub enum Command {
     ///
     /// Example: `labcap dns --expect-rcode www.espnfc.cosm=NXDOMAIN -- python3 socket_info.py`.
     Dns(live::LiveArgs),
+    /// List the interfaces a live capture can use, numbered, with their addresses (tshark -D).
+    Interfaces(interfaces::InterfacesArgs),
     /// The lab's echo server: recv 32 bytes, send them back (concurrent; --sequential as the lab's).
     Server(server::ServerArgs),
     /// The lab's echo client: send a message or a file, check the echo byte for byte.
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Client(args) => client::run(args),
         Command::Tcp(args) => live::run(args, live::Kind::Tcp),
         Command::Dns(args) => live::run(args, live::Kind::Dns),
+        Command::Interfaces(args) => interfaces::run(args),
     }
 }
 

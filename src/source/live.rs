@@ -212,6 +212,66 @@ impl LiveSource {
     }
 }
 
+/// A capture interface as libpcap lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfaceInfo {
+    /// The name to capture on (`--iface`).
+    pub name: String,
+    /// libpcap's description, where it has one.
+    pub description: Option<String>,
+    /// Addresses with their prefix length, where the netmask is known.
+    pub addresses: Vec<(std::net::IpAddr, Option<u32>)>,
+    /// The loopback interface.
+    pub loopback: bool,
+    /// Administratively up.
+    pub up: bool,
+}
+
+/// The interfaces libpcap can capture on, in its order (the order of `tshark -D`).
+pub fn interfaces() -> Result<Vec<InterfaceInfo>, LiveError> {
+    let devices = pcap::Device::list()
+        .map_err(|e| LiveError(format!("libpcap cannot list the interfaces: {e}")))?;
+    Ok(devices
+        .into_iter()
+        .map(|d| InterfaceInfo {
+            addresses: d
+                .addresses
+                .iter()
+                .map(|a| {
+                    let prefix = a.netmask.map(|m| match m {
+                        std::net::IpAddr::V4(m) => u32::from(m).count_ones(),
+                        std::net::IpAddr::V6(m) => u128::from(m).count_ones(),
+                    });
+                    (a.addr, prefix)
+                })
+                .collect(),
+            loopback: d.flags.is_loopback(),
+            up: d.flags.is_up(),
+            name: d.name,
+            description: d.desc,
+        })
+        .collect())
+}
+
+/// The version of the libpcap this binary runs with (`libpcap version 1.10.3 (with
+/// TPACKET_V3)`).
+pub fn libpcap_version() -> String {
+    extern "C" {
+        // The pcap crate links libpcap but does not bind this one.
+        fn pcap_lib_version() -> *const std::os::raw::c_char;
+    }
+    // SAFETY: libpcap returns a pointer to a static, NUL-terminated string.
+    unsafe {
+        let text = pcap_lib_version();
+        if text.is_null() {
+            return "libpcap (version unknown)".into();
+        }
+        std::ffi::CStr::from_ptr(text)
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
 /// Turns libpcap's open error into what to do about it.
 fn open_error(iface: &str, message: &str) -> LiveError {
     let lower = message.to_lowercase();

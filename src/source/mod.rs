@@ -12,7 +12,9 @@ mod writer;
 
 pub use compressed::Compression;
 pub use file::{FileSource, SourceError};
-pub use live::{CaptureStats, LiveError, LiveOptions, LiveSource};
+pub use live::{
+    interfaces, libpcap_version, CaptureStats, InterfaceInfo, LiveError, LiveOptions, LiveSource,
+};
 pub use writer::PcapngWriter;
 
 use std::time::Duration;
