@@ -614,3 +614,73 @@ fn interfaces_are_numbered_as_tshark_d_numbers_them() {
     let ours = names(&out);
     assert_eq!(ours[..], theirs[..ours.len().min(theirs.len())]);
 }
+
+#[test]
+fn labcap_alone_says_what_to_type_first() {
+    let (code, out, err) = labcap(&[]);
+    assert_eq!(code, 2, "{out}");
+    for first in [
+        "labcap grade --spec tugas1 --class fixtures/class",
+        "labcap replay FILE",
+        "--help",
+    ] {
+        assert!(err.contains(first), "{err}");
+    }
+    assert!(err.lines().count() < 15, "short: {err}");
+    let (code, help, _) = labcap(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(
+        help.contains("Start with:") && help.contains("interfaces"),
+        "{help}"
+    );
+    let (_, help, _) = labcap(&["replay", "--help"]);
+    assert!(
+        help.contains("Examples:") && help.contains("| labcap replay -"),
+        "{help}"
+    );
+}
+
+#[test]
+fn version_names_the_libpcap() {
+    let (code, out, _) = labcap(&["--version"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with(&format!(
+            "labcap {}, libpcap version 1.",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn completions_and_man_pages_come_from_the_real_flags() {
+    for (shell, mark) in [
+        ("bash", "_labcap()"),
+        ("zsh", "#compdef labcap"),
+        ("fish", "complete -c labcap"),
+    ] {
+        let (code, out, err) = labcap(&["completions", shell]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains(mark), "{shell}: {out}");
+        assert!(
+            out.contains("expect-echo") && out.contains("read-file"),
+            "{shell}"
+        );
+    }
+    let (code, out, _) = labcap(&["man"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(".TH labcap 1") && out.contains("labcap\\-replay"),
+        "{out}"
+    );
+    let (code, out, _) = labcap(&["man", "replay"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(".TH labcap-replay 1") && out.contains("\\-\\-expect\\-handshake"),
+        "{out}"
+    );
+    let (code, _, err) = labcap(&["man", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("the commands are: replay, filter"), "{err}");
+}

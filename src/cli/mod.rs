@@ -2,6 +2,7 @@
 //! returns an [`Outcome`]; errors are returned to `main`, which maps both to exit codes.
 
 mod client;
+mod docs;
 mod expect_args;
 mod filter_cmd;
 mod grade;
@@ -28,13 +29,24 @@ pub enum Outcome {
     Fail,
 }
 
+/// The first commands to try: after `labcap --help`, and what `labcap` alone prints.
+const FIRST_STEPS: &str = "\
+Start with:
+  labcap grade --spec tugas1 --class fixtures/class   grade a class of submissions
+  labcap replay FILE                                  list and analyse a capture
+  labcap replay FILE -Y 'tcp.port==32434' --expect-handshake --expect-echo
+                                                      check a lab task (exit 1 on FAIL)
+  labcap interfaces                                   where a live capture can listen
+  labcap tcp --port 10000                             capture live (Ctrl-C ends it)
+Every command has --help (labcap replay --help has examples).";
+
 /// labcap: capture, decode, analyse and check a network-programming lab's traffic.
 #[derive(clap::Parser, Debug)]
-#[command(name = "labcap", version, about, long_about = None)]
+#[command(name = "labcap", version, about, long_about = None, after_help = FIRST_STEPS)]
 pub struct Cli {
-    /// What to do.
+    /// What to do (none: a short usage and the first commands to try).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands.
@@ -67,6 +79,30 @@ pub enum Command {
     Spec(spec_cmd::SpecArgs),
     /// This host's name and addresses, and HOSTs looked up (A, AAAA) with timing (lab task 1).
     Info(info::InfoArgs),
+    /// Print a shell completion script, e.g. `labcap completions bash > /etc/bash_completion.d/labcap`.
+    Completions(docs::CompletionsArgs),
+    /// Print the manual page (roff), e.g. `labcap man | man -l -`, or `labcap man replay`.
+    Man(docs::ManArgs),
+}
+
+/// labcap's version and the version of the libpcap it runs with
+/// (`0.1.0, libpcap version 1.10.3 (with TPACKET_V3)`).
+fn version() -> &'static str {
+    // Made once per process: clap wants a 'static text.
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        format!(
+            "{}, {}",
+            env!("CARGO_PKG_VERSION"),
+            crate::source::libpcap_version()
+        )
+    })
+}
+
+/// The command-line definition as parsed, documented and completed: the clap definitions
+/// with the version of the libpcap this binary runs with.
+pub fn command() -> clap::Command {
+    Cli::command().version(version())
 }
 
 /// Parses the process's command line (exits with clap's message on an error, `--help`,
@@ -81,9 +117,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let matches = Cli::command().get_matches_from(args);
+    let matches = command().get_matches_from(args);
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    if let (Command::Replay(args), Some(("replay", m))) = (&mut cli.command, matches.subcommand()) {
+    if let (Some(Command::Replay(args)), Some(("replay", m))) =
+        (&mut cli.command, matches.subcommand())
+    {
         args.in_command_line_order(m);
     }
     cli
@@ -91,7 +129,13 @@ where
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        // As clap does for a missing subcommand (exit 2), but with something to type.
+        anyhow::bail!(
+            "no command given.\n\n{FIRST_STEPS}\n\nUsage: labcap <COMMAND> (labcap --help lists them all)"
+        );
+    };
+    match command {
         Command::Replay(args) => replay::run(args),
         Command::Filter(args) => filter_cmd::run(args),
         Command::Info(args) => info::run(args),
@@ -103,6 +147,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Tcp(args) => live::run(args, live::Kind::Tcp),
         Command::Dns(args) => live::run(args, live::Kind::Dns),
         Command::Interfaces(args) => interfaces::run(args),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man(args) => docs::man(args),
     }
 }
 
