@@ -1,12 +1,13 @@
 //! `labcap lab up|run|down|check`: the three machines as namespaces, the assignment played and
 //! graded, and the grading of captures made elsewhere.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use super::Outcome;
 use crate::grade::{self, Submission};
 use crate::lab::{play, Lab};
+use crate::report::escape::escape_text;
 use crate::report::{grade_text, text};
 use crate::spec::Spec;
 
@@ -45,26 +46,32 @@ pub enum LabAction {
 /// Runs a lab action.
 pub fn run(args: LabArgs) -> anyhow::Result<Outcome> {
     let lab = Lab::new(&args.prefix);
+    // Written with `?`, not println!: a closed pipe (`| head`) ends the command quietly.
+    let mut stdout = std::io::stdout();
     match args.action {
         LabAction::Up => {
             lab.up()?;
-            println!("lab up: mesin1 172.16.16.101, mesin2 172.16.16.102, mesin3 172.16.16.103 (DNS 127.0.0.11 in each)");
-            println!(
+            writeln!(stdout, "lab up: mesin1 172.16.16.101, mesin2 172.16.16.102, mesin3 172.16.16.103 (DNS 127.0.0.11 in each)")?;
+            writeln!(
+                stdout,
                 "  a shell on a machine: sudo ip netns exec {}mesin2 bash",
-                lab.prefix
-            );
+                escape_text(&lab.prefix)
+            )?;
             Ok(Outcome::Pass)
         }
         LabAction::Down => {
             lab.down()?;
-            println!("lab down");
+            writeln!(stdout, "lab down")?;
             Ok(Outcome::Pass)
         }
         LabAction::Run { out } => {
-            let programs = play::play(&lab, &out, &mut |line| println!("{line}"))?;
+            // The lab plays on whether anyone reads its progress or not.
+            let programs = play::play(&lab, &out, &mut |line| {
+                let _ = writeln!(std::io::stdout(), "{line}");
+            })?;
             let color = std::io::stdout().is_terminal();
-            println!("\nprograms:");
-            print!("{}", text::checks(&programs, color));
+            writeln!(stdout, "\nprograms:")?;
+            write!(stdout, "{}", text::checks(&programs, color))?;
             let graded = report(&out, color)?;
             let passed = programs.iter().all(|c| c.passed) && graded;
             Ok(if passed { Outcome::Pass } else { Outcome::Fail })
@@ -81,20 +88,25 @@ pub fn run(args: LabArgs) -> anyhow::Result<Outcome> {
 /// capture and task; true when all pass.
 fn report(dir: &std::path::Path, color: bool) -> anyhow::Result<bool> {
     if !dir.is_dir() {
-        anyhow::bail!("{}: no such folder of captures", dir.display());
+        anyhow::bail!(
+            "{}: no such folder of captures",
+            escape_text(&dir.display().to_string())
+        );
     }
     let spec = Spec::load("tugas1")?;
     let report = grade::grade(&spec, &[Submission::from_dir(dir)], 2);
     let student = &report.students[0];
-    print!("{}", grade_text::student_detail(student, color));
+    let mut out = std::io::stdout();
+    write!(out, "{}", grade_text::student_detail(student, color))?;
     let all = student.passed;
-    println!(
+    writeln!(
+        out,
         "\n{}",
         if all {
             "every expectation of the assignment holds"
         } else {
             "some expectations failed (see FAIL above)"
         }
-    );
+    )?;
     Ok(all)
 }

@@ -164,9 +164,13 @@ pub fn parse_filter(text: &str) -> anyhow::Result<crate::filter::Filter> {
 
 /// True when the error is a closed stdout (`labcap … | head`), which is not a failure.
 pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    let broken = Some(std::io::ErrorKind::BrokenPipe);
     error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        cause.downcast_ref::<std::io::Error>().map(|e| e.kind()) == broken
+            // serde_json's error does not give its I/O error as its source.
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == broken
     })
 }

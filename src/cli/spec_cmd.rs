@@ -1,6 +1,8 @@
 //! `labcap spec show|check|terms|list`: the built-in specs as a starting point, validating a
 //! spec file, and the vocabulary of expectations.
 
+use std::io::Write;
+
 use super::Outcome;
 use crate::checks::vocabulary::{Shape, TERMS};
 use crate::spec::{Spec, BUILTIN};
@@ -34,16 +36,19 @@ pub enum SpecAction {
 
 /// Runs a spec action.
 pub fn run(args: SpecArgs) -> anyhow::Result<Outcome> {
+    // Written with `?`, not println!: a closed pipe (`| head`) ends the command quietly.
+    let mut out = std::io::stdout().lock();
     match args.action {
         SpecAction::Show { name } => {
             let text = Spec::builtin_text(&name).ok_or_else(|| {
                 anyhow::anyhow!("no built-in spec {name:?} (built in: {})", names())
             })?;
-            print!("{text}");
+            write!(out, "{text}")?;
         }
         SpecAction::Check { file } => {
             let spec = Spec::load(&file)?;
-            println!(
+            writeln!(
+                out,
                 "{}: {} \"{}\": {}, {}, {} points",
                 spec.source,
                 spec.name,
@@ -51,7 +56,7 @@ pub fn run(args: SpecArgs) -> anyhow::Result<Outcome> {
                 crate::checks::plural(spec.machines.len(), "machine"),
                 crate::checks::plural(spec.tasks.len(), "task"),
                 spec.points()
-            );
+            )?;
         }
         SpecAction::Terms => {
             for t in TERMS {
@@ -66,13 +71,17 @@ pub fn run(args: SpecArgs) -> anyhow::Result<Outcome> {
                     Shape::Udp => "{ port = N, from = [\"ADDR\", ...], at_least = N, count = N, size = N }",
                     Shape::Exchange => "{ request = \"REGEX\", response = \"REGEX\", json = { FIELD = \"VALUE\" }, base64 = { field = \"F\", size = N, sha256 = \"HEX\" } }",
                 };
-                println!("{:<16} = {value}\n    {} (--{})", t.key, t.help, t.flag);
+                writeln!(
+                    out,
+                    "{:<16} = {value}\n    {} (--{})",
+                    t.key, t.help, t.flag
+                )?;
             }
         }
         SpecAction::List => {
             for (name, text) in BUILTIN {
                 let title = Spec::parse(text, name).map(|s| s.title).unwrap_or_default();
-                println!("{name:<10} {title}");
+                writeln!(out, "{name:<10} {title}")?;
             }
         }
     }
