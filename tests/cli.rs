@@ -727,3 +727,19 @@ fn a_closed_pipe_ends_every_output_quietly() {
         assert_eq!(err, "", "{args:?}");
     }
 }
+
+#[test]
+fn the_summary_line_says_one_of_a_thing() {
+    let lo = fixture("lo-echo.pcap");
+    let (_, out, _) = labcap(&["replay", lo.to_str().unwrap(), "--summary", "-c", "1"]);
+    assert!(
+        out.contains(": 1 packet read, 1 matched, 0 malformed, 0 truncated; 1 TCP connection\n"),
+        "{out}"
+    );
+    let dns = fixture("dns.pcapng");
+    let (_, out, _) = labcap(&["replay", dns.to_str().unwrap(), "--summary", "-c", "2"]);
+    assert!(
+        out.contains("2 packets read") && out.contains("; 0 TCP connections; 1 DNS transaction ("),
+        "{out}"
+    );
+}

@@ -15,7 +15,7 @@ use crate::analysis::tcp::{Connection, Direction};
 use crate::analysis::tls::handshake::{cipher_name, version_name};
 use crate::analysis::tls::TlsSession;
 use crate::analysis::udp::UdpConversation;
-use crate::checks::Check;
+use crate::checks::{plural, Check};
 use crate::pipeline::{signed_nanos, Analysis};
 use crate::wire::dns::{rcode_name, type_name};
 
@@ -386,9 +386,14 @@ pub fn checks(checks: &[Check], color: bool) -> String {
 /// The counts line.
 pub fn summary(name: &str, analysis: &Analysis) -> String {
     let stats = &analysis.stats;
+    let n = |count: u64| usize::try_from(count).unwrap_or(usize::MAX);
     let mut line = format!(
-        "{name}: {} packets read, {} matched, {} malformed, {} truncated; {} TCP connections",
-        stats.packets, stats.matched, stats.malformed, stats.truncated, analysis.tcp.connections
+        "{name}: {} read, {} matched, {} malformed, {} truncated; {}",
+        plural(n(stats.packets), "packet"),
+        stats.matched,
+        stats.malformed,
+        stats.truncated,
+        plural(n(analysis.tcp.connections), "TCP connection")
     );
     let listed = analysis.connections.len() as u64;
     if listed < analysis.tcp.connections {
@@ -398,8 +403,9 @@ pub fn summary(name: &str, analysis: &Analysis) -> String {
     if dns.totals.transactions > 0 {
         let _ = write!(
             line,
-            "; {} DNS transactions ({} unanswered)",
-            dns.totals.transactions, dns.totals.unanswered.count
+            "; {} ({} unanswered)",
+            plural(n(dns.totals.transactions), "DNS transaction"),
+            dns.totals.unanswered.count
         );
         let listed = dns.transactions.len() as u64;
         if listed < dns.totals.transactions {
@@ -407,7 +413,11 @@ pub fn summary(name: &str, analysis: &Analysis) -> String {
         }
     }
     if dns.counts.malformed > 0 {
-        let _ = write!(line, "; {} malformed DNS messages", dns.counts.malformed);
+        let _ = write!(
+            line,
+            "; {}",
+            plural(n(dns.counts.malformed), "malformed DNS message")
+        );
     }
     if !stats.malformed_reasons.is_empty() {
         let reasons: Vec<String> = stats
