@@ -743,3 +743,23 @@ fn the_summary_line_says_one_of_a_thing() {
         "{out}"
     );
 }
+
+#[test]
+fn lab_hints_keep_the_prefix() {
+    let out_dir = temp("lab-out");
+    let (code, _, err) = labcap(&[
+        "lab",
+        "--prefix",
+        "zz9-",
+        "run",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("the lab is not up: run `labcap lab --prefix zz9- up` first"),
+        "{err}"
+    );
+    let (_, _, err) = labcap(&["lab", "run", "--prefix", "zz9-"]);
+    assert!(err.contains("`labcap lab --prefix zz9- up`"), "{err}");
+}

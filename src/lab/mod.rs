@@ -52,6 +52,25 @@ impl Lab {
         }
     }
 
+    /// The labcap command line that does `action` to this lab (`labcap lab --prefix t1- up`),
+    /// for messages to suggest.
+    pub fn command(&self, action: &str) -> String {
+        if self.prefix.is_empty() {
+            return format!("labcap lab {action}");
+        }
+        let plain = self
+            .prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        let prefix = if plain {
+            self.prefix.clone()
+        } else {
+            format!("'{}'", self.prefix.replace('\'', "'\\''"))
+        };
+        crate::report::escape::escape_text(&format!("labcap lab --prefix {prefix} {action}"))
+            .into_owned()
+    }
+
     /// The namespace of `machine`.
     pub fn netns(&self, machine: &Machine) -> String {
         format!("{}{}", self.prefix, machine.name)

@@ -163,7 +163,7 @@ impl Drop for Run {
 /// ended; `progress` gets a line per step.
 pub fn play(lab: &Lab, out: &Path, progress: &mut dyn FnMut(&str)) -> anyhow::Result<Vec<Check>> {
     if !lab.is_up() {
-        bail!("the lab is not up: run `labcap lab up` first");
+        bail!("the lab is not up: run `{}` first", lab.command("up"));
     }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let work = std::env::temp_dir().join(format!("labcap-lab-{}", std::process::id()));

@@ -74,8 +74,9 @@ impl Lab {
     pub fn up(&self) -> anyhow::Result<()> {
         if !self.existing().is_empty() {
             bail!(
-                "the lab's namespaces exist already ({}): `labcap lab down` removes them",
-                self.existing().join(", ")
+                "the lab's namespaces exist already ({}): `{}` removes them",
+                self.existing().join(", "),
+                self.command("down")
             );
         }
         let result = self.build();
