@@ -763,3 +763,36 @@ fn lab_hints_keep_the_prefix() {
     let (_, _, err) = labcap(&["lab", "run", "--prefix", "zz9-"]);
     assert!(err.contains("`labcap lab --prefix zz9- up`"), "{err}");
 }
+
+#[test]
+fn the_setcap_hint_names_the_real_binary() {
+    // Needs root to drop to an unprivileged user, and setpriv (util-linux).
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n");
+    if !root.unwrap_or(false) || Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("skipped: needs root and setpriv");
+        return;
+    }
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_labcap")).unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&exe)
+        .args(["tcp", "--duration", "0.1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("Permission denied") && !err.contains("labcap:") {
+        eprintln!("skipped: the unprivileged user cannot run the test binary here: {err}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "sudo setcap cap_net_raw,cap_net_admin=eip {}",
+            exe.display()
+        )),
+        "{err}"
+    );
+}

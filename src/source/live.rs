@@ -272,6 +272,24 @@ pub fn libpcap_version() -> String {
     }
 }
 
+/// The running binary's real path, quoted for a shell (what `setcap` must be given: capabilities
+/// belong to the file, not to a symlink or a name on the PATH); a guess if it is unknown.
+fn this_binary() -> String {
+    let Ok(path) = std::env::current_exe() else {
+        return "\"$(command -v labcap)\"".into();
+    };
+    let path = std::fs::canonicalize(&path).unwrap_or(path);
+    let text = crate::report::escape::escape_text(&path.to_string_lossy()).into_owned();
+    if text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._-+".contains(&b))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
 /// Turns libpcap's open error into what to do about it.
 fn open_error(iface: &str, message: &str) -> LiveError {
     let lower = message.to_lowercase();
@@ -279,7 +297,8 @@ fn open_error(iface: &str, message: &str) -> LiveError {
         return LiveError(format!(
             "cannot capture on {iface}: {message}\n  capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for the 64 MiB buffer). \
              Run as root (sudo labcap …), or grant the binary both once:\n  \
-             sudo setcap cap_net_raw,cap_net_admin=eip \"$(command -v labcap)\""
+             sudo setcap cap_net_raw,cap_net_admin=eip {}",
+            this_binary()
         ));
     }
     if lower.contains("no such device") || lower.contains("doesn't exist") {
@@ -296,4 +315,22 @@ fn open_error(iface: &str, message: &str) -> LiveError {
         ));
     }
     LiveError(format!("cannot capture on {iface}: {message}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_setcap_hint_names_this_binary() {
+        let e = open_error("any", "socket: Operation not permitted");
+        let exe = std::fs::canonicalize(std::env::current_exe().unwrap()).unwrap();
+        let line = e.0.lines().last().unwrap().trim();
+        assert!(
+            line.starts_with("sudo setcap cap_net_raw,cap_net_admin=eip "),
+            "{e}"
+        );
+        assert!(line.contains(exe.to_str().unwrap()), "{e}");
+        assert!(!e.0.contains("command -v"), "{e}");
+    }
 }
