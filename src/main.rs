@@ -13,7 +13,9 @@ fn main() -> ExitCode {
             if labcap::cli::is_broken_pipe(&error) {
                 return ExitCode::from(0);
             }
-            eprintln!("labcap: {error:#}");
+            // Escaped as a last guard: errors quote file names, filters and capture bytes.
+            let text = labcap::report::escape::escape_lines(&format!("{error:#}"));
+            eprintln!("labcap: {text}");
             ExitCode::from(2)
         }
     }

@@ -108,7 +108,7 @@ fn write_html(dir: &Path, report: &ClassReport) -> anyhow::Result<()> {
     }
     eprintln!(
         "labcap: {} written, with {}",
-        dir.join(html::INDEX).display(),
+        crate::report::escape::escape_text(&dir.join(html::INDEX).display().to_string()),
         crate::checks::plural(pages.len() - 1, "student page")
     );
     Ok(())

@@ -13,6 +13,7 @@ use super::output::{CaptureReport, ReportArgs};
 use super::{parse_filter, Outcome};
 use crate::checks::Check;
 use crate::pipeline::Pipeline;
+use crate::report::escape::escape_text;
 
 use crate::source::{LiveOptions, LiveSource, PcapngWriter};
 
@@ -98,10 +99,12 @@ pub fn run(args: LiveArgs, kind: Kind) -> anyhow::Result<Outcome> {
     let stop = super::signals::stop_flag();
     eprintln!(
         "labcap: capturing on {} ({}){}; Ctrl-C stops",
-        source.iface(),
+        escape_text(source.iface()),
         source.link(),
-        bpf.as_deref()
-            .map_or(String::new(), |b| format!(", kernel filter \"{b}\""))
+        bpf.as_deref().map_or(String::new(), |b| format!(
+            ", kernel filter \"{}\"",
+            escape_text(b)
+        ))
     );
     let mut child = spawn(&args.command)?;
     let started = Instant::now();
@@ -171,7 +174,7 @@ pub fn run(args: LiveArgs, kind: Kind) -> anyhow::Result<Outcome> {
             let _ = c.wait();
             eprintln!(
                 "labcap: stopped `{}`: it was still running when the capture ended",
-                args.command.join(" ")
+                escape_text(&args.command.join(" "))
             );
         }
     }
@@ -188,10 +191,10 @@ pub fn run(args: LiveArgs, kind: Kind) -> anyhow::Result<Outcome> {
         checks.push(Check {
             name: "command".into(),
             passed: status.success(),
-            detail: format!("`{}` {status}", args.command.join(" ")),
+            detail: format!("`{}` {status}", escape_text(&args.command.join(" "))),
         });
     }
-    let name = format!("live:{}", args.iface);
+    let name = format!("live:{}", escape_text(&args.iface));
     let mut printer = report.printer(1, std::io::stdout().is_terminal());
     printer.capture(
         &mut out,

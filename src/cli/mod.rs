@@ -117,7 +117,10 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let matches = command().get_matches_from(args);
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let matches = command()
+        .try_get_matches_from(&args)
+        .unwrap_or_else(|e| exit_with(e, &args));
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let (Some(Command::Replay(args)), Some(("replay", m))) =
         (&mut cli.command, matches.subcommand())
@@ -125,6 +128,21 @@ where
         args.in_command_line_order(m);
     }
     cli
+}
+
+/// Exits with clap's message (help, version, or a usage error). clap quotes arguments as they
+/// were typed; when one holds a control character the message is printed plain and escaped,
+/// so that a pasted escape sequence cannot drive the terminal.
+fn exit_with(e: clap::Error, args: &[std::ffi::OsString]) -> ! {
+    let unsafe_arg = args
+        .iter()
+        .any(|a| crate::report::escape::escape_text(&a.to_string_lossy()) != a.to_string_lossy());
+    if !unsafe_arg || !e.use_stderr() {
+        e.exit();
+    }
+    let text = crate::report::escape::escape_lines(&e.render().to_string());
+    eprint!("{text}");
+    std::process::exit(e.exit_code());
 }
 
 /// Runs a parsed command line.

@@ -251,7 +251,7 @@ fn write_diagram(
         .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
     eprintln!(
         "labcap: {} written ({})",
-        path.display(),
+        escape_text(&path.display().to_string()),
         crate::checks::plural(chosen.len(), "connection")
     );
     Ok(())

@@ -32,12 +32,16 @@ impl FilterError {
         }
     }
 
-    /// The filter text, a caret under the column, and the message: for a terminal.
+    /// The filter text, a caret under the column, and the message: for a terminal, so control
+    /// characters in the text are escaped (and the caret moved along with them).
     pub fn explain(&self, text: &str) -> String {
+        use crate::report::escape::escape_text;
+        let before: String = text.chars().take(self.column.saturating_sub(1)).collect();
         format!(
-            "{text}\n{}^ {}",
-            " ".repeat(self.column.saturating_sub(1)),
-            self.message
+            "{}\n{}^ {}",
+            escape_text(text),
+            " ".repeat(escape_text(&before).chars().count()),
+            escape_text(&self.message)
         )
     }
 }

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::escape::escape_text;
 use super::text;
 use crate::grade::{ClassReport, StudentReport};
 
@@ -109,11 +110,17 @@ pub fn student_detail(s: &StudentReport, color: bool) -> String {
             .map(|f| format!(" ({f})"))
             .unwrap_or_default();
         let capture = t.capture.clone().unwrap_or_else(|| t.machine.clone());
-        let _ = writeln!(out, "\n{capture} — {}{filter}", t.title);
+        let _ = writeln!(
+            out,
+            "\n{} — {}{}",
+            escape_text(&capture),
+            escape_text(&t.title),
+            escape_text(&filter)
+        );
         out.push_str(&text::checks(&t.checks, color));
         if let Some(e) = &t.error {
             let verdict = if color { "\x1b[31mFAIL\x1b[0m" } else { "FAIL" };
-            let _ = writeln!(out, "{verdict} capture: {e}");
+            let _ = writeln!(out, "{verdict} capture: {}", escape_text(e));
         }
     }
     out

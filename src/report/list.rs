@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::escape::escape_text;
 use crate::analysis::tcp::SegmentInfo;
 use crate::wire::dns::Message;
 use crate::wire::{DnsPorts, Packet, Status, Tcp, TcpFlags, Transport};
@@ -59,9 +60,13 @@ pub fn describe(
         (ip.src.to_string(), ip.dst.to_string())
     });
     let (protocol, mut info) = match (&packet.transport, segment) {
+        // Names in a capture are bytes anyone could have sent: escaped, as payloads are.
         _ if !dns.is_empty() => (
             "DNS",
-            dns.iter().map(Message::info).collect::<Vec<_>>().join(", "),
+            dns.iter()
+                .map(|m| escape_text(&m.info()).into_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
         ),
         (Transport::Tcp(tcp), Some(segment)) => ("TCP", tcp_info(tcp, segment)),
         (Transport::Udp(udp), _) => {

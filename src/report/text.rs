@@ -7,7 +7,7 @@ use std::time::Duration;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
-use super::escape::{escape_bytes, hexdump, sanitize};
+use super::escape::{escape_bytes, escape_text, hexdump};
 use crate::analysis::dns::Transaction;
 use crate::analysis::http::HttpTransaction;
 use crate::analysis::messages::{Exchange, Message};
@@ -157,7 +157,7 @@ pub fn http_table(transactions: &[HttpTransaction], origin: Duration) -> String 
                     r.reason.as_deref().unwrap_or("")
                 );
                 if let Some(l) = &r.location {
-                    let _ = write!(s, " → {}", sanitize(l));
+                    let _ = write!(s, " → {}", escape_text(l));
                 }
                 (s, r.content_type.clone().unwrap_or_default())
             }
@@ -167,9 +167,9 @@ pub fn http_table(transactions: &[HttpTransaction], origin: Duration) -> String 
             right(seconds(t.t, origin)),
             right(t.stream.to_string()),
             Cell::new(t.client),
-            Cell::new(sanitize(&request)),
-            Cell::new(sanitize(status.trim_end())),
-            Cell::new(sanitize(&kind)),
+            Cell::new(escape_text(&request)),
+            Cell::new(escape_text(status.trim_end())),
+            Cell::new(escape_text(&kind)),
             right(t.response_body.to_string()),
             right(t.latency().map_or("-".to_string(), |l| {
                 format!("{:.3} ms", l.as_secs_f64() * 1e3)
@@ -198,9 +198,9 @@ pub fn tls_table(sessions: &[TlsSession]) -> String {
     for s in sessions {
         let cert = match &s.server_hello.cert_subject {
             Some(subject) => {
-                let mut text = sanitize(subject);
+                let mut text = escape_text(subject).into_owned();
                 if !s.server_hello.cert_san.is_empty() {
-                    let san = sanitize(&s.server_hello.cert_san.join(", "));
+                    let san = escape_text(&s.server_hello.cert_san.join(", ")).into_owned();
                     let _ = write!(text, "\nSAN {san}");
                 }
                 text
@@ -211,10 +211,10 @@ pub fn tls_table(sessions: &[TlsSession]) -> String {
             Cell::new(s.stream).set_alignment(CellAlignment::Right),
             Cell::new(s.client),
             Cell::new(s.server),
-            Cell::new(sanitize(s.client_hello.sni.as_deref().unwrap_or("-"))),
+            Cell::new(escape_text(s.client_hello.sni.as_deref().unwrap_or("-"))),
             Cell::new(s.version().map_or("-".to_string(), version_name)),
             Cell::new(s.server_hello.cipher.map_or("-".to_string(), cipher_name)),
-            Cell::new(sanitize(&s.server_hello.alpn.join(","))),
+            Cell::new(escape_text(&s.server_hello.alpn.join(","))),
             Cell::new(cert),
         ]);
     }
@@ -278,14 +278,18 @@ pub fn dns_table(transactions: &[Transaction], origin: Duration) -> String {
         if t.query_ts.is_none() {
             rcode.push_str(" (query not captured)");
         }
-        let answers: Vec<String> = t.answers.iter().map(|a| sanitize(&a.summary())).collect();
+        let answers: Vec<String> = t
+            .answers
+            .iter()
+            .map(|a| escape_text(&a.summary()).into_owned())
+            .collect();
         table.add_row(vec![
             Cell::new(seconds(time, origin)).set_alignment(CellAlignment::Right),
             Cell::new(format!("0x{:04x}", t.id)),
             Cell::new(t.client),
             Cell::new(t.server),
             Cell::new(t.transport.as_str()),
-            Cell::new(sanitize(&t.qname)),
+            Cell::new(escape_text(&t.qname)),
             Cell::new(type_name(t.qtype)),
             Cell::new(rcode),
             Cell::new(if answers.is_empty() {
@@ -378,7 +382,13 @@ pub fn checks(checks: &[Check], color: bool) -> String {
             (true, false) => "PASS",
             (false, false) => "FAIL",
         };
-        let _ = writeln!(out, "{verdict} {}: {}", check.name, check.detail);
+        // Details quote what the capture holds (DNS names, payload).
+        let _ = writeln!(
+            out,
+            "{verdict} {}: {}",
+            escape_text(&check.name),
+            escape_text(&check.detail)
+        );
     }
     out
 }
