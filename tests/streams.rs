@@ -142,7 +142,7 @@ fn errors_name_the_input_and_the_offset_in_the_decompressed_data() {
             frames(FileSource::from_reader("x.gz", std::io::Cursor::new(cut)).unwrap());
         let err = err.expect("a cut stream is an error");
         assert!(
-            err.starts_with(&format!("x.gz: offset "))
+            err.starts_with("x.gz: offset ")
                 && err.contains(&format!(
                     "of the {kind}-decompressed data: the {kind} data ends early"
                 )),
