@@ -1,12 +1,12 @@
 //! `labcap lab up|run|down|check`: the three machines as namespaces, the assignment played and
 //! graded, and the grading of captures made elsewhere.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::Outcome;
 use crate::grade::{self, Submission};
 use crate::lab::{play, Lab};
+use crate::report::text::Style;
 use crate::report::{grade_text, text};
 use crate::spec::Spec;
 
@@ -43,7 +43,7 @@ pub enum LabAction {
 }
 
 /// Runs a lab action.
-pub fn run(args: LabArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: LabArgs, style: Style) -> anyhow::Result<Outcome> {
     let lab = Lab::new(&args.prefix);
     match args.action {
         LabAction::Up => {
@@ -62,14 +62,14 @@ pub fn run(args: LabArgs) -> anyhow::Result<Outcome> {
         }
         LabAction::Run { out } => {
             let programs = play::play(&lab, &out, &mut |line| println!("{line}"))?;
-            let color = std::io::stdout().is_terminal();
+            let color = style.color;
             println!("\nprograms:");
             print!("{}", text::checks(&programs, color));
             let graded = report(&out, color)?;
             let passed = programs.iter().all(|c| c.passed) && graded;
             Ok(if passed { Outcome::Pass } else { Outcome::Fail })
         }
-        LabAction::Check { dir } => Ok(if report(&dir, std::io::stdout().is_terminal())? {
+        LabAction::Check { dir } => Ok(if report(&dir, style.color)? {
             Outcome::Pass
         } else {
             Outcome::Fail

@@ -14,7 +14,11 @@ mod server;
 mod signals;
 mod spec_cmd;
 
+use std::io::IsTerminal;
+
 use clap::{Parser, Subcommand};
+
+use crate::report::text::Style;
 
 pub use expect_args::ExpectArgs;
 
@@ -68,18 +72,47 @@ pub enum Command {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let style = style();
     match cli.command {
-        Command::Replay(args) => replay::run(args),
+        Command::Replay(args) => replay::run(args, style),
         Command::Filter(args) => filter_cmd::run(args),
         Command::Info(args) => info::run(args),
         Command::Server(args) => server::run(args),
-        Command::Lab(args) => lab::run(args),
-        Command::Grade(args) => grade::run(args),
+        Command::Lab(args) => lab::run(args, style),
+        Command::Grade(args) => grade::run(args, style),
         Command::Spec(args) => spec_cmd::run(args),
         Command::Client(args) => client::run(args),
-        Command::Tcp(args) => live::run(args, live::Kind::Tcp),
-        Command::Dns(args) => live::run(args, live::Kind::Dns),
+        Command::Tcp(args) => live::run(args, live::Kind::Tcp, style),
+        Command::Dns(args) => live::run(args, live::Kind::Dns, style),
     }
+}
+
+/// How text output is drawn, decided once for every subcommand: on a terminal, in colour and
+/// fitted to its width; otherwise plain, every table column at full width.
+pub fn style() -> Style {
+    let terminal = std::io::stdout().is_terminal();
+    Style {
+        color: terminal,
+        width: terminal.then(terminal_width),
+    }
+}
+
+/// The terminal's width (of stdout), or `COLUMNS` when it cannot be asked, or 80.
+fn terminal_width() -> usize {
+    let asked = comfy_table::Table::new()
+        .width()
+        .map(usize::from)
+        .filter(|&w| w > 0);
+    asked
+        .or_else(|| {
+            std::env::var("COLUMNS")
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+                .filter(|&w| w > 0)
+        })
+        .unwrap_or(80)
 }
 
 /// Parses a display filter, or explains the error with a caret under the column.
