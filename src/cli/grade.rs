@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::Outcome;
 use crate::grade::{self, ClassReport, EvidenceLimits, GradeOptions, Submission};
-use crate::report::text::Style;
+use crate::report::text::{self, Style, Tone};
 use crate::report::{csv, grade_text, html, junit};
 use crate::spec::Spec;
 
@@ -130,11 +130,18 @@ fn write_text(
         report.spec.source,
         crate::checks::plural(report.students.len(), "submission")
     )?;
-    write!(out, "{}", grade_text::class_table(report, width))?;
+    write!(
+        out,
+        "{}",
+        grade_text::class_table(report, width, style.color)
+    )?;
     for s in &report.students {
         if !s.errors.is_empty() && !detail {
             let line = format!("{}: {}", s.student, s.errors.join("; "));
-            write!(out, "{}", grade_text::wrap(&line, width, "    "))?;
+            // A capture missing or unreadable: a warning.
+            for line in grade_text::wrap(&line, width, "    ").lines() {
+                writeln!(out, "{}", text::paint(line, Tone::Warn, style.color))?;
+            }
         }
     }
     if detail {

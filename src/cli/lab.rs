@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::Outcome;
 use crate::grade::{self, Submission};
 use crate::lab::{play, Lab};
-use crate::report::text::Style;
+use crate::report::text::{Style, Tone};
 use crate::report::{grade_text, text};
 use crate::spec::Spec;
 
@@ -91,9 +91,17 @@ fn report(dir: &std::path::Path, color: bool) -> anyhow::Result<bool> {
     println!(
         "\n{}",
         if all {
-            "every expectation of the assignment holds"
+            text::paint(
+                "every expectation of the assignment holds",
+                Tone::Pass,
+                color,
+            )
         } else {
-            "some expectations failed (see FAIL above)"
+            text::paint(
+                "some expectations failed (see FAIL above)",
+                Tone::Fail,
+                color,
+            )
         }
     );
     Ok(all)

@@ -35,6 +35,16 @@ pub enum Outcome {
 #[derive(Parser, Debug)]
 #[command(name = "labcap", version, about, long_about = None)]
 pub struct Cli {
+    /// Colour PASS (green), FAIL (red) and warnings (yellow): auto colours a terminal unless
+    /// NO_COLOR is set.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        global = true
+    )]
+    pub color: ColorWhen,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -70,9 +80,32 @@ pub enum Command {
     Info(info::InfoArgs),
 }
 
+/// When to colour the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set (to anything but nothing).
+    Auto,
+    /// Always, even into a pipe or a file, NO_COLOR or not.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether to colour output that goes to a terminal (`terminal`) or not, with NO_COLOR
+    /// set to a non-empty value (`no_color`) or not.
+    pub fn enabled(self, terminal: bool, no_color: bool) -> bool {
+        match self {
+            ColorWhen::Auto => terminal && !no_color,
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+        }
+    }
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    let style = style();
+    let style = style(cli.color);
     match cli.command {
         Command::Replay(args) => replay::run(args, style),
         Command::Filter(args) => filter_cmd::run(args),
@@ -87,12 +120,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
-/// How text output is drawn, decided once for every subcommand: on a terminal, in colour and
-/// fitted to its width; otherwise plain, every table column at full width.
-pub fn style() -> Style {
+/// How text output is drawn, decided once for every subcommand: colour as `color` says
+/// (auto: on a terminal, unless NO_COLOR is set), and on a terminal the tables fitted to its
+/// width; otherwise every table column at full width.
+pub fn style(color: ColorWhen) -> Style {
     let terminal = std::io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     Style {
-        color: terminal,
+        color: color.enabled(terminal, no_color),
         width: terminal.then(terminal_width),
     }
 }

@@ -8,7 +8,7 @@ use crate::analysis::messages::framing::FrameRule;
 use crate::checks::{Check, Expectations};
 use crate::filter::Filter;
 use crate::pipeline::{Analysis, PipelineOptions};
-use crate::report::text::Style;
+use crate::report::text::{Style, Tone};
 use crate::report::{json, text};
 
 /// Analyzers that run only when asked for (`--analyze`) or checked.
@@ -102,7 +102,8 @@ impl Printer<'_> {
         match self {
             Printer::Text { args, style } => {
                 if let Some(e) = r.error {
-                    writeln!(out, "\nlabcap: {e}; its checks were not evaluated")?;
+                    let line = format!("labcap: {e}; its checks were not evaluated");
+                    writeln!(out, "\n{}", text::paint(&line, Tone::Warn, style.color))?;
                 }
                 args.write_text(out, r.name, r.analysis, r.checks, *style)
             }
@@ -205,7 +206,7 @@ impl ReportArgs {
                     writeln!(
                         out,
                         "\n{}",
-                        text::connection_detail(c, origin, self.payload).trim_end()
+                        text::connection_detail(c, origin, self.payload, style.color).trim_end()
                     )?;
                 }
             }

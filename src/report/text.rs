@@ -425,8 +425,14 @@ pub fn dns_table(transactions: &[Transaction], origin: Duration, style: Style) -
     layout::render(&fields, transactions.len(), style)
 }
 
-/// One connection's timeline and payload.
-pub fn connection_detail(c: &Connection, origin: Duration, payload: PayloadStyle) -> String {
+/// One connection's timeline and payload; the findings (retransmissions, …) in yellow when
+/// `color`.
+pub fn connection_detail(
+    c: &Connection,
+    origin: Duration,
+    payload: PayloadStyle,
+    color: bool,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -457,7 +463,7 @@ pub fn connection_detail(c: &Connection, origin: Duration, payload: PayloadStyle
         let _ = write!(out, "Win={} Len={}", e.win, e.len);
         let findings = e.findings.info_prefix();
         if !findings.is_empty() {
-            let _ = write!(out, "  {}", findings.trim_end());
+            let _ = write!(out, "  {}", paint(findings.trim_end(), Tone::Warn, color));
         }
         out.push('\n');
     }
