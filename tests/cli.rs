@@ -477,3 +477,36 @@ fn colour_is_for_terminals_unless_told_otherwise() {
         "{out}"
     );
 }
+
+#[test]
+fn tables_fit_the_terminal_and_stay_whole_in_a_pipe() {
+    let f = fixture("mesin2.pcapng");
+    let args = ["replay", f.to_str().unwrap(), "--summary"];
+    for cols in [80, 120] {
+        let out = labcap_on_terminal(&args, cols, &[("NO_COLOR", "1")]);
+        for line in out.lines() {
+            assert!(line.chars().count() <= cols as usize, "{cols}:\n{out}");
+        }
+        for address in [
+            "172.16.16.102:34542",
+            "172.16.16.101:32434",
+            "127.0.0.11:53",
+        ] {
+            assert!(out.lines().any(|l| l.contains(address)), "{cols}:\n{out}");
+        }
+    }
+    // 80 columns: the byte counts merged, History and Start left out.
+    let out = labcap_on_terminal(&args, 80, &[("NO_COLOR", "1")]);
+    assert!(out.contains("97/97") && !out.contains("History"), "{out}");
+    // Piped: every column, whatever COLUMNS says.
+    let out = Command::new(env!("CARGO_BIN_EXE_labcap"))
+        .args(args)
+        .env("COLUMNS", "80")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.contains("┆ History  ┆") && out.contains("┆ Start    ┆ Duration │"),
+        "{out}"
+    );
+}

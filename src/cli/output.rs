@@ -9,7 +9,7 @@ use crate::checks::{Check, Expectations};
 use crate::filter::Filter;
 use crate::pipeline::{Analysis, PipelineOptions};
 use crate::report::text::{Style, Tone};
-use crate::report::{json, text};
+use crate::report::{grade_text, json, text};
 
 /// Analyzers that run only when asked for (`--analyze`) or checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -243,8 +243,21 @@ impl ReportArgs {
             )?;
         }
         if !checks.is_empty() {
-            write!(out, "\n{}", text::checks(checks, style.color))?;
+            let checks = text::checks(checks, style.color);
+            write!(out, "\n{}", fit_lines(&checks, style))?;
         }
-        writeln!(out, "\n{}", text::summary(name, analysis))
+        let summary = text::summary(name, analysis);
+        write!(out, "\n{}", fit_lines(&summary, style))
     }
+}
+
+/// Each line of `text` broken at spaces to fit a terminal (the rest indented), as it is in a
+/// pipe; ends with a newline.
+fn fit_lines(text: &str, style: Style) -> String {
+    text.lines()
+        .map(|line| match style.width {
+            Some(width) => grade_text::wrap(line, width, "    "),
+            None => format!("{line}\n"),
+        })
+        .collect()
 }
