@@ -803,3 +803,148 @@ fn the_setcap_hint_names_the_real_binary() {
         "{err}"
     );
 }
+
+/// Runs labcap with its stdout on a pseudo-terminal `cols` columns wide (NO_COLOR unset, then
+/// `env` set); what it printed there (`\r\n` as `\n`).
+fn labcap_on_terminal(args: &[&str], cols: u16, env: &[(&str, &str)]) -> String {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    let size = libc::winsize {
+        ws_row: 50,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes the two descriptors, which are then owned here.
+    let opened = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_labcap"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .stdout(slave)
+        .spawn()
+        .unwrap();
+    let mut terminal = std::fs::File::from(master);
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        // Ends with EIO once the last writer (the child) has gone.
+        let _ = terminal.read_to_end(&mut out);
+        out
+    });
+    child.wait().unwrap();
+    let out = reader.join().unwrap();
+    String::from_utf8_lossy(&out).replace("\r\n", "\n")
+}
+
+#[test]
+fn colour_is_for_terminals_unless_told_otherwise() {
+    let f = fixture("mesin2.pcapng");
+    let f = f.to_str().unwrap();
+    let args = ["replay", f, "--summary", "--expect-echo", "--expect-no-rst"];
+    let (green, red) = ("\x1b[32mPASS\x1b[0m", "\x1b[31mFAIL\x1b[0m");
+    // Piped: no colour by default, colour with --color always (after the subcommand too).
+    let (code, out, _) = labcap(&args);
+    assert_eq!(code, 1);
+    assert!(out.contains("PASS echo") && !out.contains('\x1b'), "{out}");
+    let (_, out, _) = labcap(&[&args[..], &["--color", "always"]].concat());
+    assert!(out.contains(green) && out.contains(red), "{out}");
+    let (_, out, _) = labcap(&[&["--color", "never"], &args[..]].concat());
+    assert!(!out.contains('\x1b'), "{out}");
+    // On a terminal: colour, unless NO_COLOR (not empty) or --color never; always wins.
+    let out = labcap_on_terminal(&args, 100, &[]);
+    assert!(out.contains(green) && out.contains(red), "{out}");
+    let out = labcap_on_terminal(&args, 100, &[("NO_COLOR", "")]);
+    assert!(out.contains(green), "{out}");
+    let out = labcap_on_terminal(&args, 100, &[("NO_COLOR", "1")]);
+    assert!(out.contains("PASS echo") && !out.contains('\x1b'), "{out}");
+    let out = labcap_on_terminal(&[&args[..], &["--color", "never"]].concat(), 100, &[]);
+    assert!(out.contains("PASS echo") && !out.contains('\x1b'), "{out}");
+    let always = [&["--color", "always"], &args[..]].concat();
+    let out = labcap_on_terminal(&always, 100, &[("NO_COLOR", "1")]);
+    assert!(out.contains(green), "{out}");
+    // The grade report: points green, failures red, missing captures yellow.
+    let class = fixture("class");
+    let grade = [
+        "grade",
+        "--spec",
+        "tugas1",
+        "--class",
+        class.to_str().unwrap(),
+    ];
+    let (code, out, _) = labcap(&grade);
+    assert_eq!(code, 1);
+    assert!(!out.contains('\x1b'), "{out}");
+    let (_, out, _) = labcap(&[&grade[..], &["--color", "always"]].concat());
+    assert!(
+        out.contains("\x1b[32m20\x1b[0m")
+            && out.contains("\x1b[31m0\x1b[0m")
+            && out.contains("\x1b[33m-\x1b[0m")
+            && out.contains("\x1b[33mbudi: "),
+        "{out}"
+    );
+    let (_, out, _) = labcap(&[&grade[..], &["--detail", "--color", "always"]].concat());
+    assert!(out.contains("\x1b[31mFAIL\x1b[0m capture: "), "{out}");
+    // A capture not read to its end: the warning in yellow.
+    let bytes = std::fs::read(fixture("mesin1.pcapng")).unwrap();
+    let cut = std::env::temp_dir().join(format!("labcap-cut-colour-{}.pcapng", std::process::id()));
+    std::fs::write(&cut, &bytes[..3000]).unwrap();
+    let (code, out, _) = labcap(&[
+        "replay",
+        cut.to_str().unwrap(),
+        "--summary",
+        "--color",
+        "always",
+    ]);
+    std::fs::remove_file(&cut).unwrap();
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("\x1b[33mlabcap: ") && out.contains("its checks were not evaluated\x1b[0m"),
+        "{out}"
+    );
+}
+
+#[test]
+fn tables_fit_the_terminal_and_stay_whole_in_a_pipe() {
+    let f = fixture("mesin2.pcapng");
+    let args = ["replay", f.to_str().unwrap(), "--summary"];
+    for cols in [80, 120] {
+        let out = labcap_on_terminal(&args, cols, &[("NO_COLOR", "1")]);
+        for line in out.lines() {
+            assert!(line.chars().count() <= cols as usize, "{cols}:\n{out}");
+        }
+        for address in [
+            "172.16.16.102:34542",
+            "172.16.16.101:32434",
+            "127.0.0.11:53",
+        ] {
+            assert!(out.lines().any(|l| l.contains(address)), "{cols}:\n{out}");
+        }
+    }
+    // 80 columns: the byte counts merged, History and Start left out.
+    let out = labcap_on_terminal(&args, 80, &[("NO_COLOR", "1")]);
+    assert!(out.contains("97/97") && !out.contains("History"), "{out}");
+    // Piped: every column, whatever COLUMNS says.
+    let out = Command::new(env!("CARGO_BIN_EXE_labcap"))
+        .args(args)
+        .env("COLUMNS", "80")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.contains("┆ History  ┆") && out.contains("┆ Start    ┆ Duration │"),
+        "{out}"
+    );
+}

@@ -2,11 +2,12 @@
 //! spec, printed as a class table (or the checks, JSON, CSV) and written as JUnit and as web
 //! pages.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
 use crate::grade::{self, ClassReport, EvidenceLimits, GradeOptions, Submission};
+use crate::report::text::{self, Style, Tone};
 use crate::report::{csv, grade_text, html, junit};
 use crate::spec::Spec;
 
@@ -47,7 +48,7 @@ pub struct GradeArgs {
 }
 
 /// Grades and prints.
-pub fn run(args: GradeArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: GradeArgs, style: Style) -> anyhow::Result<Outcome> {
     let spec = Spec::load(&args.spec)?;
     let mut submissions: Vec<Submission> = Vec::new();
     if let Some(class) = &args.class {
@@ -87,7 +88,7 @@ pub fn run(args: GradeArgs) -> anyhow::Result<Outcome> {
     } else if args.csv {
         write!(out, "{}", csv::grades(&report))?;
     } else {
-        write_text(&mut out, &report, args.detail)?;
+        write_text(&mut out, &report, args.detail, style)?;
     }
     out.flush()?;
     Ok(if report.all_passed() {
@@ -114,8 +115,14 @@ fn write_html(dir: &Path, report: &ClassReport) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_text(out: &mut impl Write, report: &ClassReport, detail: bool) -> std::io::Result<()> {
-    let color = std::io::stdout().is_terminal();
+fn write_text(
+    out: &mut impl Write,
+    report: &ClassReport,
+    detail: bool,
+    style: Style,
+) -> std::io::Result<()> {
+    // A terminal's width; 80 columns in a pipe or a file.
+    let width = style.width.unwrap_or(grade_text::WIDTH);
     writeln!(
         out,
         "{}\nspec {}, {} graded\n",
@@ -126,16 +133,15 @@ fn write_text(out: &mut impl Write, report: &ClassReport, detail: bool) -> std::
     write!(
         out,
         "{}",
-        grade_text::class_table(report, grade_text::WIDTH)
+        grade_text::class_table(report, width, style.color)
     )?;
     for s in &report.students {
         if !s.errors.is_empty() && !detail {
             let line = format!("{}: {}", s.student, s.errors.join("; "));
-            write!(
-                out,
-                "{}",
-                grade_text::wrap(&line, grade_text::WIDTH, "    ")
-            )?;
+            // A capture missing or unreadable: a warning.
+            for line in grade_text::wrap(&line, width, "    ").lines() {
+                writeln!(out, "{}", text::paint(line, Tone::Warn, style.color))?;
+            }
         }
     }
     if detail {
@@ -145,7 +151,7 @@ fn write_text(out: &mut impl Write, report: &ClassReport, detail: bool) -> std::
                 "\n== {} ({}/{})",
                 s.student, s.points, report.points_possible
             )?;
-            write!(out, "{}", grade_text::student_detail(s, color))?;
+            write!(out, "{}", grade_text::student_detail(s, style.color))?;
         }
     }
     Ok(())

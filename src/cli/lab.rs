@@ -1,13 +1,14 @@
 //! `labcap lab up|run|down|check`: the three machines as namespaces, the assignment played and
 //! graded, and the grading of captures made elsewhere.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use super::Outcome;
 use crate::grade::{self, Submission};
 use crate::lab::{play, Lab};
 use crate::report::escape::escape_text;
+use crate::report::text::{Style, Tone};
 use crate::report::{grade_text, text};
 use crate::spec::Spec;
 
@@ -44,7 +45,7 @@ pub enum LabAction {
 }
 
 /// Runs a lab action.
-pub fn run(args: LabArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: LabArgs, style: Style) -> anyhow::Result<Outcome> {
     let lab = Lab::new(&args.prefix);
     // Written with `?`, not println!: a closed pipe (`| head`) ends the command quietly.
     let mut stdout = std::io::stdout();
@@ -69,14 +70,14 @@ pub fn run(args: LabArgs) -> anyhow::Result<Outcome> {
             let programs = play::play(&lab, &out, &mut |line| {
                 let _ = writeln!(std::io::stdout(), "{line}");
             })?;
-            let color = std::io::stdout().is_terminal();
+            let color = style.color;
             writeln!(stdout, "\nprograms:")?;
             write!(stdout, "{}", text::checks(&programs, color))?;
             let graded = report(&out, color)?;
             let passed = programs.iter().all(|c| c.passed) && graded;
             Ok(if passed { Outcome::Pass } else { Outcome::Fail })
         }
-        LabAction::Check { dir } => Ok(if report(&dir, std::io::stdout().is_terminal())? {
+        LabAction::Check { dir } => Ok(if report(&dir, style.color)? {
             Outcome::Pass
         } else {
             Outcome::Fail
@@ -103,9 +104,17 @@ fn report(dir: &std::path::Path, color: bool) -> anyhow::Result<bool> {
         out,
         "\n{}",
         if all {
-            "every expectation of the assignment holds"
+            text::paint(
+                "every expectation of the assignment holds",
+                Tone::Pass,
+                color,
+            )
         } else {
-            "some expectations failed (see FAIL above)"
+            text::paint(
+                "some expectations failed (see FAIL above)",
+                Tone::Fail,
+                color,
+            )
         }
     )?;
     Ok(all)

@@ -2,7 +2,7 @@
 //! count, a duration, a number of closed connections or the end of a command, then report and
 //! check exactly as replay does.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -14,6 +14,7 @@ use super::{parse_filter, Outcome};
 use crate::checks::Check;
 use crate::pipeline::Pipeline;
 use crate::report::escape::escape_text;
+use crate::report::text::Style;
 
 use crate::source::{LiveOptions, LiveSource, PcapngWriter};
 
@@ -68,7 +69,7 @@ pub struct LiveArgs {
 }
 
 /// Captures, reports and checks.
-pub fn run(args: LiveArgs, kind: Kind) -> anyhow::Result<Outcome> {
+pub fn run(args: LiveArgs, kind: Kind, style: Style) -> anyhow::Result<Outcome> {
     let filter_text = display_filter(&args, kind);
     let filter = filter_text.as_deref().map(parse_filter).transpose()?;
     let report = &args.report;
@@ -195,7 +196,7 @@ pub fn run(args: LiveArgs, kind: Kind) -> anyhow::Result<Outcome> {
         });
     }
     let name = format!("live:{}", escape_text(&args.iface));
-    let mut printer = report.printer(1, std::io::stdout().is_terminal());
+    let mut printer = report.printer(1, style);
     printer.capture(
         &mut out,
         &CaptureReport {

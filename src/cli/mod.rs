@@ -16,7 +16,11 @@ mod server;
 mod signals;
 mod spec_cmd;
 
+use std::io::IsTerminal;
+
 use clap::{CommandFactory, FromArgMatches, Subcommand};
+
+use crate::report::text::Style;
 
 pub use expect_args::ExpectArgs;
 
@@ -44,6 +48,16 @@ Every command has --help (labcap replay --help has examples).";
 #[derive(clap::Parser, Debug)]
 #[command(name = "labcap", version, about, long_about = None, after_help = FIRST_STEPS)]
 pub struct Cli {
+    /// Colour PASS (green), FAIL (red) and warnings (yellow): auto colours a terminal unless
+    /// NO_COLOR is set.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        global = true
+    )]
+    pub color: ColorWhen,
     /// What to do (none: a short usage and the first commands to try).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -145,8 +159,32 @@ fn exit_with(e: clap::Error, args: &[std::ffi::OsString]) -> ! {
     std::process::exit(e.exit_code());
 }
 
+/// When to colour the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set (to anything but nothing).
+    Auto,
+    /// Always, even into a pipe or a file, NO_COLOR or not.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether to colour output that goes to a terminal (`terminal`) or not, with NO_COLOR
+    /// set to a non-empty value (`no_color`) or not.
+    pub fn enabled(self, terminal: bool, no_color: bool) -> bool {
+        match self {
+            ColorWhen::Auto => terminal && !no_color,
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+        }
+    }
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let style = style(cli.color);
     let Some(command) = cli.command else {
         // As clap does for a missing subcommand (exit 2), but with something to type.
         anyhow::bail!(
@@ -154,20 +192,50 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         );
     };
     match command {
-        Command::Replay(args) => replay::run(args),
+        Command::Replay(args) => replay::run(args, style),
         Command::Filter(args) => filter_cmd::run(args),
         Command::Info(args) => info::run(args),
         Command::Server(args) => server::run(args),
-        Command::Lab(args) => lab::run(args),
-        Command::Grade(args) => grade::run(args),
+        Command::Lab(args) => lab::run(args, style),
+        Command::Grade(args) => grade::run(args, style),
         Command::Spec(args) => spec_cmd::run(args),
         Command::Client(args) => client::run(args),
-        Command::Tcp(args) => live::run(args, live::Kind::Tcp),
-        Command::Dns(args) => live::run(args, live::Kind::Dns),
+        Command::Tcp(args) => live::run(args, live::Kind::Tcp, style),
+        Command::Dns(args) => live::run(args, live::Kind::Dns, style),
         Command::Interfaces(args) => interfaces::run(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
     }
+}
+
+/// How text output is drawn, decided once for every subcommand: colour as `color` says
+/// (auto: on a terminal, unless NO_COLOR is set), and on a terminal the tables fitted to its
+/// width; otherwise every table column at full width.
+pub fn style(color: ColorWhen) -> Style {
+    let terminal = std::io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    Style {
+        color: color.enabled(terminal, no_color),
+        width: terminal.then(terminal_width),
+    }
+}
+
+/// The terminal's width (of stdout), or `COLUMNS` when it cannot be asked, or 80.
+fn terminal_width() -> usize {
+    let asked = comfy_table::Table::new()
+        .width()
+        .map(usize::from)
+        .filter(|&w| w > 0);
+    asked
+        .or_else(|| {
+            std::env::var("COLUMNS")
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+                .filter(|&w| w > 0)
+        })
+        .unwrap_or(80)
 }
 
 /// Parses a display filter, or explains the error with a caret under the column.

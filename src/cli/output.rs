@@ -8,7 +8,8 @@ use crate::analysis::messages::framing::FrameRule;
 use crate::checks::{Check, Expectations};
 use crate::filter::Filter;
 use crate::pipeline::{Analysis, PipelineOptions};
-use crate::report::{json, text};
+use crate::report::text::{Style, Tone};
+use crate::report::{grade_text, json, text};
 
 /// Analyzers that run only when asked for (`--analyze`) or checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -63,8 +64,8 @@ pub enum Printer<'a> {
     Text {
         /// The flags (payload style, summary).
         args: &'a ReportArgs,
-        /// Colour PASS and FAIL.
-        color: bool,
+        /// Colour and width.
+        style: Style,
     },
     /// One JSON document per capture.
     Json {
@@ -99,11 +100,12 @@ impl Printer<'_> {
     /// Writes one capture's report.
     pub fn capture(&mut self, out: &mut impl Write, r: &CaptureReport<'_>) -> std::io::Result<()> {
         match self {
-            Printer::Text { args, color } => {
+            Printer::Text { args, style } => {
                 if let Some(e) = r.error {
-                    writeln!(out, "\nlabcap: {e}; its checks were not evaluated")?;
+                    let line = format!("labcap: {e}; its checks were not evaluated");
+                    writeln!(out, "\n{}", text::paint(&line, Tone::Warn, style.color))?;
                 }
-                args.write_text(out, r.name, r.analysis, r.checks, *color)
+                args.write_text(out, r.name, r.analysis, r.checks, *style)
             }
             Printer::Json { array, written } => {
                 if *array {
@@ -135,15 +137,15 @@ impl Printer<'_> {
 }
 
 impl ReportArgs {
-    /// The printer for `captures` reports, with colour when `color`.
-    pub fn printer(&self, captures: usize, color: bool) -> Printer<'_> {
+    /// The printer for `captures` reports, text drawn in `style`.
+    pub fn printer(&self, captures: usize, style: Style) -> Printer<'_> {
         if self.json {
             Printer::Json {
                 array: captures > 1,
                 written: 0,
             }
         } else {
-            Printer::Text { args: self, color }
+            Printer::Text { args: self, style }
         }
     }
 
@@ -190,21 +192,21 @@ impl ReportArgs {
         name: &str,
         analysis: &Analysis,
         checks: &[Check],
-        color: bool,
+        style: Style,
     ) -> std::io::Result<()> {
         let origin = analysis.stats.first_ts.unwrap_or_default();
         if !analysis.connections.is_empty() {
             writeln!(
                 out,
                 "\n{}",
-                text::connections_table(&analysis.connections, origin)
+                text::connections_table(&analysis.connections, origin, style)
             )?;
             if !self.summary {
                 for c in &analysis.connections {
                     writeln!(
                         out,
                         "\n{}",
-                        text::connection_detail(c, origin, self.payload).trim_end()
+                        text::connection_detail(c, origin, self.payload, style.color).trim_end()
                     )?;
                 }
             }
@@ -213,36 +215,49 @@ impl ReportArgs {
             writeln!(
                 out,
                 "\n{}",
-                text::dns_table(&analysis.dns.transactions, origin)
+                text::dns_table(&analysis.dns.transactions, origin, style)
             )?;
         }
         if !analysis.http.transactions.is_empty() {
             writeln!(
                 out,
                 "\n{}",
-                text::http_table(&analysis.http.transactions, origin)
+                text::http_table(&analysis.http.transactions, origin, style)
             )?;
         }
         if !analysis.tls.sessions.is_empty() {
-            writeln!(out, "\n{}", text::tls_table(&analysis.tls.sessions))?;
+            writeln!(out, "\n{}", text::tls_table(&analysis.tls.sessions, style))?;
         }
         if !analysis.udp.conversations.is_empty() {
             writeln!(
                 out,
                 "\n{}",
-                text::udp_table(&analysis.udp.conversations, origin)
+                text::udp_table(&analysis.udp.conversations, origin, style)
             )?;
         }
         if !analysis.messages.exchanges.is_empty() {
             writeln!(
                 out,
                 "\n{}",
-                text::exchanges_table(&analysis.messages.exchanges, origin)
+                text::exchanges_table(&analysis.messages.exchanges, origin, style)
             )?;
         }
         if !checks.is_empty() {
-            write!(out, "\n{}", text::checks(checks, color))?;
+            let checks = text::checks(checks, style.color);
+            write!(out, "\n{}", fit_lines(&checks, style))?;
         }
-        writeln!(out, "\n{}", text::summary(name, analysis))
+        let summary = text::summary(name, analysis);
+        write!(out, "\n{}", fit_lines(&summary, style))
     }
+}
+
+/// Each line of `text` broken at spaces to fit a terminal (the rest indented), as it is in a
+/// pipe; ends with a newline.
+fn fit_lines(text: &str, style: Style) -> String {
+    text.lines()
+        .map(|line| match style.width {
+            Some(width) => grade_text::wrap(line, width, "    "),
+            None => format!("{line}\n"),
+        })
+        .collect()
 }

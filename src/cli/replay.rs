@@ -1,7 +1,7 @@
 //! `labcap replay FILE...`: each file through the pipeline, then its report and checks (and,
 //! with `--diagram`, the selected connections drawn as an SVG sequence diagram).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -11,6 +11,7 @@ use crate::analysis::tcp::Connection;
 use crate::pipeline::{self, Analysis, Pipeline, PipelineOptions};
 use crate::report::diagram::{self, DiagramOptions};
 use crate::report::escape::escape_text;
+use crate::report::text::Style;
 use crate::source::{FileSource, PcapngWriter, SourceError};
 
 /// Examples shown after `labcap replay --help`.
@@ -90,7 +91,7 @@ const DIAGRAM_PREVIEW: usize = 64;
 /// Replays every file; a file that cannot be read is reported (its checks are not evaluated:
 /// nothing passes on a capture that was not read) and makes the exit code 2 after the others
 /// were replayed.
-pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: ReplayArgs, style: Style) -> anyhow::Result<Outcome> {
     let filter = args.filter.as_deref().map(parse_filter).transpose()?;
     let report = &args.report;
     let expectations = report.expect.expectations();
@@ -112,7 +113,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<Outcome> {
         Some(path) => Some(PcapngWriter::new(path, 0)?),
         None => None,
     };
-    let mut printer = report.printer(inputs.len(), std::io::stdout().is_terminal());
+    let mut printer = report.printer(inputs.len(), style);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut outcome = Outcome::Pass;
     let mut errors = Vec::new();

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::escape::escape_text;
-use super::text;
+use super::text::{self, paint, Tone};
 use crate::grade::{ClassReport, StudentReport};
 
 /// Width the class table must fit in.
@@ -13,8 +13,9 @@ pub const WIDTH: usize = 80;
 const NAME: usize = 18;
 
 /// The class table, then the tasks it numbers. When the tasks do not fit in `width` columns
-/// each student gets one line with the total and the tasks missed.
-pub fn class_table(report: &ClassReport, width: usize) -> String {
+/// each student gets one line with the total and the tasks missed. With `color`, a task's
+/// points are green when passed, red when failed, yellow when its capture is missing.
+pub fn class_table(report: &ClassReport, width: usize, color: bool) -> String {
     let tasks = &report.spec.tasks;
     let name_width = report
         .students
@@ -42,14 +43,15 @@ pub fn class_table(report: &ClassReport, width: usize) -> String {
         for s in &report.students {
             let _ = write!(out, "{:<name_width$}", short(&s.student, name_width));
             for t in &s.tasks {
-                let mark = if t.passed {
-                    t.earned.to_string()
+                let (mark, tone) = if t.passed {
+                    (t.earned.to_string(), Tone::Pass)
                 } else if t.checks.is_empty() && t.error.is_some() {
-                    "-".to_string()
+                    ("-".to_string(), Tone::Warn)
                 } else {
-                    "0".to_string()
+                    ("0".to_string(), Tone::Fail)
                 };
-                let _ = write!(out, " {mark:>cell$}");
+                let pad = cell.saturating_sub(mark.len());
+                let _ = write!(out, " {:pad$}{}", "", paint(&mark, tone, color));
             }
             let _ = writeln!(
                 out,
@@ -72,9 +74,9 @@ pub fn class_table(report: &ClassReport, width: usize) -> String {
                 short(&s.student, name_width),
                 format!("{}/{}", s.points, report.points_possible),
                 if missed.is_empty() {
-                    "all tasks passed".to_string()
+                    paint("all tasks passed", Tone::Pass, color)
                 } else {
-                    format!("failed {}", missed.join(" "))
+                    paint(&format!("failed {}", missed.join(" ")), Tone::Fail, color)
                 }
             );
         }
@@ -119,8 +121,12 @@ pub fn student_detail(s: &StudentReport, color: bool) -> String {
         );
         out.push_str(&text::checks(&t.checks, color));
         if let Some(e) = &t.error {
-            let verdict = if color { "\x1b[31mFAIL\x1b[0m" } else { "FAIL" };
-            let _ = writeln!(out, "{verdict} capture: {}", escape_text(e));
+            let _ = writeln!(
+                out,
+                "{} capture: {}",
+                text::verdict(false, color),
+                escape_text(e)
+            );
         }
     }
     out

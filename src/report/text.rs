@@ -4,8 +4,9 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+mod layout;
+
+use layout::{field, forms, Col};
 
 use super::escape::{escape_bytes, escape_text, hexdump};
 use crate::analysis::dns::Transaction;
@@ -31,6 +32,11 @@ pub enum PayloadStyle {
 }
 
 /// Seconds since `origin`, with microseconds, signed.
+/// Text from a capture, escaped for a terminal (see [`escape_text`]).
+fn escape_owned(text: &str) -> String {
+    escape_text(text).into_owned()
+}
+
 fn seconds(ts: Duration, origin: Duration) -> String {
     super::seconds_text(signed_nanos(ts) - signed_nanos(origin), 6)
 }
@@ -43,69 +49,137 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
-/// The connections table.
-pub fn connections_table(conns: &[Connection], origin: Duration) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(vec![
-        "Stream",
-        "Client",
-        "Server",
-        "State",
-        "History",
-        "Handshake",
-        "Close",
-        "Packets",
-        "Bytes c→s",
-        "Bytes s→c",
-        "Retrans",
-        "Echo",
-        "Start",
-        "Duration",
-    ]);
-    for c in conns {
-        table.add_row(vec![
-            Cell::new(c.stream),
-            Cell::new(c.client),
-            Cell::new(c.server),
-            Cell::new(c.zeek.conn_state()),
-            Cell::new(c.zeek.history),
-            Cell::new(yes_no(c.handshake)),
-            Cell::new(if c.refused() {
-                "refused"
-            } else {
-                c.close().as_str()
-            }),
-            Cell::new(c.packets()).set_alignment(CellAlignment::Right),
-            Cell::new(c.c2s.bytes()).set_alignment(CellAlignment::Right),
-            Cell::new(c.s2c.bytes()).set_alignment(CellAlignment::Right),
-            Cell::new(c.retransmissions).set_alignment(CellAlignment::Right),
-            Cell::new(if c.c2s.bytes() == 0 {
-                "-"
-            } else {
-                yes_no(c.echo())
-            }),
-            Cell::new(seconds(c.start, origin)).set_alignment(CellAlignment::Right),
-            Cell::new(seconds(c.end, c.start)).set_alignment(CellAlignment::Right),
-        ]);
+/// How the text report is drawn, decided once by the command line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// Colour: PASS green, FAIL red, warnings yellow (ANSI).
+    pub color: bool,
+    /// The width tables fit in (a terminal's); `None` (not a terminal): every column at full
+    /// width and nothing wrapped, a stable form for programs and files.
+    pub width: Option<usize>,
+}
+
+/// What a coloured text means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    /// Passed (green).
+    Pass,
+    /// Failed (red).
+    Fail,
+    /// Worth a look (yellow): not evaluated, missing, retransmitted, unanswered.
+    Warn,
+}
+
+/// `text` in the colour of `tone` when `color`, as it is otherwise.
+pub fn paint(text: &str, tone: Tone, color: bool) -> String {
+    if !color {
+        return text.to_string();
     }
-    table.to_string()
+    let code = match tone {
+        Tone::Pass => "32",
+        Tone::Fail => "31",
+        Tone::Warn => "33",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// The texts of one column, a row each.
+fn cells<T>(rows: &[T], text: impl Fn(&T) -> String) -> Vec<String> {
+    rows.iter().map(text).collect()
+}
+
+fn latency_text(latency: Option<Duration>) -> String {
+    latency.map_or("-".to_string(), |l| {
+        format!("{:.3} ms", l.as_secs_f64() * 1e3)
+    })
+}
+
+/// The connections table. Narrow, it keeps the stream, the addresses, the state, the bytes
+/// (as `46/46`) and the echo first.
+pub fn connections_table(conns: &[Connection], origin: Duration, style: Style) -> String {
+    let c = |text: fn(&Connection) -> String| cells(conns, text);
+    let bytes = |header: &str, text: fn(&Connection) -> String| Col::new(header, c(text)).right();
+    let fields = [
+        field(0, Col::new("Stream", c(|c| c.stream.to_string()))),
+        field(0, Col::new("Client", c(|c| c.client.to_string()))),
+        field(0, Col::new("Server", c(|c| c.server.to_string()))),
+        field(1, Col::new("State", c(|c| c.zeek.conn_state().to_string()))),
+        field(9, Col::new("History", c(|c| c.zeek.history.to_string()))),
+        field(
+            6,
+            Col::new("Handshake", c(|c| yes_no(c.handshake).to_string())),
+        ),
+        field(
+            5,
+            Col::new(
+                "Close",
+                c(|c| {
+                    if c.refused() {
+                        "refused".to_string()
+                    } else {
+                        c.close().as_str().to_string()
+                    }
+                }),
+            ),
+        ),
+        field(
+            7,
+            Col::new("Packets", c(|c| c.packets().to_string())).right(),
+        ),
+        forms(
+            2,
+            vec![
+                vec![
+                    bytes("Bytes c→s", |c| c.c2s.bytes().to_string()),
+                    bytes("Bytes s→c", |c| c.s2c.bytes().to_string()),
+                ],
+                vec![bytes("Bytes c→s/s→c", |c| {
+                    format!("{}/{}", c.c2s.bytes(), c.s2c.bytes())
+                })],
+            ],
+        ),
+        field(
+            4,
+            Col::new("Retrans", c(|c| c.retransmissions.to_string()))
+                .right()
+                .tones(
+                    conns
+                        .iter()
+                        .map(|c| (c.retransmissions > 0).then_some(Tone::Warn))
+                        .collect(),
+                ),
+        ),
+        field(
+            3,
+            Col::new(
+                "Echo",
+                c(|c| {
+                    if c.c2s.bytes() == 0 {
+                        "-".to_string()
+                    } else {
+                        yes_no(c.echo()).to_string()
+                    }
+                }),
+            ),
+        ),
+        field(
+            10,
+            Col::new("Start", cells(conns, |c| seconds(c.start, origin))).right(),
+        ),
+        field(
+            8,
+            Col::new("Duration", c(|c| seconds(c.end, c.start))).right(),
+        ),
+    ];
+    layout::render(&fields, conns.len(), style)
 }
 
 /// Characters of a message shown in the exchanges table.
 const MESSAGE_CELL: usize = 40;
 
-/// The exchanges table: each request and its response, escaped and cut.
-pub fn exchanges_table(exchanges: &[Exchange], origin: Duration) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(vec![
-        "Time", "Stream", "Client", "Request", "Response", "Latency",
-    ]);
+/// The exchanges table: each request and its response, escaped and cut. Narrow, the request
+/// and the response come first, and wrap, then the stream and the latency.
+pub fn exchanges_table(exchanges: &[Exchange], origin: Duration, style: Style) -> String {
     let text = |m: Option<&Message>| match m {
         None => "-".to_string(),
         Some(m) => {
@@ -117,157 +191,192 @@ pub fn exchanges_table(exchanges: &[Exchange], origin: Duration) -> String {
             }
         }
     };
-    for e in exchanges {
-        table.add_row(vec![
-            Cell::new(seconds(e.t(), origin)).set_alignment(CellAlignment::Right),
-            Cell::new(e.stream).set_alignment(CellAlignment::Right),
-            Cell::new(e.client),
-            Cell::new(text(e.request.as_ref())),
-            Cell::new(text(e.response.as_ref())),
-            Cell::new(e.latency().map_or("-".to_string(), |l| {
-                format!("{:.3} ms", l.as_secs_f64() * 1e3)
-            }))
-            .set_alignment(CellAlignment::Right),
-        ]);
-    }
-    table.to_string()
+    let fields = [
+        field(
+            4,
+            Col::new("Time", cells(exchanges, |e| seconds(e.t(), origin))).right(),
+        ),
+        field(
+            1,
+            Col::new("Stream", cells(exchanges, |e| e.stream.to_string())).right(),
+        ),
+        field(
+            3,
+            Col::new("Client", cells(exchanges, |e| e.client.to_string())),
+        ),
+        field(
+            0,
+            Col::new("Request", cells(exchanges, |e| text(e.request.as_ref()))).wrap(),
+        ),
+        field(
+            0,
+            Col::new("Response", cells(exchanges, |e| text(e.response.as_ref()))).wrap(),
+        ),
+        field(
+            2,
+            Col::new("Latency", cells(exchanges, |e| latency_text(e.latency()))).right(),
+        ),
+    ];
+    layout::render(&fields, exchanges.len(), style)
 }
 
-/// The HTTP transactions table.
-pub fn http_table(transactions: &[HttpTransaction], origin: Duration) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(vec![
-        "Time", "Stream", "Client", "Request", "Status", "Type", "Body", "Latency",
-    ]);
-    let right = |v: String| Cell::new(v).set_alignment(CellAlignment::Right);
-    for t in transactions {
-        let request = format!(
+/// The HTTP transactions table. Narrow, the request and the status come first.
+pub fn http_table(transactions: &[HttpTransaction], origin: Duration, style: Style) -> String {
+    let request = |t: &HttpTransaction| {
+        escape_owned(&format!(
             "{} {}",
             t.request.method.as_deref().unwrap_or("?"),
             t.request.uri.as_deref().unwrap_or("?")
-        );
-        let (status, kind) = match &t.response {
-            Some(r) => {
-                let mut s = format!(
-                    "{} {}",
-                    r.status.unwrap_or(0),
-                    r.reason.as_deref().unwrap_or("")
-                );
-                if let Some(l) = &r.location {
-                    let _ = write!(s, " → {}", escape_text(l));
-                }
-                (s, r.content_type.clone().unwrap_or_default())
+        ))
+    };
+    let status = |t: &HttpTransaction| match &t.response {
+        Some(r) => {
+            let mut s = format!(
+                "{} {}",
+                r.status.unwrap_or(0),
+                r.reason.as_deref().unwrap_or("")
+            );
+            if let Some(l) = &r.location {
+                let _ = write!(s, " → {}", escape_owned(l));
             }
-            None => ("no response".to_string(), String::new()),
-        };
-        table.add_row(vec![
-            right(seconds(t.t, origin)),
-            right(t.stream.to_string()),
-            Cell::new(t.client),
-            Cell::new(escape_text(&request)),
-            Cell::new(escape_text(status.trim_end())),
-            Cell::new(escape_text(&kind)),
-            right(t.response_body.to_string()),
-            right(t.latency().map_or("-".to_string(), |l| {
-                format!("{:.3} ms", l.as_secs_f64() * 1e3)
-            })),
-        ]);
-    }
-    table.to_string()
+            escape_owned(s.trim_end())
+        }
+        None => "no response".to_string(),
+    };
+    let kind = |t: &HttpTransaction| {
+        escape_owned(
+            t.response
+                .as_ref()
+                .and_then(|r| r.content_type.as_deref())
+                .unwrap_or_default(),
+        )
+    };
+    let t = |text: &dyn Fn(&HttpTransaction) -> String| cells(transactions, text);
+    let fields = [
+        field(6, Col::new("Time", t(&|t| seconds(t.t, origin))).right()),
+        field(1, Col::new("Stream", t(&|t| t.stream.to_string())).right()),
+        field(3, Col::new("Client", t(&|t| t.client.to_string()))),
+        field(0, Col::new("Request", t(&request)).wrap()),
+        field(
+            0,
+            Col::new("Status", t(&status)).wrap().tones(
+                transactions
+                    .iter()
+                    .map(|t| t.response.is_none().then_some(Tone::Warn))
+                    .collect(),
+            ),
+        ),
+        field(2, Col::new("Type", t(&kind))),
+        field(
+            4,
+            Col::new("Body", t(&|t| t.response_body.to_string())).right(),
+        ),
+        field(
+            5,
+            Col::new("Latency", t(&|t| latency_text(t.latency()))).right(),
+        ),
+    ];
+    layout::render(&fields, transactions.len(), style)
 }
 
-/// The TLS handshakes table.
-pub fn tls_table(sessions: &[TlsSession]) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(vec![
-        "Stream",
-        "Client",
-        "Server",
-        "SNI",
-        "Version",
-        "Cipher",
-        "ALPN",
-        "Certificate",
-    ]);
-    for s in sessions {
-        let cert = match &s.server_hello.cert_subject {
-            Some(subject) => {
-                let mut text = escape_text(subject).into_owned();
-                if !s.server_hello.cert_san.is_empty() {
-                    let san = escape_text(&s.server_hello.cert_san.join(", ")).into_owned();
-                    let _ = write!(text, "\nSAN {san}");
-                }
-                text
+/// The TLS handshakes table. Narrow, the stream, SNI, version and certificate come first.
+pub fn tls_table(sessions: &[TlsSession], style: Style) -> String {
+    let cert = |s: &TlsSession| match &s.server_hello.cert_subject {
+        Some(subject) => {
+            let mut text = escape_owned(subject);
+            if !s.server_hello.cert_san.is_empty() {
+                let san = escape_owned(&s.server_hello.cert_san.join(", "));
+                let _ = write!(text, "\nSAN {san}");
             }
-            None => "(encrypted)".to_string(),
-        };
-        table.add_row(vec![
-            Cell::new(s.stream).set_alignment(CellAlignment::Right),
-            Cell::new(s.client),
-            Cell::new(s.server),
-            Cell::new(escape_text(s.client_hello.sni.as_deref().unwrap_or("-"))),
-            Cell::new(s.version().map_or("-".to_string(), version_name)),
-            Cell::new(s.server_hello.cipher.map_or("-".to_string(), cipher_name)),
-            Cell::new(escape_text(&s.server_hello.alpn.join(","))),
-            Cell::new(cert),
-        ]);
-    }
-    table.to_string()
+            text
+        }
+        None => "(encrypted)".to_string(),
+    };
+    let s = |text: &dyn Fn(&TlsSession) -> String| cells(sessions, text);
+    let fields = [
+        field(0, Col::new("Stream", s(&|s| s.stream.to_string())).right()),
+        field(3, Col::new("Client", s(&|s| s.client.to_string()))),
+        field(2, Col::new("Server", s(&|s| s.server.to_string()))),
+        field(
+            0,
+            Col::new(
+                "SNI",
+                s(&|s| escape_owned(s.client_hello.sni.as_deref().unwrap_or("-"))),
+            ),
+        ),
+        field(
+            0,
+            Col::new(
+                "Version",
+                s(&|s| s.version().map_or("-".to_string(), version_name)),
+            ),
+        ),
+        field(
+            4,
+            Col::new(
+                "Cipher",
+                s(&|s| s.server_hello.cipher.map_or("-".to_string(), cipher_name)),
+            ),
+        ),
+        field(
+            5,
+            Col::new("ALPN", s(&|s| escape_owned(&s.server_hello.alpn.join(",")))),
+        ),
+        field(1, Col::new("Certificate", s(&cert)).wrap()),
+    ];
+    layout::render(&fields, sessions.len(), style)
 }
 
-/// The UDP conversations table, like `tshark -z conv,udp`.
-pub fn udp_table(conversations: &[UdpConversation], origin: Duration) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(vec![
-        "Stream",
-        "A",
-        "B",
-        "A→B",
-        "B→A",
-        "Bytes A→B",
-        "Bytes B→A",
-        "Bcast",
-        "Start",
-        "Duration",
-    ]);
-    let right = |v: String| Cell::new(v).set_alignment(CellAlignment::Right);
-    for c in conversations {
-        table.add_row(vec![
-            right(c.stream.to_string()),
-            Cell::new(c.a),
-            Cell::new(c.b),
-            right(c.a_to_b.datagrams.to_string()),
-            right(c.b_to_a.datagrams.to_string()),
-            right(c.a_to_b.bytes.to_string()),
-            right(c.b_to_a.bytes.to_string()),
-            right(c.broadcasts.to_string()),
-            right(seconds(c.first, origin)),
-            right(seconds(c.last, c.first)),
-        ]);
-    }
-    table.to_string()
+/// The UDP conversations table, like `tshark -z conv,udp`. Narrow, the stream, the two
+/// addresses and the datagrams each way come first, the bytes as `65/0`.
+pub fn udp_table(conversations: &[UdpConversation], origin: Duration, style: Style) -> String {
+    let c = |text: fn(&UdpConversation) -> String| cells(conversations, text);
+    let fields = [
+        field(0, Col::new("Stream", c(|c| c.stream.to_string())).right()),
+        field(0, Col::new("A", c(|c| c.a.to_string()))),
+        field(0, Col::new("B", c(|c| c.b.to_string()))),
+        field(
+            1,
+            Col::new("A→B", c(|c| c.a_to_b.datagrams.to_string())).right(),
+        ),
+        field(
+            1,
+            Col::new("B→A", c(|c| c.b_to_a.datagrams.to_string())).right(),
+        ),
+        forms(
+            2,
+            vec![
+                vec![
+                    Col::new("Bytes A→B", c(|c| c.a_to_b.bytes.to_string())).right(),
+                    Col::new("Bytes B→A", c(|c| c.b_to_a.bytes.to_string())).right(),
+                ],
+                vec![Col::new(
+                    "Bytes A→B/B→A",
+                    c(|c| format!("{}/{}", c.a_to_b.bytes, c.b_to_a.bytes)),
+                )
+                .right()],
+            ],
+        ),
+        field(
+            3,
+            Col::new("Bcast", c(|c| c.broadcasts.to_string())).right(),
+        ),
+        field(
+            5,
+            Col::new("Start", cells(conversations, |c| seconds(c.first, origin))).right(),
+        ),
+        field(
+            4,
+            Col::new("Duration", c(|c| seconds(c.last, c.first))).right(),
+        ),
+    ];
+    layout::render(&fields, conversations.len(), style)
 }
 
-/// The DNS transactions table.
-pub fn dns_table(transactions: &[Transaction], origin: Duration) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(vec![
-        "Time", "Id", "Client", "Server", "Proto", "Query", "Type", "Rcode", "Answers", "Latency",
-    ]);
-    for t in transactions {
-        let time = t.first_seen();
+/// The DNS transactions table. Narrow, the name, type, response code and answers come
+/// first, then the server.
+pub fn dns_table(transactions: &[Transaction], origin: Duration, style: Style) -> String {
+    let rcode = |t: &Transaction| {
         let mut rcode = match t.rcode {
             Some(code) => rcode_name(code).into_owned(),
             None => "unanswered".to_string(),
@@ -278,36 +387,61 @@ pub fn dns_table(transactions: &[Transaction], origin: Duration) -> String {
         if t.query_ts.is_none() {
             rcode.push_str(" (query not captured)");
         }
-        let answers: Vec<String> = t
-            .answers
-            .iter()
-            .map(|a| escape_text(&a.summary()).into_owned())
-            .collect();
-        table.add_row(vec![
-            Cell::new(seconds(time, origin)).set_alignment(CellAlignment::Right),
-            Cell::new(format!("0x{:04x}", t.id)),
-            Cell::new(t.client),
-            Cell::new(t.server),
-            Cell::new(t.transport.as_str()),
-            Cell::new(escape_text(&t.qname)),
-            Cell::new(type_name(t.qtype)),
-            Cell::new(rcode),
-            Cell::new(if answers.is_empty() {
-                "-".to_string()
-            } else {
-                answers.join("\n")
-            }),
-            Cell::new(t.latency().map_or("-".to_string(), |l| {
-                format!("{:.3} ms", l.as_secs_f64() * 1e3)
-            }))
-            .set_alignment(CellAlignment::Right),
-        ]);
-    }
-    table.to_string()
+        rcode
+    };
+    let answers = |t: &Transaction| {
+        if t.answers.is_empty() {
+            "-".to_string()
+        } else {
+            let answers: Vec<String> = t
+                .answers
+                .iter()
+                .map(|a| escape_owned(&a.summary()))
+                .collect();
+            answers.join("\n")
+        }
+    };
+    let t = |text: &dyn Fn(&Transaction) -> String| cells(transactions, text);
+    let fields = [
+        field(
+            6,
+            Col::new("Time", t(&|t| seconds(t.first_seen(), origin))).right(),
+        ),
+        field(5, Col::new("Id", t(&|t| format!("0x{:04x}", t.id)))),
+        field(4, Col::new("Client", t(&|t| t.client.to_string()))),
+        field(2, Col::new("Server", t(&|t| t.server.to_string()))),
+        field(
+            7,
+            Col::new("Proto", t(&|t| t.transport.as_str().to_string())),
+        ),
+        field(0, Col::new("Query", t(&|t| escape_owned(&t.qname)))),
+        field(0, Col::new("Type", t(&|t| type_name(t.qtype).into_owned()))),
+        field(
+            0,
+            Col::new("Rcode", t(&rcode)).wrap().tones(
+                transactions
+                    .iter()
+                    .map(|t| (t.rcode.is_none() || t.query_ts.is_none()).then_some(Tone::Warn))
+                    .collect(),
+            ),
+        ),
+        field(1, Col::new("Answers", t(&answers)).wrap()),
+        field(
+            3,
+            Col::new("Latency", t(&|t| latency_text(t.latency()))).right(),
+        ),
+    ];
+    layout::render(&fields, transactions.len(), style)
 }
 
-/// One connection's timeline and payload.
-pub fn connection_detail(c: &Connection, origin: Duration, payload: PayloadStyle) -> String {
+/// One connection's timeline and payload; the findings (retransmissions, …) in yellow when
+/// `color`.
+pub fn connection_detail(
+    c: &Connection,
+    origin: Duration,
+    payload: PayloadStyle,
+    color: bool,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -338,7 +472,7 @@ pub fn connection_detail(c: &Connection, origin: Duration, payload: PayloadStyle
         let _ = write!(out, "Win={} Len={}", e.win, e.len);
         let findings = e.findings.info_prefix();
         if !findings.is_empty() {
-            let _ = write!(out, "  {}", findings.trim_end());
+            let _ = write!(out, "  {}", paint(findings.trim_end(), Tone::Warn, color));
         }
         out.push('\n');
     }
@@ -372,20 +506,24 @@ pub fn connection_detail(c: &Connection, origin: Duration, payload: PayloadStyle
     out
 }
 
+/// `PASS` (green) or `FAIL` (red, when `color`).
+pub fn verdict(passed: bool, color: bool) -> String {
+    if passed {
+        paint("PASS", Tone::Pass, color)
+    } else {
+        paint("FAIL", Tone::Fail, color)
+    }
+}
+
 /// PASS/FAIL lines; colour when `color`.
 pub fn checks(checks: &[Check], color: bool) -> String {
     let mut out = String::new();
     for check in checks {
-        let verdict = match (check.passed, color) {
-            (true, true) => "\x1b[32mPASS\x1b[0m",
-            (false, true) => "\x1b[31mFAIL\x1b[0m",
-            (true, false) => "PASS",
-            (false, false) => "FAIL",
-        };
         // Details quote what the capture holds (DNS names, payload).
         let _ = writeln!(
             out,
-            "{verdict} {}: {}",
+            "{} {}: {}",
+            verdict(check.passed, color),
             escape_text(&check.name),
             escape_text(&check.detail)
         );
