@@ -97,7 +97,11 @@ fn lab_up_run_down() {
     );
     let again = lab(&["up"]);
     assert_eq!(again.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&again.stderr).contains("labcap lab down"));
+    let again = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        again.contains(&format!("labcap lab --prefix {prefix} down")),
+        "{again}"
+    );
     let run = lab(&["run", "--out", out_dir.to_str().unwrap()]);
     let down = lab(&["down"]);
     let text = String::from_utf8_lossy(&run.stdout);
