@@ -177,12 +177,15 @@ fn values_for(
     let dns = labcap::wire::DnsPorts::default();
     let mut numbers = Vec::new();
     let mut addresses = Vec::new();
+    let mut texts = Vec::new();
     for packet in packets {
         match field.values(packet, &dns) {
             Values::Number(n) => numbers.push(n),
             Values::Numbers(a, b) => numbers.extend([a, b]),
             Values::Addr(a) => addresses.push(a),
             Values::Addrs(a, b) => addresses.extend([a, b]),
+            Values::Many(all) => numbers.extend(all),
+            Values::Text(t) => texts.push(t),
             Values::None | Values::Present => {}
         }
     }
@@ -194,6 +197,14 @@ fn values_for(
     let mut values: Vec<(String, bool)> = Vec::new();
     match field.kind() {
         Kind::Protocol => {}
+        Kind::Text => {
+            texts.sort_unstable();
+            texts.dedup();
+            texts.extend(["GET".to_string(), "mesin1".into(), "nothing here".into()]);
+            for t in texts {
+                values.push((format!("{t:?}"), true));
+            }
+        }
         Kind::Boolean => {
             for v in ["0", "1", "false", "true"] {
                 values.push((v.to_string(), true));

@@ -395,3 +395,63 @@ fn tls_handshakes_agree_with_tshark() {
         .collect();
     assert_eq!(dns.join(","), names[0][0]);
 }
+
+/// The frame numbers a filter selects, by labcap and by tshark (`decode_as` for tshark, which
+/// decodes HTTP only on its registered ports; labcap recognises it by content).
+fn selected(path: &std::path::Path, filter: &str, decode_as: &[&str]) -> (Vec<u64>, Vec<u64>) {
+    let (lines, _) = replay(path, Some(filter));
+    let ours: Vec<u64> = lines.iter().map(|l| l.number).collect();
+    let out = std::process::Command::new("tshark")
+        .arg("-n")
+        .arg("-r")
+        .arg(path)
+        .args(decode_as)
+        .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
+        .output()
+        .expect("tshark is the oracle: install it");
+    let theirs = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    (ours, theirs)
+}
+
+#[test]
+fn http_and_tls_filters_select_tsharks_frames() {
+    let http = fixture("course/http/mesin1.pcapng");
+    let decode = ["-d", "tcp.port==8885,http"];
+    for filter in [
+        "http",
+        "http.request",
+        "http.response",
+        "http.request.method == \"GET\"",
+        "http.request.uri == \"/video\"",
+        "http.request.uri != \"/\"",
+        "http.host == \"172.16.16.101:8885\"",
+        "http.response.code == 302",
+        "http.response.code >= 400",
+        "http.content_type == \"text/html\"",
+        "http && tcp.srcport == 8885",
+    ] {
+        let (ours, theirs) = selected(&http, filter, &decode);
+        assert!(
+            !theirs.is_empty() || filter.contains("host"),
+            "{filter}: tshark selects nothing"
+        );
+        assert_eq!(ours, theirs, "{filter}");
+    }
+    let tls = fixture("course/tls/mesin1.pcapng");
+    for filter in [
+        "tls",
+        "tls.handshake.type == 1",
+        "tls.handshake.type == 2",
+        "tls.handshake.type == 11",
+        "tls.handshake.type != 1",
+        "tls.handshake.extensions_server_name == \"mesin1\"",
+        "tls.handshake.extensions_server_name == \"localhost\"",
+    ] {
+        let (ours, theirs) = selected(&tls, filter, &[]);
+        assert!(!theirs.is_empty(), "{filter}: tshark selects nothing");
+        assert_eq!(ours, theirs, "{filter}");
+    }
+}

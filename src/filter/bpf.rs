@@ -76,6 +76,8 @@ fn translate_tree(expr: &Expr, dns: &DnsPorts) -> Bpf {
     match expr {
         // The DNS fields read the message on a DNS port: the kernel can only test the port.
         Expr::Has(field) | Expr::Compare(field, ..) if field.is_dns() => superset(dns.bpf()),
+        // HTTP and TLS are read from the payload: the kernel can only keep TCP.
+        Expr::Has(field) | Expr::Compare(field, ..) if field.is_stream() => superset("tcp"),
         Expr::Has(field) => has(*field),
         Expr::Compare(field, op, value) => compare(*field, *op, value),
         Expr::And(terms) => {
@@ -146,6 +148,18 @@ fn layer(field: Field) -> Option<&'static str> {
         Field::Udp | Field::UdpPort | Field::UdpSrcPort | Field::UdpDstPort | Field::UdpLength => {
             Some("udp")
         }
+        // Read from the payload: `translate` keeps TCP.
+        Field::Http
+        | Field::HttpRequest
+        | Field::HttpResponse
+        | Field::HttpMethod
+        | Field::HttpUri
+        | Field::HttpHost
+        | Field::HttpCode
+        | Field::HttpContentType
+        | Field::Tls
+        | Field::TlsHandshakeType
+        | Field::TlsSni => Some("tcp"),
         // Translated from the DNS ports by `translate`.
         Field::Dns
         | Field::DnsId

@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use super::stream_fields;
 use crate::wire::{dns, DnsPorts, Packet, TcpFlags, Transport};
 
 /// The DNS message a packet carries, as Wireshark's DNS dissector sees it: a UDP payload on
@@ -86,6 +87,28 @@ pub enum Field {
     DnsQryType,
     /// `dns.count.answers`: the answer count of the header.
     DnsAnswers,
+    /// `http`: the segment opens with an HTTP request or status line.
+    Http,
+    /// `http.request`
+    HttpRequest,
+    /// `http.response`
+    HttpResponse,
+    /// `http.request.method`
+    HttpMethod,
+    /// `http.request.uri`
+    HttpUri,
+    /// `http.host`
+    HttpHost,
+    /// `http.response.code`
+    HttpCode,
+    /// `http.content_type`
+    HttpContentType,
+    /// `tls`: the segment opens with a TLS record.
+    Tls,
+    /// `tls.handshake.type`: each plaintext handshake message's type.
+    TlsHandshakeType,
+    /// `tls.handshake.extensions_server_name`: the ClientHello's SNI.
+    TlsSni,
 }
 
 /// What values a field holds, which decides what it can be compared with.
@@ -101,6 +124,8 @@ pub enum Kind {
     Number,
     /// A flag: 0/1, false/true.
     Boolean,
+    /// A text, compared as text (`"GET"`).
+    Text,
 }
 
 /// Every field name labcap accepts, with its field.
@@ -144,10 +169,21 @@ pub const NAMES: &[(&str, Field)] = &[
     ("dns.flags.rcode", Field::DnsRcode),
     ("dns.qry.type", Field::DnsQryType),
     ("dns.count.answers", Field::DnsAnswers),
+    ("http", Field::Http),
+    ("http.request", Field::HttpRequest),
+    ("http.response", Field::HttpResponse),
+    ("http.request.method", Field::HttpMethod),
+    ("http.request.uri", Field::HttpUri),
+    ("http.host", Field::HttpHost),
+    ("http.response.code", Field::HttpCode),
+    ("http.content_type", Field::HttpContentType),
+    ("tls", Field::Tls),
+    ("tls.handshake.type", Field::TlsHandshakeType),
+    ("tls.handshake.extensions_server_name", Field::TlsSni),
 ];
 
 /// The values one field has in one packet: none (absent), one, or two (`ip.addr`, `tcp.port`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Values {
     /// The field is absent.
     None,
@@ -161,6 +197,10 @@ pub enum Values {
     Addrs(IpAddr, IpAddr),
     /// A protocol that is present.
     Present,
+    /// Numbers (one per occurrence).
+    Many(Vec<u64>),
+    /// A text.
+    Text(String),
 }
 
 impl Field {
@@ -181,7 +221,20 @@ impl Field {
     /// The kind of value the field holds.
     pub fn kind(self) -> Kind {
         match self {
-            Field::Ip | Field::Ipv6 | Field::Tcp | Field::Udp | Field::Dns => Kind::Protocol,
+            Field::Ip
+            | Field::Ipv6
+            | Field::Tcp
+            | Field::Udp
+            | Field::Dns
+            | Field::Http
+            | Field::HttpRequest
+            | Field::HttpResponse
+            | Field::Tls => Kind::Protocol,
+            Field::HttpMethod
+            | Field::HttpUri
+            | Field::HttpHost
+            | Field::HttpContentType
+            | Field::TlsSni => Kind::Text,
             Field::IpAddr | Field::IpSrc | Field::IpDst => Kind::Ipv4,
             Field::Ipv6Addr | Field::Ipv6Src | Field::Ipv6Dst => Kind::Ipv6,
             Field::TcpFlag(_) | Field::DnsResponse => Kind::Boolean,
@@ -194,6 +247,14 @@ impl Field {
     pub fn bits(self) -> u32 {
         match self {
             Field::Ip | Field::Ipv6 | Field::Tcp | Field::Udp | Field::Dns => 0,
+            Field::Http | Field::HttpRequest | Field::HttpResponse | Field::Tls => 0,
+            Field::HttpMethod
+            | Field::HttpUri
+            | Field::HttpHost
+            | Field::HttpContentType
+            | Field::TlsSni => 0,
+            Field::TlsHandshakeType => 8,
+            Field::HttpCode => 16,
             Field::TcpFlag(_) | Field::DnsResponse => 1,
             Field::IpProto | Field::IpTtl => 8,
             Field::TcpPort
@@ -272,10 +333,58 @@ impl Field {
                     _ => Some(u64::from(h.answers)),
                 }))
             }
+            Field::Http | Field::HttpRequest | Field::HttpResponse => {
+                let head = tcp.and_then(|t| stream_fields::http(t.payload));
+                present(match self {
+                    Field::HttpRequest => head.is_some_and(|h| h.method.is_some()),
+                    Field::HttpResponse => head.is_some_and(|h| h.code.is_some()),
+                    _ => head.is_some(),
+                })
+            }
+            Field::HttpMethod | Field::HttpUri | Field::HttpHost | Field::HttpContentType => {
+                let head = tcp.and_then(|t| stream_fields::http(t.payload));
+                let text = head.and_then(|h| match self {
+                    Field::HttpMethod => h.method,
+                    Field::HttpUri => h.uri,
+                    Field::HttpHost => h.host,
+                    _ => h.content_type,
+                });
+                text.map_or(Values::None, Values::Text)
+            }
+            Field::HttpCode => num(tcp
+                .and_then(|t| stream_fields::http(t.payload))
+                .and_then(|h| h.code)),
+            Field::Tls => present(tcp.and_then(|t| stream_fields::tls(t.payload)).is_some()),
+            Field::TlsHandshakeType => match tcp.and_then(|t| stream_fields::tls(t.payload)) {
+                Some(r) if !r.handshake_types.is_empty() => Values::Many(r.handshake_types),
+                _ => Values::None,
+            },
+            Field::TlsSni => tcp
+                .and_then(|t| stream_fields::tls(t.payload))
+                .and_then(|r| r.sni)
+                .map_or(Values::None, Values::Text),
             Field::DnsQryType => num(dns_message(packet, dns)
                 .and_then(crate::wire::dns::first_question)
                 .map(|q| u64::from(q.qtype))),
         }
+    }
+
+    /// True for the fields read from a TCP segment's HTTP or TLS message.
+    pub fn is_stream(self) -> bool {
+        matches!(
+            self,
+            Field::Http
+                | Field::HttpRequest
+                | Field::HttpResponse
+                | Field::HttpMethod
+                | Field::HttpUri
+                | Field::HttpHost
+                | Field::HttpCode
+                | Field::HttpContentType
+                | Field::Tls
+                | Field::TlsHandshakeType
+                | Field::TlsSni
+        )
     }
 
     /// True for the fields read from a DNS message.
@@ -317,13 +426,15 @@ mod tests {
         assert_eq!(bits("ip.ttl"), 8);
         assert_eq!(bits("tcp.flags.syn"), 1);
         assert_eq!(bits("dns.flags.rcode"), 16);
+        assert_eq!(bits("http.response.code"), 16);
+        assert_eq!(bits("tls.handshake.type"), 8);
         assert_eq!(Field::TcpPort.max(), 65535);
         assert_eq!(Field::TcpLen.max(), 4_294_967_295);
         assert_eq!(Field::TcpFlag(TcpFlags::SYN).max(), 1);
         for (_, field) in NAMES {
             assert_eq!(
                 field.bits() == 0,
-                field.kind() == Kind::Protocol,
+                matches!(field.kind(), Kind::Protocol | Kind::Text),
                 "{field:?}"
             );
         }

@@ -23,7 +23,7 @@ pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts) -> bool {
 
 fn compare(values: Values, op: CompareOp, value: &Value) -> bool {
     let one = |ordering: Option<Ordering>| ordering.is_some_and(|o| holds(op, o));
-    match (values, value) {
+    match (&values, value) {
         (Values::None | Values::Present, _) => false,
         (_, Value::Net(net, prefix)) if op == CompareOp::Eq || op == CompareOp::Ne => {
             let inside = |a: IpAddr| in_net(a, *net, *prefix);
@@ -38,14 +38,22 @@ fn compare(values: Values, op: CompareOp, value: &Value) -> bool {
                 !any_equal
             }
         }
-        (Values::Number(a), Value::Number(v)) => number(op, a, *v),
+        (Values::Number(a), Value::Number(v)) => number(op, *a, *v),
         (Values::Numbers(a, b), Value::Number(v)) => {
             if op == CompareOp::Ne {
-                a != *v && b != *v
+                a != v && b != v
             } else {
-                number(op, a, *v) || number(op, b, *v)
+                number(op, *a, *v) || number(op, *b, *v)
             }
         }
+        (Values::Many(all), Value::Number(v)) => {
+            if op == CompareOp::Ne {
+                all.iter().all(|a| a != v)
+            } else {
+                all.iter().any(|a| number(op, *a, *v))
+            }
+        }
+        (Values::Text(a), Value::Text(v)) => holds(op, a.as_str().cmp(v.as_str())),
         (Values::Addr(a), Value::Net(v, _)) => one(a.partial_cmp(v)),
         (Values::Addrs(a, b), Value::Net(v, _)) => one(a.partial_cmp(v)) || one(b.partial_cmp(v)),
         _ => false,

@@ -6,6 +6,7 @@ mod fields;
 mod lexer;
 mod matcher;
 mod parser;
+mod stream_fields;
 
 use std::fmt;
 

@@ -35,12 +35,14 @@ pub enum Expr {
 }
 
 /// A literal on the right of a comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
     /// A number (booleans are 0 and 1).
     Number(u64),
     /// An address and a prefix length (32 or 128 for a single address).
     Net(IpAddr, u8),
+    /// A text.
+    Text(String),
 }
 
 /// How deeply `not` and parentheses may nest (each `not`, each `(` is one level).
@@ -268,6 +270,7 @@ fn parse_value(field: Field, name: &str, word: &str) -> Result<Value, String> {
                 format!("'{word}' is not a number ({} takes a number)", field.name())
             })
         }),
+        Kind::Text => Ok(Value::Text(word.to_string())),
         Kind::Protocol => Err(format!(
             "'{}' is a protocol and takes no value",
             field.name()
