@@ -197,6 +197,19 @@ fn values_for(
     let mut values: Vec<(String, bool)> = Vec::new();
     match field.kind() {
         Kind::Protocol => {}
+        Kind::Mac => {
+            let mut pool = numbers.clone();
+            pool.extend([0xffff_ffff_ffff, 0, 0x0242_ac10_1065]);
+            for n in pool {
+                let b = n.to_be_bytes();
+                let text = b[2..]
+                    .iter()
+                    .map(|x| format!("{x:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(":");
+                values.push((text, true));
+            }
+        }
         Kind::Text => {
             texts.sort_unstable();
             texts.dedup();

@@ -455,3 +455,44 @@ fn http_and_tls_filters_select_tsharks_frames() {
         assert_eq!(ours, theirs, "{filter}");
     }
 }
+
+#[test]
+fn ethernet_address_filters_select_tsharks_frames() {
+    // lo-echo.pcap is Ethernet (all-zero addresses on loopback); veth-echo.pcap has real ones.
+    for (path, filters) in [
+        (
+            fixture("veth-echo.pcap"),
+            vec![
+                "eth.src == 00:00:00:00:00:00",
+                "eth.addr == ff:ff:ff:ff:ff:ff",
+            ],
+        ),
+        (
+            fixture("lo-echo.pcap"),
+            vec![
+                "eth.dst == 00:00:00:00:00:00",
+                "eth.src != 00:00:00:00:00:00",
+            ],
+        ),
+    ] {
+        let macs = tshark(&path, None, &["eth.src", "eth.dst"]);
+        let mut all: Vec<String> = filters.iter().map(|f| f.to_string()).collect();
+        // The capture's own addresses, each way.
+        for row in macs.iter().take(3) {
+            all.push(format!("eth.src == {}", row[0]));
+            all.push(format!("eth.dst == {}", row[1]));
+            all.push(format!("eth.addr == {}", row[1]));
+        }
+        for filter in all {
+            let (ours, theirs) = selected(&path, &filter, &[]);
+            assert_eq!(ours, theirs, "{} {filter}", path.display());
+        }
+    }
+    // Linux cooked frames carry no Ethernet header: nothing matches, as in tshark.
+    let (ours, theirs) = selected(
+        &fixture("any-sll.pcapng"),
+        "eth.addr == 00:00:00:00:00:00",
+        &[],
+    );
+    assert_eq!((ours.len(), theirs.len()), (0, 0));
+}

@@ -76,6 +76,12 @@ fn translate_tree(expr: &Expr, dns: &DnsPorts) -> Bpf {
     match expr {
         // The DNS fields read the message on a DNS port: the kernel can only test the port.
         Expr::Has(field) | Expr::Compare(field, ..) if field.is_dns() => superset(dns.bpf()),
+        // Ethernet addresses exist on Ethernet links only (not on `any`'s cooked frames): the
+        // kernel keeps everything and the matcher decides.
+        Expr::Has(field) | Expr::Compare(field, ..) if field.kind() == Kind::Mac => Bpf {
+            expr: None,
+            exact: false,
+        },
         // HTTP and TLS are read from the payload: the kernel can only keep TCP.
         Expr::Has(field) | Expr::Compare(field, ..) if field.is_stream() => superset("tcp"),
         Expr::Has(field) => has(*field),
@@ -148,6 +154,8 @@ fn layer(field: Field) -> Option<&'static str> {
         Field::Udp | Field::UdpPort | Field::UdpSrcPort | Field::UdpDstPort | Field::UdpLength => {
             Some("udp")
         }
+        // Translated by `translate` (no kernel test).
+        Field::EthAddr | Field::EthSrc | Field::EthDst => None,
         // Read from the payload: `translate` keeps TCP.
         Field::Http
         | Field::HttpRequest

@@ -109,6 +109,12 @@ pub enum Field {
     TlsHandshakeType,
     /// `tls.handshake.extensions_server_name`: the ClientHello's SNI.
     TlsSni,
+    /// `eth.addr`: Ethernet source or destination.
+    EthAddr,
+    /// `eth.src`
+    EthSrc,
+    /// `eth.dst`
+    EthDst,
 }
 
 /// What values a field holds, which decides what it can be compared with.
@@ -126,6 +132,8 @@ pub enum Kind {
     Boolean,
     /// A text, compared as text (`"GET"`).
     Text,
+    /// An Ethernet address (`ff:ff:ff:ff:ff:ff`), held as a 48-bit number.
+    Mac,
 }
 
 /// Every field name labcap accepts, with its field.
@@ -177,6 +185,9 @@ pub const NAMES: &[(&str, Field)] = &[
     ("http.host", Field::HttpHost),
     ("http.response.code", Field::HttpCode),
     ("http.content_type", Field::HttpContentType),
+    ("eth.addr", Field::EthAddr),
+    ("eth.src", Field::EthSrc),
+    ("eth.dst", Field::EthDst),
     ("tls", Field::Tls),
     ("tls.handshake.type", Field::TlsHandshakeType),
     ("tls.handshake.extensions_server_name", Field::TlsSni),
@@ -235,6 +246,7 @@ impl Field {
             | Field::HttpHost
             | Field::HttpContentType
             | Field::TlsSni => Kind::Text,
+            Field::EthAddr | Field::EthSrc | Field::EthDst => Kind::Mac,
             Field::IpAddr | Field::IpSrc | Field::IpDst => Kind::Ipv4,
             Field::Ipv6Addr | Field::Ipv6Src | Field::Ipv6Dst => Kind::Ipv6,
             Field::TcpFlag(_) | Field::DnsResponse => Kind::Boolean,
@@ -254,6 +266,7 @@ impl Field {
             | Field::HttpContentType
             | Field::TlsSni => 0,
             Field::TlsHandshakeType => 8,
+            Field::EthAddr | Field::EthSrc | Field::EthDst => 48,
             Field::HttpCode => 16,
             Field::TcpFlag(_) | Field::DnsResponse => 1,
             Field::IpProto | Field::IpTtl => 8,
@@ -354,6 +367,11 @@ impl Field {
             Field::HttpCode => num(tcp
                 .and_then(|t| stream_fields::http(t.payload))
                 .and_then(|h| h.code)),
+            Field::EthAddr => packet
+                .eth
+                .map_or(Values::None, |e| Values::Numbers(e.src, e.dst)),
+            Field::EthSrc => num(packet.eth.map(|e| e.src)),
+            Field::EthDst => num(packet.eth.map(|e| e.dst)),
             Field::Tls => present(tcp.and_then(|t| stream_fields::tls(t.payload)).is_some()),
             Field::TlsHandshakeType => match tcp.and_then(|t| stream_fields::tls(t.payload)) {
                 Some(r) if !r.handshake_types.is_empty() => Values::Many(r.handshake_types),

@@ -271,11 +271,31 @@ fn parse_value(field: Field, name: &str, word: &str) -> Result<Value, String> {
             })
         }),
         Kind::Text => Ok(Value::Text(word.to_string())),
+        Kind::Mac => mac(word).map(Value::Number).ok_or_else(|| {
+            format!(
+                "'{word}' is not an Ethernet address ({} takes e.g. ff:ff:ff:ff:ff:ff)",
+                field.name()
+            )
+        }),
         Kind::Protocol => Err(format!(
             "'{}' is a protocol and takes no value",
             field.name()
         )),
     }
+}
+
+/// An Ethernet address, six hex bytes separated by `:`, `-` or `.`, as a 48-bit number.
+fn mac(word: &str) -> Option<u64> {
+    let bytes: Vec<&str> = word.split([':', '-', '.']).collect();
+    if bytes.len() != 6 {
+        return None;
+    }
+    bytes.iter().try_fold(0u64, |n, b| {
+        (b.len() == 2 || b.len() == 1)
+            .then(|| u8::from_str_radix(b, 16).ok())
+            .flatten()
+            .map(|b| n << 8 | u64::from(b))
+    })
 }
 
 /// A number in decimal or `0x` hexadecimal: `Err(true)` when it is one but too big even for

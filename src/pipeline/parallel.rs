@@ -94,6 +94,7 @@ pub fn replay(
                         frame_len: 0,
                         cap_len: 0,
                         interface: None,
+                        eth: None,
                         packet_type: None,
                         ether_type: None,
                         ip: None,

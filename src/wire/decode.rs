@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, LenSource, TransportSlice};
 
-use super::packet::{Ip, Packet, Status, Tcp, Transport, Udp};
+use super::packet::{EthAddrs, Ip, Packet, Status, Tcp, Transport, Udp};
 use super::{null, sll, sll2, TcpFlags};
 use crate::source::{Frame, LinkType};
 
@@ -29,6 +29,9 @@ pub(crate) fn decode_into<'a>(frame: &Frame<'a>, packet: &mut Packet<'a>, fast: 
         }
     };
     let data = frame.data;
+    if frame.link == LinkType::ETHERNET {
+        packet.eth = EthAddrs::of(data);
+    }
     let sliced = match frame.link {
         LinkType::ETHERNET
             if fast

@@ -13,7 +13,7 @@ mod tcp;
 pub use decode::decode;
 pub(crate) use decode::decode_into;
 pub use dns_ports::DnsPorts;
-pub use packet::{Ip, Packet, Status, Tcp, Transport, Udp};
+pub use packet::{EthAddrs, Ip, Packet, Status, Tcp, Transport, Udp};
 pub use tcp::{TcpFlags, TcpOptions};
 
 /// Where a Linux cooked-capture packet was going (the SLL packet type).

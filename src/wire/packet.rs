@@ -16,6 +16,8 @@ pub struct Packet<'a> {
     pub cap_len: u32,
     /// Capturing interface, where the source names it.
     pub interface: Option<&'a str>,
+    /// The Ethernet addresses, for Ethernet frames.
+    pub eth: Option<EthAddrs>,
     /// SLL packet type, for Linux cooked captures.
     pub packet_type: Option<PacketType>,
     /// The Ethernet type of the network layer, where the link layer gives one.
@@ -101,6 +103,26 @@ pub struct Udp<'a> {
     pub payload: &'a [u8],
 }
 
+/// An Ethernet frame's addresses, as 48-bit numbers (`eth.src`, `eth.dst`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EthAddrs {
+    /// Destination.
+    pub dst: u64,
+    /// Source.
+    pub src: u64,
+}
+
+impl EthAddrs {
+    /// The addresses at the start of an Ethernet header, if it is long enough.
+    pub fn of(header: &[u8]) -> Option<EthAddrs> {
+        let mac = |b: &[u8]| b.iter().fold(0u64, |n, &x| n << 8 | u64::from(x));
+        Some(EthAddrs {
+            dst: mac(header.get(0..6)?),
+            src: mac(header.get(6..12)?),
+        })
+    }
+}
+
 /// Whether a frame decoded whole.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -130,6 +152,7 @@ impl<'a> Packet<'a> {
             ts: Duration::from_millis(ms),
             frame_len: 0,
             cap_len: 0,
+            eth: None,
             interface: None,
             packet_type: None,
             ether_type: Some(0x0800),
@@ -152,6 +175,7 @@ impl<'a> Packet<'a> {
             frame_len: frame.orig_len,
             cap_len: frame.data.len() as u32,
             interface: frame.interface,
+            eth: None,
             packet_type: None,
             ether_type: None,
             ip: None,
