@@ -496,3 +496,55 @@ fn ethernet_address_filters_select_tsharks_frames() {
     );
     assert_eq!((ours.len(), theirs.len()), (0, 0));
 }
+
+#[test]
+fn stream_filters_select_tsharks_frames() {
+    for (path, filters) in [
+        (
+            fixture("mesin1.pcapng"),
+            vec![
+                "tcp.stream == 0",
+                "tcp.stream == 3",
+                "tcp.stream >= 2",
+                "tcp.stream != 1 && tcp",
+            ],
+        ),
+        (
+            fixture("mesin2.pcapng"),
+            vec![
+                "tcp.stream == 2",
+                "udp.stream == 0",
+                "udp.stream > 3",
+                "udp.stream == 5 || tcp.stream == 1",
+            ],
+        ),
+        (
+            fixture("dns.pcapng"),
+            vec![
+                "udp.stream == 1",
+                "udp.stream != 1 && udp",
+                "tcp.stream == 0",
+            ],
+        ),
+        (fixture("lossy.pcap"), vec!["tcp.stream == 0"]),
+    ] {
+        for filter in filters {
+            let (ours, theirs) = selected(&path, filter, &[]);
+            assert!(!theirs.is_empty(), "{filter}: tshark selects nothing");
+            assert_eq!(ours, theirs, "{} {filter}", path.display());
+        }
+    }
+    // The same filters without a packet list (replay --summary) count the same frames.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_labcap"))
+        .arg("replay")
+        .arg(fixture("mesin1.pcapng"))
+        .args(["--summary", "-Y", "tcp.stream == 3"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (_, theirs) = selected(&fixture("mesin1.pcapng"), "tcp.stream == 3", &[]);
+    assert!(
+        text.contains(&format!("{} matched", theirs.len())),
+        "{text}"
+    );
+}

@@ -78,10 +78,15 @@ fn translate_tree(expr: &Expr, dns: &DnsPorts) -> Bpf {
         Expr::Has(field) | Expr::Compare(field, ..) if field.is_dns() => superset(dns.bpf()),
         // Ethernet addresses exist on Ethernet links only (not on `any`'s cooked frames): the
         // kernel keeps everything and the matcher decides.
-        Expr::Has(field) | Expr::Compare(field, ..) if field.kind() == Kind::Mac => Bpf {
-            expr: None,
-            exact: false,
-        },
+        Expr::Has(field) | Expr::Compare(field, ..)
+            if field.kind() == Kind::Mac
+                || matches!(field, Field::TcpStream | Field::UdpStream) =>
+        {
+            Bpf {
+                expr: None,
+                exact: false,
+            }
+        }
         // HTTP and TLS are read from the payload: the kernel can only keep TCP.
         Expr::Has(field) | Expr::Compare(field, ..) if field.is_stream() => superset("tcp"),
         Expr::Has(field) => has(*field),
@@ -156,6 +161,7 @@ fn layer(field: Field) -> Option<&'static str> {
         }
         // Translated by `translate` (no kernel test).
         Field::EthAddr | Field::EthSrc | Field::EthDst => None,
+        Field::TcpStream | Field::UdpStream => None,
         // Read from the payload: `translate` keeps TCP.
         Field::Http
         | Field::HttpRequest

@@ -109,6 +109,10 @@ pub enum Field {
     TlsHandshakeType,
     /// `tls.handshake.extensions_server_name`: the ClientHello's SNI.
     TlsSni,
+    /// `tcp.stream`: the connection's index (numbered by the TCP analyzer).
+    TcpStream,
+    /// `udp.stream`: the conversation's index (numbered in order of first appearance).
+    UdpStream,
     /// `eth.addr`: Ethernet source or destination.
     EthAddr,
     /// `eth.src`
@@ -185,6 +189,8 @@ pub const NAMES: &[(&str, Field)] = &[
     ("http.host", Field::HttpHost),
     ("http.response.code", Field::HttpCode),
     ("http.content_type", Field::HttpContentType),
+    ("tcp.stream", Field::TcpStream),
+    ("udp.stream", Field::UdpStream),
     ("eth.addr", Field::EthAddr),
     ("eth.src", Field::EthSrc),
     ("eth.dst", Field::EthDst),
@@ -267,6 +273,7 @@ impl Field {
             | Field::TlsSni => 0,
             Field::TlsHandshakeType => 8,
             Field::EthAddr | Field::EthSrc | Field::EthDst => 48,
+            Field::TcpStream | Field::UdpStream => 32,
             Field::HttpCode => 16,
             Field::TcpFlag(_) | Field::DnsResponse => 1,
             Field::IpProto | Field::IpTtl => 8,
@@ -367,6 +374,8 @@ impl Field {
             Field::HttpCode => num(tcp
                 .and_then(|t| stream_fields::http(t.payload))
                 .and_then(|h| h.code)),
+            // Numbered by the pipeline (see `Filter::matches_with`).
+            Field::TcpStream | Field::UdpStream => Values::None,
             Field::EthAddr => packet
                 .eth
                 .map_or(Values::None, |e| Values::Numbers(e.src, e.dst)),

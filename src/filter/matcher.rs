@@ -5,19 +5,38 @@
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
-use super::fields::Values;
+use super::fields::{Field, Values};
 use super::lexer::CompareOp;
 use super::parser::{Expr, Value};
+use super::Streams;
 use crate::wire::{DnsPorts, Packet};
 
-/// True when `packet` matches `expr`.
-pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts) -> bool {
+/// True when `packet` matches `expr`; `streams` are its stream numbers, when known.
+pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts, streams: Streams) -> bool {
+    let values = |field: &Field| match field {
+        Field::TcpStream => streams
+            .tcp
+            .map_or(Values::None, |s| Values::Number(s.into())),
+        Field::UdpStream => streams
+            .udp
+            .map_or(Values::None, |s| Values::Number(s.into())),
+        _ => field.values(packet, dns),
+    };
     match expr {
-        Expr::Has(field) => field.values(packet, dns) != Values::None,
-        Expr::Compare(field, op, value) => compare(field.values(packet, dns), *op, value),
-        Expr::And(terms) => terms.iter().all(|e| matches(e, packet, dns)),
-        Expr::Or(terms) => terms.iter().any(|e| matches(e, packet, dns)),
-        Expr::Not(a) => !matches(a, packet, dns),
+        Expr::Has(field) => values(field) != Values::None,
+        Expr::Compare(field, op, value) => compare(values(field), *op, value),
+        Expr::And(terms) => terms.iter().all(|e| matches(e, packet, dns, streams)),
+        Expr::Or(terms) => terms.iter().any(|e| matches(e, packet, dns, streams)),
+        Expr::Not(a) => !matches(a, packet, dns, streams),
+    }
+}
+
+/// True when `expr` tests a field `which` says yes to.
+pub fn uses(expr: &Expr, which: &dyn Fn(Field) -> bool) -> bool {
+    match expr {
+        Expr::Has(field) | Expr::Compare(field, ..) => which(*field),
+        Expr::And(terms) | Expr::Or(terms) => terms.iter().any(|e| uses(e, which)),
+        Expr::Not(a) => uses(a, which),
     }
 }
 

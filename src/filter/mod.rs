@@ -55,6 +55,15 @@ impl fmt::Display for FilterError {
 
 impl std::error::Error for FilterError {}
 
+/// A packet's `tcp.stream` and `udp.stream`, as the analyzers number them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Streams {
+    /// Its TCP connection's `tcp.stream`.
+    pub tcp: Option<u32>,
+    /// Its UDP conversation's `udp.stream`.
+    pub udp: Option<u32>,
+}
+
 /// A parsed display filter.
 #[derive(Clone, Debug)]
 pub struct Filter {
@@ -86,9 +95,23 @@ impl Filter {
         &self.text
     }
 
-    /// True when `packet` matches.
+    /// True when `packet` matches (`tcp.stream` and `udp.stream` never do: they need
+    /// [`Filter::matches_with`]).
     pub fn matches(&self, packet: &Packet<'_>) -> bool {
-        matcher::matches(&self.expr, packet, &self.dns_ports)
+        matcher::matches(&self.expr, packet, &self.dns_ports, Streams::default())
+    }
+
+    /// True when `packet`, of the streams numbered `streams`, matches.
+    pub fn matches_with(&self, packet: &Packet<'_>, streams: Streams) -> bool {
+        matcher::matches(&self.expr, packet, &self.dns_ports, streams)
+    }
+
+    /// True when the filter tests `tcp.stream` or `udp.stream`: the pipeline must number the
+    /// streams before it filters.
+    pub fn needs_streams(&self) -> bool {
+        matcher::uses(&self.expr, &|f| {
+            matches!(f, Field::TcpStream | Field::UdpStream)
+        })
     }
 
     /// The libpcap expression for the kernel: exact, or a superset the matcher refines (none

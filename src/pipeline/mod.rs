@@ -14,9 +14,10 @@ use crate::analysis::messages::{MessagesAnalysis, MessagesAnalyzer, MessagesConf
 use crate::analysis::tcp::{Connection, TcpAnalysis, TcpAnalyzer, TcpConfig, TcpTotals};
 use crate::analysis::tls::{TlsAnalysis, TlsAnalyzer};
 use crate::analysis::udp::{UdpAnalysis, UdpAnalyzer};
+use crate::analysis::Endpoint;
 use crate::checks::observe::Observation;
 use crate::checks::{Expectations, Needs, ObserverSets};
-use crate::filter::Filter;
+use crate::filter::{Filter, Streams};
 use crate::report::list::{self, ListedPacket};
 use crate::source::{FileSource, Frame, SourceError};
 use crate::wire::{self, Packet, Status};
@@ -141,6 +142,31 @@ pub struct Pipeline {
     tcp: Option<TcpAnalyzer>,
     /// The packet analyzers needed (DNS).
     analyzers: Vec<Box<dyn Analyzer>>,
+    /// `udp.stream` numbers, when the filter asks for them.
+    udp_streams: Option<UdpNumbers>,
+}
+
+/// UDP conversations numbered in order of first appearance, as Wireshark's `udp.stream`.
+#[derive(Debug, Default)]
+struct UdpNumbers {
+    seen: rustc_hash::FxHashMap<(Endpoint, Endpoint), u32>,
+}
+
+impl UdpNumbers {
+    fn number(&mut self, packet: &Packet<'_>) -> Option<u32> {
+        let (udp, ip) = (packet.udp()?, packet.ip?);
+        let a = Endpoint {
+            ip: ip.src,
+            port: udp.src_port,
+        };
+        let b = Endpoint {
+            ip: ip.dst,
+            port: udp.dst_port,
+        };
+        let key = if a <= b { (a, b) } else { (b, a) };
+        let next = self.seen.len() as u32;
+        Some(*self.seen.entry(key).or_insert(next))
+    }
 }
 
 impl Pipeline {
@@ -190,11 +216,17 @@ impl Pipeline {
                 udp_observers,
             )));
         }
+        let udp_streams = options
+            .filter
+            .as_ref()
+            .is_some_and(Filter::needs_streams)
+            .then(UdpNumbers::default);
         let pipeline = Pipeline {
             options,
             stats: Stats::default(),
             tcp: None,
             analyzers,
+            udp_streams,
         };
         (pipeline, tcp)
     }
@@ -251,11 +283,17 @@ impl Pipeline {
                 *stats.malformed_reasons.entry(reason).or_default() += 1;
             }
         }
-        let matched = self
-            .options
-            .filter
-            .as_ref()
-            .is_none_or(|f| f.matches(packet));
+        let matched = match (&self.options.filter, &mut self.udp_streams) {
+            (None, _) => true,
+            (Some(f), None) => f.matches(packet),
+            (Some(f), Some(udp)) => {
+                let streams = Streams {
+                    tcp: self.tcp.as_ref().and_then(|t| t.peek_stream(packet)),
+                    udp: udp.number(packet),
+                };
+                f.matches_with(packet, streams)
+            }
+        };
         if matched {
             stats.matched += 1;
         }
@@ -359,7 +397,9 @@ pub fn analyse_source(
     views: &[PipelineOptions],
 ) -> (Vec<Analysis>, Result<(), SourceError>) {
     if let [only] = views {
-        if !only.list {
+        // A filter on tcp.stream needs the TCP analysis on this thread.
+        let streams = only.filter.as_ref().is_some_and(Filter::needs_streams);
+        if !only.list && !streams {
             let (analysis, read) = replay(source, only.clone());
             return (vec![analysis], read);
         }

@@ -324,6 +324,18 @@ impl TcpAnalyzer {
         Some(SegmentInfo { stream, event })
     }
 
+    /// The `tcp.stream` `packet` will get: its connection's, or the next number for a new one
+    /// (for filters on `tcp.stream`, decided before the packet is analysed). A connection the
+    /// next sweep closes for good (quiet 5 s after its end) is still counted as open here.
+    pub fn peek_stream(&self, packet: &Packet<'_>) -> Option<u32> {
+        let tcp = packet.tcp()?;
+        let key = SegmentKey::of(packet)?;
+        Some(match self.open.get(&key.key) {
+            Some(c) if !c.restarted_by(tcp.flags, tcp.seq) => c.stream,
+            _ => self.next_stream,
+        })
+    }
+
     /// How many matched connections have ended (FIN both ways, or RST).
     pub fn ended(&self) -> usize {
         self.ended_matched
