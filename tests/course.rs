@@ -217,3 +217,63 @@ fn http_tls_and_udp_run_when_asked_for() {
     assert!(run(&["--analyze", "all"]).contains("GET /video"));
     assert!(run(&["--expect-http", "GET /video 302"]).contains("PASS http GET /video"));
 }
+
+#[test]
+fn udp_senders_are_timed() {
+    let out = Command::new(BIN)
+        .arg("replay")
+        .arg(fixture("course/udp/mesin1.pcapng"))
+        .args(["--json", "--analyze", "udp"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let convs = doc["udp"].as_array().unwrap();
+    assert_eq!(convs.len(), 3);
+    for c in convs {
+        // The course's senders send every 0.2 s.
+        let ms = c["a_to_b"]["mean_interval_ms"].as_f64().unwrap();
+        assert!((190.0..260.0).contains(&ms), "{c}");
+        assert_eq!(c["a_to_b"]["min_len"], c["a_to_b"]["max_len"]);
+    }
+    assert_eq!(convs[2]["broadcasts"], 3);
+}
+
+#[test]
+fn a_base64_file_is_compared_with_a_file_beside_the_spec() {
+    let dir = std::env::temp_dir().join(format!("labcap-b64-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let content = b"Donal Bebek tinggal di Kota Bebek\nbersama keponakannya: Kwik, Kwek, dan Kwak.\nPamannya si Gober.\n";
+    std::fs::write(dir.join("donalbebek.txt"), content).unwrap();
+    std::fs::write(dir.join("other.txt"), b"not the same file").unwrap();
+    let spec = |file: &str| {
+        let text = format!(
+            "frames = [\"6666=crlf,blank-line\"]\n[assignment]\nname = \"x\"\n[[machines]]\nname = \"mesin1\"\n[[tasks]]\ntitle = \"t\"\nmachine = \"mesin1\"\n[tasks.expect]\nexchange = {{ request = '^GET donalbebek', base64 = {{ field = \"data_file\", file = \"{file}\" }} }}\n"
+        );
+        let path = dir.join("spec.toml");
+        std::fs::write(&path, text).unwrap();
+        let spec = Spec::load(path.to_str().unwrap()).unwrap();
+        let report = grade(
+            &spec,
+            &[Submission::from_dir(&fixture("course/fileserver"))],
+            1,
+        );
+        report.students[0].tasks[0].checks[0].clone()
+    };
+    assert!(spec("donalbebek.txt").passed);
+    let c = spec("other.txt");
+    assert!(
+        !c.passed && c.detail.contains("decodes to 97 bytes, not 17"),
+        "{}",
+        c.detail
+    );
+    let text = "[assignment]\nname = \"x\"\n[[machines]]\nname = \"m\"\n[[tasks]]\ntitle = \"t\"\nmachine = \"m\"\n[tasks.expect]\nexchange = { request = 'x', base64 = { field = \"f\", file = \"missing.bin\" } }\n";
+    std::fs::write(dir.join("bad.toml"), text).unwrap();
+    let e = Spec::load(dir.join("bad.toml").to_str().unwrap())
+        .unwrap_err()
+        .0;
+    assert!(
+        e.contains("bad.toml:9: expect.exchange: base64.file: cannot read"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

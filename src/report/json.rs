@@ -117,7 +117,15 @@ fn tls_session(s: &TlsSession) -> Value {
 }
 
 fn udp_conversation(c: &UdpConversation, origin: Duration) -> Value {
-    let flow = |f: &Flow| json!({"datagrams": f.datagrams, "bytes": f.bytes, "min_len": f.min_len, "max_len": f.max_len});
+    let flow = |f: &Flow| {
+        json!({
+            "datagrams": f.datagrams,
+            "bytes": f.bytes,
+            "min_len": f.min_len,
+            "max_len": f.max_len,
+            "mean_interval_ms": f.mean_interval().map(|d| d.as_secs_f64() * 1e3),
+        })
+    };
     json!({
         "stream": c.stream,
         "a": c.a.to_string(),

@@ -31,6 +31,10 @@ struct RawSpec {
 struct RawAssignment {
     name: String,
     title: Option<String>,
+    /// The spec's framing rules may also stand here (where a TA writing after
+    /// `[assignment]` puts them).
+    #[serde(default)]
+    frames: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -66,6 +70,15 @@ struct At<'a> {
 }
 
 impl At<'_> {
+    /// The folder files named in the spec are relative to (the spec's own; the working
+    /// folder for a built-in spec).
+    fn dir(&self) -> std::path::PathBuf {
+        match std::path::Path::new(self.source).parent() {
+            Some(p) if !self.source.starts_with("builtin:") => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        }
+    }
+
     /// `FILE:LINE: key: message` for a span of the file.
     fn error(&self, span: std::ops::Range<usize>, key: &str, message: &str) -> SpecError {
         let line = self.text[..span.start.min(self.text.len())]
@@ -143,7 +156,8 @@ pub(super) fn parse(text: &str, source: &str) -> Result<Spec, SpecError> {
             .map(|f| FrameRule::parse(f.get_ref()).map_err(|m| at.error(f.span(), key, &m)))
             .collect()
     };
-    let frames = rules(&raw.frames, "frames")?;
+    let mut frames = rules(&raw.frames, "frames")?;
+    frames.extend(rules(&raw.assignment.frames, "assignment.frames")?);
     if raw.tasks.is_empty() {
         return Err(SpecError(format!(
             "{source}: tasks: the spec has no [[tasks]]"
@@ -238,6 +252,10 @@ fn expectations(
                     "expected a text, number, boolean, list or table",
                 )
             })?;
+        let mut raw = raw;
+        if term.key == "exchange" {
+            files_to_digests(&mut raw, &at.dir()).map_err(|m| at.error(value.span(), &name, &m))?;
+        }
         let list = term
             .parse(&raw)
             .map_err(|m| at.error(value.span(), &name, &m))?;
@@ -251,6 +269,40 @@ fn expectations(
     Ok(Expectations::new(
         found.into_iter().flat_map(|(_, l)| l).collect(),
     ))
+}
+
+/// In an exchange's `base64 = { file = "PATH" }`, the file (relative to the spec's folder) is
+/// read and replaced by its size and SHA-256, which the check compares.
+fn files_to_digests(raw: &mut Raw, dir: &std::path::Path) -> Result<(), String> {
+    match raw {
+        Raw::List(items) => items.iter_mut().try_for_each(|i| files_to_digests(i, dir)),
+        Raw::Table(entries) => {
+            for (key, value) in entries.iter_mut() {
+                let Raw::Table(b64) = value else { continue };
+                if key != "base64" {
+                    continue;
+                }
+                let Some(at) = b64.iter().position(|(k, _)| k == "file") else {
+                    continue;
+                };
+                let Raw::Text(path) = b64.remove(at).1 else {
+                    return Err("base64.file: expected a file path".into());
+                };
+                let full = dir.join(&path);
+                let bytes = std::fs::read(&full)
+                    .map_err(|e| format!("base64.file: cannot read {}: {e}", full.display()))?;
+                use sha2::Digest;
+                let hex: String = sha2::Sha256::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                b64.push(("size".into(), Raw::Int(bytes.len() as i64)));
+                b64.push(("sha256".into(), Raw::Text(hex)));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A TOML value as the vocabulary takes it, texts with their variables filled in; `None` for

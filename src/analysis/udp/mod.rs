@@ -44,14 +44,27 @@ pub struct Flow {
     pub datagrams: u64,
     /// Payload bytes.
     pub bytes: u64,
-    /// Smallest and largest payload.
+    /// Smallest payload.
     pub min_len: u32,
     /// Largest payload.
     pub max_len: u32,
+    /// When the last datagram went.
+    pub last: Option<Duration>,
+    /// The time between consecutive datagrams, summed (for the mean interval).
+    pub gaps: Duration,
 }
 
 impl Flow {
-    fn add(&mut self, len: u32) {
+    /// The mean time between consecutive datagrams this way (none for fewer than two).
+    pub fn mean_interval(&self) -> Option<Duration> {
+        (self.datagrams > 1).then(|| self.gaps / (self.datagrams - 1) as u32)
+    }
+
+    fn add(&mut self, len: u32, ts: Duration) {
+        if let Some(last) = self.last {
+            self.gaps += ts.saturating_sub(last);
+        }
+        self.last = Some(ts);
         if self.datagrams == 0 || len < self.min_len {
             self.min_len = len;
         }
@@ -217,9 +230,9 @@ impl Analyzer for UdpAnalyzer {
         c.last = packet.ts;
         c.matched |= matched;
         if c.a == src {
-            c.a_to_b.add(udp.len);
+            c.a_to_b.add(udp.len, packet.ts);
         } else {
-            c.b_to_a.add(udp.len);
+            c.b_to_a.add(udp.len, packet.ts);
         }
         if broadcast {
             c.broadcasts += 1;
