@@ -4,6 +4,7 @@ pub mod analyzer;
 pub mod dns;
 mod endpoint;
 mod examples;
+pub mod follow;
 pub mod http;
 mod linger;
 pub mod messages;

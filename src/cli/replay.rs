@@ -12,6 +12,7 @@ use crate::pipeline::{self, Analysis, Pipeline, PipelineOptions};
 use crate::report::diagram::{self, DiagramOptions};
 use crate::report::escape::escape_text;
 use crate::report::text::Style;
+use crate::report::{follow, text};
 use crate::source::{FileSource, PcapngWriter, SourceError};
 
 /// Examples shown after `labcap replay --help`.
@@ -58,6 +59,13 @@ pub struct ReplayArgs {
     pub diagram_stream: Vec<u32>,
     /// Write the packets the filter matched to this pcapng file (each frame's link type,
     /// interface and time kept; several FILEs go into one).
+    /// Follow TCP stream N, as `tshark -z follow,tcp,ascii,N`: each side's bytes in time order,
+    /// escaped and wrapped, instead of the tables (checks and counts still follow).
+    #[arg(long, value_name = "N", conflicts_with_all = ["json", "diagram"])]
+    pub follow: Option<u32>,
+    /// Bytes the follow view shows at most (the rest is counted).
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024, requires = "follow")]
+    pub follow_limit: usize,
     #[arg(short = 'w', long = "write", value_name = "OUT.pcapng")]
     pub write: Option<PathBuf>,
     /// Report and expectations.
@@ -98,6 +106,10 @@ pub fn run(args: ReplayArgs, style: Style) -> anyhow::Result<Outcome> {
     let mut options = report.pipeline_options(filter, &expectations);
     let inputs: Vec<&PathBuf> = args.files.iter().chain(&args.read).collect();
     let diagram_options = DiagramOptions::default();
+    if let Some(stream) = args.follow {
+        options.follow = Some((stream, args.follow_limit));
+        options.list = false;
+    }
     if args.diagram.is_some() {
         if inputs.len() > 1 {
             anyhow::bail!("--diagram draws the connections of one capture file; give one");
@@ -159,7 +171,18 @@ pub fn run(args: ReplayArgs, style: Style) -> anyhow::Result<Outcome> {
         }
         // A file that could not be opened has no report, only its error.
         let opened = analysis.stats.packets > 0 || error.is_none();
-        if opened || report.json {
+        if let (Some(followed), true) = (&analysis.follow, opened) {
+            let origin = analysis.stats.first_ts.unwrap_or_default();
+            write!(
+                out,
+                "{}",
+                follow::follow(followed, origin, style.width.unwrap_or(80))
+            )?;
+            if !checks.is_empty() {
+                write!(out, "\n{}", text::checks(&checks, style.color))?;
+            }
+            writeln!(out, "\n{}", text::summary(&name, &analysis))?;
+        } else if opened || report.json {
             printer.capture(
                 &mut out,
                 &CaptureReport {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::analysis::analyzer::{Analyzer, Found, PacketNotes};
 use crate::analysis::dns::{DnsAnalysis, DnsAnalyzer, DnsConfig};
+use crate::analysis::follow::{Follow, Followed};
 use crate::analysis::http::{HttpAnalysis, HttpAnalyzer};
 use crate::analysis::messages::{MessagesAnalysis, MessagesAnalyzer, MessagesConfig};
 use crate::analysis::tcp::{Connection, TcpAnalysis, TcpAnalyzer, TcpConfig, TcpTotals};
@@ -32,6 +33,8 @@ const MESSAGES: usize = usize::MAX;
 const HTTP: usize = usize::MAX - 1;
 /// The tag of the TLS analyzer among the TCP core's observers.
 const TLS: usize = usize::MAX - 2;
+/// The tag of the stream follower among the TCP core's observers.
+const FOLLOW: usize = usize::MAX - 3;
 
 /// How many distinct malformed-packet reasons are kept (the rest are counted as "other").
 const MAX_REASONS: usize = 16;
@@ -54,6 +57,8 @@ pub struct PipelineOptions {
     pub needs: Needs,
     /// The checks that will be evaluated: their observers ride along with the analyzers.
     pub expectations: Expectations,
+    /// Follow this `tcp.stream`, keeping up to this many bytes (`--follow`).
+    pub follow: Option<(u32, usize)>,
 }
 
 impl PipelineOptions {
@@ -86,6 +91,7 @@ impl Default for PipelineOptions {
                 tls: true,
             },
             expectations: Expectations::default(),
+            follow: None,
         }
     }
 }
@@ -130,6 +136,8 @@ pub struct Analysis {
     pub http: HttpAnalysis,
     /// TLS handshakes of connections with a matched packet.
     pub tls: TlsAnalysis,
+    /// The followed stream, when `--follow` asked for one.
+    pub follow: Option<Followed>,
     /// What the checks' observers saw, by the index of the check.
     pub observed: Vec<(usize, Observation)>,
 }
@@ -188,6 +196,9 @@ impl Pipeline {
             http: http_observers,
             tls: tls_observers,
         } = options.expectations.observers();
+        if let Some((stream, limit)) = options.follow {
+            tcp_observers.push((FOLLOW, Box::new(Follow::new(stream, limit))));
+        }
         if needs.tls {
             let tls = TlsAnalyzer::new(options.messages.max_exchanges, tls_observers);
             tcp_observers.push((TLS, Box::new(tls)));
@@ -330,6 +341,7 @@ impl Pipeline {
         let mut messages = None;
         let mut http = None;
         let mut tls = None;
+        let mut follow = None;
         let checks_observed = tcp
             .observed
             .into_iter()
@@ -345,6 +357,7 @@ impl Pipeline {
                     observed.extend(h.observed);
                     http = Some(h.analysis);
                 }
+                Observation::Follow(f) if index == FOLLOW => follow = Some(f),
                 Observation::Tls(t) if index == TLS => {
                     observed.extend(t.observed);
                     tls = Some(t.analysis);
@@ -368,6 +381,7 @@ impl Pipeline {
             messages: messages.unwrap_or_default(),
             http: http.unwrap_or_default(),
             tls: tls.unwrap_or_default(),
+            follow,
             udp,
             observed,
         }

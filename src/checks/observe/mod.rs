@@ -39,6 +39,8 @@ pub enum Observation {
     TlsChecked(TlsSeen),
     /// The HTTP analyzer's results and its observers'.
     Http(Box<crate::analysis::http::HttpResult>),
+    /// The followed stream's bytes.
+    Follow(crate::analysis::follow::Followed),
     /// The TLS analyzer's results and its observers'.
     Tls(Box<crate::analysis::tls::TlsResult>),
     /// The messages analyzer's results and its observers'.
