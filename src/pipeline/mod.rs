@@ -162,15 +162,7 @@ struct UdpNumbers {
 
 impl UdpNumbers {
     fn number(&mut self, packet: &Packet<'_>) -> Option<u32> {
-        let (udp, ip) = (packet.udp()?, packet.ip?);
-        let a = Endpoint {
-            ip: ip.src,
-            port: udp.src_port,
-        };
-        let b = Endpoint {
-            ip: ip.dst,
-            port: udp.dst_port,
-        };
+        let (a, b) = crate::analysis::udp::endpoints(packet)?;
         let key = if a <= b { (a, b) } else { (b, a) };
         let next = self.seen.len() as u32;
         Some(*self.seen.entry(key).or_insert(next))

@@ -140,6 +140,13 @@ fn subnet_broadcast() -> Ipv4Addr {
     Ipv4Addr::from(u32::from(net) | (u32::MAX >> prefix))
 }
 
+/// A UDP datagram's sender and receiver.
+pub fn endpoints(packet: &Packet<'_>) -> Option<(Endpoint, Endpoint)> {
+    let (udp, ip) = (packet.udp()?, packet.ip?);
+    let at = |ip, port| Endpoint { ip, port };
+    Some((at(ip.src, udp.src_port), at(ip.dst, udp.dst_port)))
+}
+
 impl UdpAnalyzer {
     /// An analyzer keeping `max_conversations` in detail, telling `observers` of every datagram.
     pub fn new(max_conversations: usize, observers: Observers) -> UdpAnalyzer {
@@ -182,16 +189,9 @@ impl UdpAnalyzer {
 
 impl Analyzer for UdpAnalyzer {
     fn packet(&mut self, packet: &Packet<'_>, matched: bool, _notes: &mut PacketNotes) {
-        let (Some(udp), Some(ip)) = (packet.udp(), packet.ip) else {
+        let (Some(udp), Some(ip), Some((src, dst))) = (packet.udp(), packet.ip, endpoints(packet))
+        else {
             return;
-        };
-        let src = Endpoint {
-            ip: ip.src,
-            port: udp.src_port,
-        };
-        let dst = Endpoint {
-            ip: ip.dst,
-            port: udp.dst_port,
         };
         let broadcast = match ip.dst {
             IpAddr::V4(d) => d == Ipv4Addr::BROADCAST || d == subnet_broadcast(),
