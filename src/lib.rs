@@ -8,6 +8,8 @@ pub mod checks;
 pub mod cli;
 pub mod echo;
 pub mod filter;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod grade;
 pub mod hostinfo;
 pub mod lab;

@@ -16,6 +16,16 @@ pub fn decode<'a>(frame: &Frame<'a>) -> Packet<'a> {
     packet
 }
 
+/// The frame decoded by the direct IPv4 path and by etherparse's alone, as debug text, for
+/// the fuzz target that holds them equal. Not part of labcap's API.
+#[doc(hidden)]
+pub fn decode_paths(frame: &Frame<'_>) -> (String, String) {
+    let (mut fast, mut slow) = (Packet::undecoded(frame), Packet::undecoded(frame));
+    decode_into(frame, &mut fast, true);
+    decode_into(frame, &mut slow, false);
+    (format!("{fast:?}"), format!("{slow:?}"))
+}
+
 /// Decodes `frame` into `packet`, which is [`Packet::undecoded`] for it: the replay loop keeps
 /// the packet in place instead of moving a large value through every call. `fast` takes the
 /// direct IPv4 path (the tests hold it against etherparse's).

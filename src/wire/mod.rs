@@ -12,6 +12,8 @@ mod tcp;
 
 pub use decode::decode;
 pub(crate) use decode::decode_into;
+#[doc(hidden)]
+pub use decode::decode_paths;
 pub use dns_ports::DnsPorts;
 pub use packet::{EthAddrs, Ip, Packet, Status, Tcp, Transport, Udp};
 pub use tcp::{TcpFlags, TcpOptions};

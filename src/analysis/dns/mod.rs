@@ -19,7 +19,7 @@ use super::{Endpoint, Linger};
 use crate::checks::observe::Observation;
 use crate::wire::dns::{Message, Record};
 use crate::wire::{DnsPorts, Packet, Transport};
-use tcp_framing::TcpFraming;
+pub(crate) use tcp_framing::TcpFraming;
 pub use totals::{normalise, DnsTotals, Unanswered};
 
 /// Limits and inputs of the analysis.
