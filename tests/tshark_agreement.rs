@@ -647,3 +647,19 @@ fn follow_shows_tsharks_bytes() {
         .collect();
     assert!(view.iter().all(|l| l.chars().count() <= 80), "{text}");
 }
+
+#[test]
+fn dns_query_name_filters_select_tsharks_frames() {
+    let path = fixture("dns.pcapng");
+    for filter in [
+        "dns.qry.name == \"www.espnfc.cosm\"",
+        "dns.qry.name == www.its.ac.id",
+        "dns.qry.name != \"www.its.ac.id\" && dns",
+        "dns.qry.name == \"www.espnfc.com\" && dns.flags.response == 1",
+        "dns.qry.name > \"u\"",
+    ] {
+        let (ours, theirs) = selected(&path, filter, &[]);
+        assert!(!theirs.is_empty(), "{filter}: tshark selects nothing");
+        assert_eq!(ours, theirs, "{filter}");
+    }
+}

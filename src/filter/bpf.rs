@@ -180,7 +180,8 @@ fn layer(field: Field) -> Option<&'static str> {
         | Field::DnsResponse
         | Field::DnsRcode
         | Field::DnsQryType
-        | Field::DnsAnswers => None,
+        | Field::DnsAnswers
+        | Field::DnsQryName => None,
     }
 }
 

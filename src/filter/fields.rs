@@ -87,6 +87,8 @@ pub enum Field {
     DnsQryType,
     /// `dns.count.answers`: the answer count of the header.
     DnsAnswers,
+    /// `dns.qry.name`: the first question's name.
+    DnsQryName,
     /// `http`: the segment opens with an HTTP request or status line.
     Http,
     /// `http.request`
@@ -181,6 +183,7 @@ pub const NAMES: &[(&str, Field)] = &[
     ("dns.flags.rcode", Field::DnsRcode),
     ("dns.qry.type", Field::DnsQryType),
     ("dns.count.answers", Field::DnsAnswers),
+    ("dns.qry.name", Field::DnsQryName),
     ("http", Field::Http),
     ("http.request", Field::HttpRequest),
     ("http.response", Field::HttpResponse),
@@ -251,7 +254,8 @@ impl Field {
             | Field::HttpUri
             | Field::HttpHost
             | Field::HttpContentType
-            | Field::TlsSni => Kind::Text,
+            | Field::TlsSni
+            | Field::DnsQryName => Kind::Text,
             Field::EthAddr | Field::EthSrc | Field::EthDst => Kind::Mac,
             Field::IpAddr | Field::IpSrc | Field::IpDst => Kind::Ipv4,
             Field::Ipv6Addr | Field::Ipv6Src | Field::Ipv6Dst => Kind::Ipv6,
@@ -270,7 +274,8 @@ impl Field {
             | Field::HttpUri
             | Field::HttpHost
             | Field::HttpContentType
-            | Field::TlsSni => 0,
+            | Field::TlsSni
+            | Field::DnsQryName => 0,
             Field::TlsHandshakeType => 8,
             Field::EthAddr | Field::EthSrc | Field::EthDst => 48,
             Field::TcpStream | Field::UdpStream => 32,
@@ -390,6 +395,9 @@ impl Field {
                 .and_then(|t| stream_fields::tls(t.payload))
                 .and_then(|r| r.sni)
                 .map_or(Values::None, Values::Text),
+            Field::DnsQryName => dns_message(packet, dns)
+                .and_then(crate::wire::dns::first_question)
+                .map_or(Values::None, |q| Values::Text(q.name)),
             Field::DnsQryType => num(dns_message(packet, dns)
                 .and_then(crate::wire::dns::first_question)
                 .map(|q| u64::from(q.qtype))),
@@ -423,6 +431,7 @@ impl Field {
                 | Field::DnsResponse
                 | Field::DnsRcode
                 | Field::DnsQryType
+                | Field::DnsQryName
                 | Field::DnsAnswers
         )
     }
