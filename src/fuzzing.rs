@@ -337,7 +337,8 @@ pub fn check_filter(text: &str) -> Result<(), String> {
             link.0 as i32
         };
         let dead = pcap::Capture::dead(pcap::Linktype(dlt)).map_err(|e| e.to_string())?;
-        let program = match dead.compile(expr, true) {
+        // As live capture installs it: unoptimized (see source::live).
+        let program = match dead.compile(expr, false) {
             Ok(program) => program,
             Err(e) if e.to_string().contains("rejects all packets") => {
                 if ours {

@@ -74,7 +74,7 @@ fn libpcap_selects_what_the_matcher_selects() {
                     None => true,
                     Some(expr) => {
                         let program = dead
-                            .compile(expr, true)
+                            .compile(expr, false)
                             .unwrap_or_else(|e| panic!("{text} → {expr}: {e}"));
                         // The fixtures are not snaplen-cut, so the captured length is the wire length
                         // that `pcap_offline_filter` is given here.
@@ -379,7 +379,7 @@ impl Agreement {
             let program = programs.entry(*dlt).or_insert_with(|| {
                 bpf.expr
                     .as_ref()
-                    .map(|expr| match dead[dlt].compile(expr, true) {
+                    .map(|expr| match dead[dlt].compile(expr, false) {
                         Ok(program) => Some(program),
                         Err(e) if e.to_string().contains("rejects all packets") => None,
                         Err(e) => panic!("{text} → {expr} (DLT {dlt}): libpcap refused it: {e}"),
