@@ -187,10 +187,11 @@ fn missing_observer() -> (bool, String) {
 
 #[cfg(test)]
 mod tests {
-    use super::observe::{NameStats, Observation, PayloadFound, SegmentsSeen};
+    use super::observe::{NameStats, Observation, SegmentsSeen};
     use super::*;
     use crate::analysis::tcp::{ConnRef, Finding};
     use crate::analysis::Endpoint;
+    use crate::analysis::Examples;
 
     fn conn(stream: u32) -> ConnRef {
         let at = |ip: [u8; 4], port| Endpoint {
@@ -279,13 +280,7 @@ mod tests {
         let mut analysis = Analysis::default();
         analysis.tcp.connections = 1;
         analysis.observed = vec![
-            (
-                0,
-                Observation::Payload(PayloadFound {
-                    count: 0,
-                    streams: vec![],
-                }),
-            ),
+            (0, Observation::Payload(Examples::default())),
             (
                 1,
                 Observation::ServerSegments(SegmentsSeen {

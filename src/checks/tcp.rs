@@ -20,21 +20,10 @@ pub(super) fn evaluate(
         ),
         Expect::Close => every(total, &t.not_closed, "closed with FIN from both sides"),
         Expect::Payload(_) => match observed {
-            Some(Observation::Payload(found)) if found.count > 0 => {
-                let mut streams: Vec<String> = found
-                    .streams
-                    .iter()
-                    .map(|s| format!("stream {s}"))
-                    .collect();
-                let more = found.count - found.streams.len() as u64;
-                if more > 0 {
-                    streams.push(format!("and {more} more"));
-                }
-                (
-                    true,
-                    format!("sent by the client in {}", streams.join(", ")),
-                )
-            }
+            Some(Observation::Payload(found)) if found.count > 0 => (
+                true,
+                format!("sent by the client in {}", found.list(", ", stream)),
+            ),
             Some(Observation::Payload(_)) => (
                 false,
                 format!(
@@ -142,13 +131,10 @@ pub(super) fn evaluate(
             },
         ),
         Expect::NotInClear(text) => match observed {
-            Some(Observation::Payload(found)) if total == 0 => {
-                let _ = found;
-                (
-                    false,
-                    "no TCP connection in the capture (check the filter and the port)".into(),
-                )
-            }
+            Some(Observation::Payload(_)) if total == 0 => (
+                false,
+                "no TCP connection in the capture (check the filter and the port)".into(),
+            ),
             Some(Observation::Payload(found)) if found.count == 0 => (
                 true,
                 format!(
@@ -156,17 +142,10 @@ pub(super) fn evaluate(
                     plural(total, "connection")
                 ),
             ),
-            Some(Observation::Payload(found)) => {
-                let streams: Vec<String> = found
-                    .streams
-                    .iter()
-                    .map(|s| format!("stream {s}"))
-                    .collect();
-                (
-                    false,
-                    format!("{text:?} in clear in {}", streams.join(", ")),
-                )
-            }
+            Some(Observation::Payload(found)) => (
+                false,
+                format!("{text:?} in clear in {}", found.list(", ", stream)),
+            ),
             _ => missing_observer(),
         },
         Expect::ServerSegments(want) => match observed {
@@ -198,6 +177,11 @@ pub(super) fn evaluate(
         },
         _ => unreachable!("only TCP expectations are evaluated by checks::tcp"),
     }
+}
+
+/// `stream 3`.
+fn stream(s: &u32) -> String {
+    format!("stream {s}")
 }
 
 /// Holds when there are connections and none has the finding.

@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use super::{MachineSpec, Spec, SpecError, TaskSpec};
 use crate::analysis::messages::framing::FrameRule;
+use crate::checks::observe::sha256_hex;
 use crate::checks::vocabulary::{self, Raw, TERMS};
 use crate::checks::Expectations;
 use crate::filter::Filter;
@@ -291,13 +292,8 @@ fn files_to_digests(raw: &mut Raw, dir: &std::path::Path) -> Result<(), String> 
                 let full = dir.join(&path);
                 let bytes = std::fs::read(&full)
                     .map_err(|e| format!("base64.file: cannot read {}: {e}", full.display()))?;
-                use sha2::Digest;
-                let hex: String = sha2::Sha256::digest(&bytes)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
                 b64.push(("size".into(), Raw::Int(bytes.len() as i64)));
-                b64.push(("sha256".into(), Raw::Text(hex)));
+                b64.push(("sha256".into(), Raw::Text(sha256_hex(&bytes))));
             }
             Ok(())
         }

@@ -180,15 +180,20 @@ fn check_base64(
         }
     }
     if let Some(want) = sha256 {
-        let got: String = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let got = sha256_hex(&bytes);
         if got != want {
             return Some(format!("{what} decodes to SHA-256 {got}, not {want}"));
         }
     }
     None
+}
+
+/// The SHA-256 of `bytes` in lower-case hex, as `sha256sum` prints it and specs give it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A message for a reason: escaped, cut.

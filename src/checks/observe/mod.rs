@@ -12,9 +12,9 @@ mod tls;
 pub use conversation::{ConversationRule, Conversations, ConversationsSeen};
 pub use datagrams::{DatagramsSeen, DatagramsTo};
 pub use dns_name::{DnsName, NameStats};
-pub use exchange::{ExchangeRule, ExchangesSeen};
+pub use exchange::{sha256_hex, ExchangeRule, ExchangesSeen};
 pub use http::{HttpRule, HttpSeen};
-pub use payload::{PayloadFound, PayloadText};
+pub use payload::PayloadText;
 pub use segments::{SegmentSizes, SegmentsSeen};
 pub use tls::{TlsRule, TlsSeen};
 
@@ -22,7 +22,7 @@ pub use tls::{TlsRule, TlsSeen};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Observation {
     /// Streams whose client→server bytes contain a text.
-    Payload(PayloadFound),
+    Payload(crate::analysis::Examples<u32>),
     /// The server's data segment sizes against the expected ones.
     ServerSegments(SegmentsSeen),
     /// What became of the lookups of one name.

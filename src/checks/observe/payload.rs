@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap;
 use super::Observation;
 use crate::analysis::observer::{Observer, StreamCtx};
 use crate::analysis::tcp::{Connection, Direction};
+use crate::analysis::Examples;
 
 /// Looks for one text in every client→server stream (or in both directions).
 #[derive(Debug)]
@@ -15,20 +16,9 @@ pub struct PayloadText {
     both: bool,
     /// Per open connection: the tail kept for matches across deliveries, or `None` once found.
     open: FxHashMap<(u32, bool), Option<Vec<u8>>>,
-    found: PayloadFound,
+    /// The reported connections whose stream contains the text, by stream index.
+    found: Examples<u32>,
 }
-
-/// The reported connections whose client stream contains the text.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PayloadFound {
-    /// How many.
-    pub count: u64,
-    /// The first few, by stream index.
-    pub streams: Vec<u32>,
-}
-
-/// Streams listed by number in a result.
-const LISTED: usize = 5;
 
 impl PayloadText {
     /// An observer looking for `text`.
@@ -37,7 +27,7 @@ impl PayloadText {
             needle: text.as_bytes().to_vec(),
             both: false,
             open: FxHashMap::default(),
-            found: PayloadFound::default(),
+            found: Examples::default(),
         }
     }
 }
@@ -77,10 +67,7 @@ impl Observer for PayloadText {
         let s2c = self.open.remove(&(conn.stream, true));
         if matches!(c2s, Some(None)) || matches!(s2c, Some(None)) {
             if conn.matched {
-                self.found.count += 1;
-                if self.found.streams.len() < LISTED {
-                    self.found.streams.push(conn.stream);
-                }
+                self.found.add(|| conn.stream);
             }
         }
     }
