@@ -328,7 +328,7 @@ impl Pipeline {
         let (tcp_ran, dns_ran, udp_ran) = (tcp.is_some(), found.dns.is_some(), found.udp.is_some());
         let mut udp = found.udp.unwrap_or_default();
         let tcp = tcp.unwrap_or_default();
-        let dns = found.dns.unwrap_or_default();
+        let mut dns = found.dns.unwrap_or_default();
         let mut observed = Vec::new();
         let mut messages = None;
         let mut http = None;
@@ -337,7 +337,7 @@ impl Pipeline {
         let checks_observed = tcp
             .observed
             .into_iter()
-            .chain(dns.observed.iter().cloned())
+            .chain(std::mem::take(&mut dns.observed))
             .chain(std::mem::take(&mut udp.observed));
         for (index, o) in checks_observed {
             match o {
