@@ -35,27 +35,26 @@ impl clap::Args for ExpectArgs {
                 .long(term.flag)
                 .help(term.help)
                 .help_heading(heading);
-            let arg = match term.shape {
-                Shape::Switch => arg.action(ArgAction::SetTrue),
-                Shape::Count | Shape::Sizes => arg
-                    .action(ArgAction::Set)
+            // A value is checked by the term's own parser as clap reads it.
+            let valued = |arg: Arg, action| {
+                arg.action(action)
                     .value_name(term.value_name)
                     .value_parser(move |text: &str| {
                         term.parse(&Raw::Text(text.to_string()))
                             .map(|_| text.to_string())
-                    }),
+                    })
+            };
+            let arg = match term.shape {
+                Shape::Switch => arg.action(ArgAction::SetTrue),
+                // One value: a count or a list of sizes.
+                Shape::Count | Shape::Sizes => valued(arg, ArgAction::Set),
+                // Repeatable.
                 Shape::Texts
                 | Shape::NameRcodes
                 | Shape::Exchange
                 | Shape::Udp
                 | Shape::Http
-                | Shape::Tls => arg
-                    .action(ArgAction::Append)
-                    .value_name(term.value_name)
-                    .value_parser(move |text: &str| {
-                        term.parse(&Raw::Text(text.to_string()))
-                            .map(|_| text.to_string())
-                    }),
+                | Shape::Tls => valued(arg, ArgAction::Append),
             };
             cmd = cmd.arg(arg);
         }
