@@ -507,32 +507,20 @@ fn dash_r_reads_files_in_command_line_order_and_dash_c_stops_each() {
 
 /// `tshark -r FILE [-Y FILTER]` fields of every frame: time, encapsulation, length.
 fn tshark_frames(file: &std::path::Path, filter: Option<&str>) -> Vec<String> {
-    let mut cmd = Command::new("tshark");
-    cmd.args(["-r", file.to_str().unwrap()]);
+    let mut args = vec!["-r", file.to_str().unwrap()];
     if let Some(f) = filter {
-        cmd.args(["-Y", f]);
+        args.extend(["-Y", f]);
     }
-    cmd.args([
+    args.extend([
         "-T",
         "fields",
         "-e",
         "frame.time_epoch",
         "-e",
         "frame.encap_type",
-        "-e",
-        "frame.len",
-        "-e",
-        "frame.cap_len",
     ]);
-    let out = cmd
-        .output()
-        .expect("tshark is installed (.ci/run installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
+    args.extend(["-e", "frame.len", "-e", "frame.cap_len"]);
+    common::tshark_output(&args)
         .lines()
         .map(str::to_string)
         .collect()

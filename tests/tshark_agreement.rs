@@ -201,13 +201,13 @@ fn two_clients_overlap_on_32434() {
 
 /// tshark's UDP conversations (`-z conv,udp`): each endpoint pair, sorted, with its frames.
 fn tshark_udp_conversations(path: &std::path::Path) -> Vec<(String, String, u64)> {
-    let out = std::process::Command::new("tshark")
-        .arg("-r")
-        .arg(path)
-        .args(["-q", "-z", "conv,udp"])
-        .output()
-        .expect("tshark is the oracle: install it");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = common::tshark_output(&[
+        "-r".as_ref(),
+        path.as_os_str(),
+        "-q".as_ref(),
+        "-z".as_ref(),
+        "conv,udp".as_ref(),
+    ]);
     let mut convs: Vec<(String, String, u64)> = text
         .lines()
         .filter(|l| l.contains(" <-> "))
@@ -254,38 +254,25 @@ fn udp_conversations_agree_with_tshark_on_every_fixture() {
 fn http_requests_and_responses_agree_with_tshark() {
     let path = fixture("course/http/mesin1.pcapng");
     let (_, analysis) = replay(&path, None);
-    let out = std::process::Command::new("tshark")
-        .arg("-r")
-        .arg(&path)
-        .args([
-            "-d",
-            "tcp.port==8885,http",
-            "-Y",
-            "http",
-            "-T",
-            "fields",
-            "-E",
-            "separator=|",
-        ])
-        .args([
-            "-e",
-            "tcp.stream",
-            "-e",
-            "http.request.method",
-            "-e",
-            "http.request.uri",
-        ])
-        .args([
-            "-e",
-            "http.response.code",
-            "-e",
-            "http.location",
-            "-e",
-            "http.content_type",
-        ])
-        .output()
-        .expect("tshark is the oracle: install it");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let mut args = vec![
+        "-r",
+        path.to_str().unwrap(),
+        "-d",
+        "tcp.port==8885,http",
+        "-Y",
+        "http",
+    ];
+    args.extend(["-T", "fields", "-E", "separator=|", "-e", "tcp.stream"]);
+    args.extend(["-e", "http.request.method", "-e", "http.request.uri"]);
+    args.extend([
+        "-e",
+        "http.response.code",
+        "-e",
+        "http.location",
+        "-e",
+        "http.content_type",
+    ]);
+    let text = common::tshark_output(&args);
     let (mut requests, mut responses) = (Vec::new(), Vec::new());
     for line in text.lines() {
         // Several messages in one frame (pipelining) come as comma-separated occurrences.
@@ -401,15 +388,10 @@ fn tls_handshakes_agree_with_tshark() {
 fn selected(path: &std::path::Path, filter: &str, decode_as: &[&str]) -> (Vec<u64>, Vec<u64>) {
     let (lines, _) = replay(path, Some(filter));
     let ours: Vec<u64> = lines.iter().map(|l| l.number).collect();
-    let out = std::process::Command::new("tshark")
-        .arg("-n")
-        .arg("-r")
-        .arg(path)
-        .args(decode_as)
-        .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
-        .output()
-        .expect("tshark is the oracle: install it");
-    let theirs = String::from_utf8_lossy(&out.stdout)
+    let mut args = vec!["-n", "-r", path.to_str().unwrap()];
+    args.extend(decode_as);
+    args.extend(["-Y", filter, "-T", "fields", "-e", "frame.number"]);
+    let theirs = common::tshark_output(&args)
         .lines()
         .map(|l| l.trim().parse().unwrap())
         .collect();
@@ -551,14 +533,8 @@ fn stream_filters_select_tsharks_frames() {
 
 /// tshark's `-z follow,tcp,raw,N`: each chunk's direction (node 0 or 1) and bytes.
 fn tshark_follow(path: &std::path::Path, stream: u32) -> Vec<(bool, Vec<u8>)> {
-    let out = std::process::Command::new("tshark")
-        .arg("-n")
-        .arg("-r")
-        .arg(path)
-        .args(["-q", "-z", &format!("follow,tcp,raw,{stream}")])
-        .output()
-        .expect("tshark is the oracle: install it");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let follow = format!("follow,tcp,raw,{stream}");
+    let text = common::tshark_output(&["-n", "-r", path.to_str().unwrap(), "-q", "-z", &follow]);
     let hex = |s: &str| {
         (0..s.len())
             .step_by(2)

@@ -66,8 +66,8 @@ pub fn tshark_occurrences(
     fields: &[&str],
     occurrence: &str,
 ) -> Vec<Vec<String>> {
-    let mut cmd = Command::new("tshark");
-    cmd.arg("-n").arg("-r").arg(path).args([
+    let mut args: Vec<std::ffi::OsString> = vec!["-n".into(), "-r".into(), path.into()];
+    for a in [
         "-T",
         "fields",
         "-E",
@@ -76,24 +76,94 @@ pub fn tshark_occurrences(
         "aggregator=,",
         "-E",
         &format!("occurrence={occurrence}"),
-    ]);
+    ] {
+        args.push(a.into());
+    }
     if let Some(f) = filter {
-        cmd.args(["-Y", f]);
+        args.push("-Y".into());
+        args.push(f.into());
     }
     for field in fields {
-        cmd.args(["-e", field]);
+        args.push("-e".into());
+        args.push(field.into());
     }
-    let out = cmd
+    tshark_output(&args)
+        .lines()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+/// Where the saved tshark outputs live: `fixtures/golden/`, one file per (fixture, arguments).
+fn golden_dir() -> PathBuf {
+    fixture("golden")
+}
+
+/// tshark's standard output for `args`. On a bundled fixture it is read from the golden file
+/// that `scripts/make-golden.sh` saved (tshark is started once per query when the fixtures
+/// are made, not by every test run); `LABCAP_GOLDEN=write` runs tshark and (re)writes it. On
+/// any other file (a live capture) tshark runs.
+/// tshark is the oracle: its absence fails the test (CI installs it).
+pub fn tshark_output<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
+    let root = fixture("");
+    let fixture_arg = args
+        .iter()
+        .find(|a| Path::new(a).starts_with(&root) && Path::new(a).is_file());
+    let Some(file) = fixture_arg else {
+        return run_tshark(&args);
+    };
+    // The key names the fixture by its place and its content, so a remade fixture with stale
+    // golden files fails loudly instead of comparing against the old capture.
+    let bytes = std::fs::read(file).unwrap();
+    let digest = hex16(&bytes);
+    let key: Vec<String> = args
+        .iter()
+        .map(|a| match Path::new(a).strip_prefix(&root) {
+            Ok(rel) if a == file => format!("fixtures/{}@{digest}", rel.display()),
+            _ => a.clone(),
+        })
+        .collect();
+    let key = key.join(" ");
+    let path = golden_dir().join(format!("{}.txt", hex16(key.as_bytes())));
+    let header = format!("# tshark {key}\n");
+    if std::env::var_os("LABCAP_GOLDEN").is_some_and(|v| v == "write") {
+        let out = run_tshark(&args);
+        std::fs::create_dir_all(golden_dir()).unwrap();
+        std::fs::write(&path, format!("{header}{out}")).unwrap();
+        return out;
+    }
+    let saved = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!("no saved tshark output for `tshark {key}`: run scripts/make-golden.sh")
+    });
+    let out = saved
+        .strip_prefix(&header)
+        .unwrap_or_else(|| panic!("{}: not the output of `tshark {key}`", path.display()));
+    out.to_string()
+}
+
+/// The first 16 hex digits of the SHA-256 of `bytes`.
+fn hex16(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Runs tshark, failing the test when it is missing or fails.
+fn run_tshark(args: &[String]) -> String {
+    let out = Command::new("tshark")
+        .args(args)
         .output()
         .expect("tshark is needed for the agreement tests: apt-get install tshark");
     assert!(
         out.status.success(),
-        "tshark failed: {}",
+        "tshark {}: {}",
+        args.join(" "),
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| l.split('\t').map(str::to_string).collect())
-        .collect()
+    String::from_utf8(out.stdout).unwrap()
 }
