@@ -16,6 +16,8 @@ use super::pcapng::{self, Block, Interface};
 use super::Frame;
 use crate::report::escape::escape_text;
 
+/// The bytes of interface names a pcapng section keeps.
+const NAME_BYTES: usize = 1 << 20;
 /// A capture that cannot be read (further), with the byte offset where it went wrong.
 #[derive(Debug)]
 pub struct SourceError {
@@ -50,6 +52,8 @@ enum Format {
         order: Option<Order>,
         /// The current section's interfaces.
         interfaces: Vec<Interface>,
+        /// Bytes of their names kept (see [`NAME_BYTES`]).
+        name_bytes: usize,
     },
 }
 
@@ -150,6 +154,7 @@ impl FileSource {
                 Format::PcapNg {
                     order: None,
                     interfaces: Vec::new(),
+                    name_bytes: 0,
                 },
                 0,
             )
@@ -271,7 +276,11 @@ impl FileSource {
                     break;
                 }
             },
-            Format::PcapNg { order, interfaces } => loop {
+            Format::PcapNg {
+                order,
+                interfaces,
+                name_bytes,
+            } => loop {
                 let at = chunks.offset();
                 let head = chunks.peek(12).map_err(|e| io(at, e))?;
                 if head.is_empty() {
@@ -314,9 +323,18 @@ impl FileSource {
                 let frame = match block {
                     Block::Section => {
                         interfaces.clear();
+                        *name_bytes = 0;
                         None
                     }
-                    Block::Interface(interface) => {
+                    Block::Interface(mut interface) => {
+                        // A hostile file may describe 200,000 interfaces with long names: past
+                        // a total, interfaces are kept without theirs.
+                        let name = interface.name.as_ref().map_or(0, String::len);
+                        if *name_bytes + name > NAME_BYTES {
+                            interface.name = None;
+                        } else {
+                            *name_bytes += name;
+                        }
                         interfaces.push(interface);
                         None
                     }

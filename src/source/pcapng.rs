@@ -23,6 +23,10 @@ pub fn section_order(b: &[u8]) -> Option<Order> {
     }
 }
 
+/// The longest interface name kept, in bytes (Linux names are at most 15, Windows device
+/// names about 50); a longer one is cut.
+const MAX_NAME: usize = 256;
+
 /// An interface of the current section.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Interface {
@@ -110,6 +114,7 @@ pub fn block(order: Order, b: &[u8], snaplen0: Option<u32>) -> Result<Block<'_>,
                 match (code, value) {
                     (2, name) => {
                         let name = name.split(|&c| c == 0).next().unwrap_or_default();
+                        let name = &name[..name.len().min(MAX_NAME)];
                         interface.name = Some(String::from_utf8_lossy(name).into_owned());
                     }
                     (9, [v, ..]) => {
