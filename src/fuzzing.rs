@@ -163,6 +163,7 @@ pub fn dns(data: &[u8]) {
         client,
         server,
         &segment(seq, TcpFlags::SYN, &[]),
+        std::time::Duration::ZERO,
         &mut on_message,
     );
     seq = seq.wrapping_add(1);
@@ -179,6 +180,7 @@ pub fn dns(data: &[u8]) {
             client,
             server,
             &segment(seq, TcpFlags::ACK, chunk),
+            std::time::Duration::ZERO,
             &mut on_message,
         );
         if step >> 60 == 0 {
@@ -186,6 +188,7 @@ pub fn dns(data: &[u8]) {
                 client,
                 server,
                 &segment(seq, TcpFlags::ACK, chunk),
+                std::time::Duration::ZERO,
                 &mut on_message,
             );
         }
@@ -196,6 +199,7 @@ pub fn dns(data: &[u8]) {
         client,
         server,
         &segment(seq, TcpFlags::FIN, &[]),
+        std::time::Duration::ZERO,
         &mut on_message,
     );
     std::hint::black_box(messages);

@@ -26,6 +26,17 @@ impl<K: Copy> Linger<K> {
         self.queue.push_back((at, key));
     }
 
+    /// Entries waiting.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Keeps only the entries `keep` says yes to (after their owners were evicted).
+    pub fn retain(&mut self, keep: impl Fn(&K) -> bool) {
+        self.queue.retain(|(_, key)| keep(key));
+    }
+
     /// Once every `every` calls (the rest return at once): the entries quiet for `linger` at
     /// `now`. `last_seen` tells when an entry was last active, or `None` when it is gone; one
     /// active since its wait began waits again from then.

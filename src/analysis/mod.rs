@@ -7,6 +7,7 @@ mod examples;
 pub mod follow;
 pub mod http;
 mod linger;
+pub mod memory;
 pub mod messages;
 pub mod observer;
 pub mod tcp;

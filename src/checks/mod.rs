@@ -149,6 +149,11 @@ impl Expectations {
                     Topic::Http => http::evaluate(e, observed),
                     Topic::Tls => tls::evaluate(e, observed),
                 };
+                let (passed, detail) = match evicted_under(e.topic(), analysis) {
+                    Some(what) if passed => (false, format!("cannot tell: {what}")),
+                    Some(what) => (false, format!("{detail}; {what}")),
+                    None => (passed, detail),
+                };
                 Check {
                     name: e.title(),
                     passed,
@@ -157,6 +162,29 @@ impl Expectations {
             })
             .collect()
     }
+}
+
+/// What was evicted under the memory cap that a check of `topic` reads, in words: such a
+/// check cannot pass, since what it needed was not analysed to the end.
+fn evicted_under(topic: Topic, analysis: &Analysis) -> Option<String> {
+    let evicted = analysis.evictions();
+    let (n, what) = match topic {
+        Topic::Tcp | Topic::Messages | Topic::Http | Topic::Tls => {
+            (evicted.tcp_connections, "TCP connection")
+        }
+        Topic::Dns => (
+            evicted.dns_queries + evicted.dns_tcp_flows,
+            "DNS transaction",
+        ),
+        Topic::Udp => (evicted.udp_conversations, "UDP conversation"),
+    };
+    (n > 0).then(|| {
+        format!(
+            "{} evicted under the {} memory cap (raise it with --memcap)",
+            plural(count(n), what),
+            analysis.memcap
+        )
+    })
 }
 
 /// `1 query`, `2 queries`, `3 connections`.

@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use super::ExpectArgs;
+use crate::analysis::memory::MemCap;
 use crate::analysis::messages::framing::FrameRule;
 use crate::checks::{Check, Expectations};
 use crate::filter::Filter;
@@ -52,6 +53,11 @@ pub struct ReportArgs {
     /// needs one runs it too): http, tls, udp, or all.
     #[arg(long, value_name = "LIST", value_enum, value_delimiter = ',')]
     pub analyze: Vec<Extra>,
+    /// The memory cap of analysis state (64M by default): past it the quietest connections,
+    /// DNS queries and UDP conversations are evicted, counted in the report, and the checks
+    /// that needed them cannot pass. Units K, M, G.
+    #[arg(long, value_name = "SIZE", value_parser = MemCap::parse, default_value = "64M")]
+    pub memcap: MemCap,
     /// What the capture must show.
     #[command(flatten)]
     pub expect: ExpectArgs,
@@ -168,6 +174,7 @@ impl ReportArgs {
         options.messages.max_exchanges = self.detail_limit.saturating_mul(10);
         options.dns.max_transactions = self.detail_limit.saturating_mul(10);
         options.expectations = expectations.clone();
+        options.memcap = self.memcap;
         // What runs: TCP and DNS always, the others when asked for or checked.
         let wants = |x: Extra| self.analyze.contains(&x) || self.analyze.contains(&Extra::All);
         let checked = expectations.needs();

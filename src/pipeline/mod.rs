@@ -2,6 +2,7 @@
 //! Pure: it neither reads nor prints; the caller hands frames in and gets plain data out.
 //! [`analyse_file`] is the one path from a capture file to its analyses.
 
+use crate::analysis::memory::{Evictions, MemCap};
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -59,6 +60,9 @@ pub struct PipelineOptions {
     pub expectations: Expectations,
     /// Follow this `tcp.stream`, keeping up to this many bytes (`--follow`).
     pub follow: Option<(u32, usize)>,
+    /// The memory cap of analysis state (`--memcap`): it sets the TCP, DNS and UDP tables'
+    /// budgets.
+    pub memcap: MemCap,
 }
 
 impl PipelineOptions {
@@ -92,6 +96,7 @@ impl Default for PipelineOptions {
             },
             expectations: Expectations::default(),
             follow: None,
+            memcap: MemCap::default(),
         }
     }
 }
@@ -140,6 +145,20 @@ pub struct Analysis {
     pub follow: Option<Followed>,
     /// What the checks' observers saw, by the index of the check.
     pub observed: Vec<(usize, Observation)>,
+    /// The memory cap the analysis ran under.
+    pub memcap: MemCap,
+}
+
+impl Analysis {
+    /// What the analyzers evicted (of what the filter matched) to stay within the cap.
+    pub fn evictions(&self) -> Evictions {
+        Evictions {
+            tcp_connections: self.tcp.evicted.count,
+            dns_queries: self.dns.totals.evicted,
+            dns_tcp_flows: self.dns.totals.framing_evicted,
+            udp_conversations: self.udp.totals.evicted,
+        }
+    }
 }
 
 /// The pipeline's state over one capture.
@@ -178,7 +197,12 @@ impl Pipeline {
 
     /// A pipeline without its TCP analyzer, and that analyzer (when needed) to run elsewhere.
     fn split(options: PipelineOptions) -> (Pipeline, Option<TcpAnalyzer>) {
-        let options = options.with_dns_ports_in_filter();
+        let mut options = options.with_dns_ports_in_filter();
+        let memcap = options.memcap;
+        options.tcp.state_budget = memcap.tcp();
+        options.tcp.kept_budget = memcap.tcp_kept();
+        options.dns.state_budget = memcap.dns();
+        options.dns.tcp_budget = memcap.dns_tcp();
         let needs = options.needs;
         let ObserverSets {
             tcp: mut tcp_observers,
@@ -216,6 +240,7 @@ impl Pipeline {
         if needs.udp {
             analyzers.push(Box::new(UdpAnalyzer::new(
                 options.tcp.max_connections,
+                memcap.udp(),
                 udp_observers,
             )));
         }
@@ -376,6 +401,7 @@ impl Pipeline {
             follow,
             udp,
             observed,
+            memcap: self.options.memcap,
         }
     }
 }

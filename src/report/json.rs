@@ -217,6 +217,19 @@ impl Serialize for Document<'_> {
         map.serialize_entry("malformed", &s.malformed)?;
         map.serialize_entry("truncated", &s.truncated)?;
         map.serialize_entry("malformed_reasons", &s.malformed_reasons)?;
+        let evicted = a.evictions();
+        map.serialize_entry(
+            "memory",
+            &json!({
+                "memcap": a.memcap.total,
+                "evicted": {
+                    "tcp_connections": evicted.tcp_connections,
+                    "dns_queries": evicted.dns_queries,
+                    "dns_tcp_flows": evicted.dns_tcp_flows,
+                    "udp_conversations": evicted.udp_conversations,
+                },
+            }),
+        )?;
         map.serialize_entry(
             "tcp_totals",
             &json!({

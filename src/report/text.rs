@@ -575,5 +575,25 @@ pub fn summary(name: &str, analysis: &Analysis) -> String {
             .collect();
         let _ = write!(line, "\n  malformed: {}", reasons.join("; "));
     }
+    let evicted = analysis.evictions();
+    if !evicted.is_empty() {
+        let parts: Vec<String> = [
+            (evicted.tcp_connections, "TCP connection"),
+            (evicted.dns_queries, "DNS query"),
+            (evicted.dns_tcp_flows, "unfinished DNS-over-TCP message"),
+            (evicted.udp_conversations, "UDP conversation"),
+        ]
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, what)| plural(n(*count), what))
+        .collect();
+        let _ = write!(
+            line,
+            "\n  memory cap {} reached: evicted {} (the quietest first; their checks cannot \
+             pass; raise it with --memcap)",
+            analysis.memcap,
+            parts.join(", ")
+        );
+    }
     line
 }

@@ -16,6 +16,7 @@ use rustc_hash::FxBuildHasher;
 
 use super::observer::{finish_all, Observers};
 use super::{Endpoint, Linger};
+use crate::analysis::memory::{self, slot, Budget, MemCap, ALLOCATION};
 use crate::checks::observe::Observation;
 use crate::wire::dns::{Message, Record};
 use crate::wire::{DnsPorts, Packet, Transport};
@@ -32,6 +33,11 @@ pub struct DnsConfig {
     /// How long (capture time) a transaction waits for a response, a retry or a duplicate
     /// after its last message before it is closed for good.
     pub linger: Duration,
+    /// Bytes the open transactions may hold (their share of the memory cap); past it the
+    /// quietest are closed early.
+    pub state_budget: usize,
+    /// Bytes DNS-over-TCP framing may hold.
+    pub tcp_budget: usize,
 }
 
 impl Default for DnsConfig {
@@ -40,6 +46,8 @@ impl Default for DnsConfig {
             ports: DnsPorts::default(),
             max_transactions: 10_000,
             linger: Duration::from_secs(10),
+            state_budget: MemCap::default().dns(),
+            tcp_budget: MemCap::default().dns_tcp(),
         }
     }
 }
@@ -109,6 +117,20 @@ impl Transaction {
         self.query_ts.is_some() && self.response_ts.is_none()
     }
 
+    /// What this transaction holds while open, for the memory cap (its table entry and its
+    /// place in the linger queue included).
+    fn mem_bytes(&self) -> usize {
+        let strings = |s: &String| s.capacity() + ALLOCATION;
+        slot::<(Key, Transaction)>()
+            + 2 * std::mem::size_of::<(Duration, Key)>()
+            + strings(&self.qname)
+            + self
+                .answers
+                .iter()
+                .map(|r| std::mem::size_of::<Record>() + strings(&r.name) + strings(&r.data))
+                .sum::<usize>()
+    }
+
     /// Time from the first query to the response.
     pub fn latency(&self) -> Option<Duration> {
         self.response_ts?.checked_sub(self.query_ts?)
@@ -160,6 +182,8 @@ pub struct DnsAnalyzer {
     totals: DnsTotals,
     counts: DnsCounts,
     framing: TcpFraming,
+    /// What the open transactions hold, against `DnsConfig::state_budget`.
+    state: Budget,
     observers: Observers,
 }
 
@@ -167,6 +191,8 @@ impl DnsAnalyzer {
     /// An analyzer with the given ports and limits.
     pub fn new(config: DnsConfig) -> DnsAnalyzer {
         DnsAnalyzer {
+            framing: TcpFraming::new(config.tcp_budget),
+            state: Budget::new(config.state_budget),
             config,
             ..Default::default()
         }
@@ -205,9 +231,12 @@ impl DnsAnalyzer {
         let mut messages = Vec::new();
         match &packet.transport {
             Transport::Udp(udp) => messages.extend(Message::parse(udp.payload)),
-            Transport::Tcp(tcp) => self.framing.on_segment(src, dst, tcp, &mut |bytes| {
-                messages.extend(Message::parse(bytes))
-            }),
+            Transport::Tcp(tcp) => {
+                self.framing
+                    .on_segment(src, dst, tcp, packet.ts, &mut |bytes| {
+                        messages.extend(Message::parse(bytes))
+                    })
+            }
             Transport::None => {}
         }
         let transport = match packet.transport {
@@ -252,6 +281,7 @@ impl DnsAnalyzer {
                 same_question && !t.answered()
             };
             if fits {
+                let before = t.mem_bytes();
                 t.matched |= matched;
                 t.malformed |= message.malformed;
                 t.last_seen = ts;
@@ -264,10 +294,12 @@ impl DnsAnalyzer {
                     t.rcode = Some(message.rcode);
                     t.answers = message.answers.clone();
                 }
+                self.state.resize(before, t.mem_bytes());
                 return;
             }
             // The id is used again for another question: the old transaction is over.
             let old = self.open.remove(&key).expect("present");
+            self.state.resize(old.mem_bytes(), 0);
             self.close_for_good(old);
         }
         let (query_ts, response_ts, rcode, answers) = if message.response {
@@ -275,27 +307,49 @@ impl DnsAnalyzer {
         } else {
             (Some(ts), None, None, Vec::new())
         };
-        self.open.insert(
-            key,
-            Transaction {
-                id: message.id,
-                transport,
-                client,
-                server,
-                query_ts,
-                response_ts,
-                qname: qname.to_string(),
-                qtype,
-                rcode,
-                answers,
-                retries: 0,
-                duplicate_responses: 0,
-                malformed: message.malformed,
-                matched,
-                last_seen: ts,
-            },
-        );
+        let t = Transaction {
+            id: message.id,
+            transport,
+            client,
+            server,
+            query_ts,
+            response_ts,
+            qname: qname.to_string(),
+            qtype,
+            rcode,
+            answers,
+            retries: 0,
+            duplicate_responses: 0,
+            malformed: message.malformed,
+            matched,
+            last_seen: ts,
+        };
+        self.state.resize(0, t.mem_bytes());
+        self.open.insert(key, t);
         self.waiting.push(ts, key);
+        if self.state.over() {
+            self.evict();
+        }
+    }
+
+    /// Closes the quietest transactions early, until the open ones are back under their
+    /// budget; their places in the linger queue go with them.
+    fn evict(&mut self) {
+        let entries = self
+            .open
+            .iter()
+            .map(|(k, t)| (t.last_seen, 0, t.mem_bytes(), *k))
+            .collect();
+        for key in memory::oldest(entries, self.state.excess()) {
+            let t = self.open.remove(&key).expect("present");
+            self.state.resize(t.mem_bytes(), 0);
+            if t.matched {
+                self.totals.evicted += 1;
+            }
+            self.close_for_good(t);
+        }
+        let open = &self.open;
+        self.waiting.retain(|key| open.contains_key(key));
     }
 
     /// Closes for good the transactions quiet for the linger time.
@@ -308,6 +362,7 @@ impl DnsAnalyzer {
             });
         for key in due {
             let t = self.open.remove(&key).expect("present");
+            self.state.resize(t.mem_bytes(), 0);
             self.close_for_good(t);
         }
     }
@@ -334,6 +389,7 @@ impl DnsAnalyzer {
             self.close_for_good(t);
         }
         self.kept.sort_by_key(Transaction::first_seen);
+        self.totals.framing_evicted = self.framing.evicted();
         let mut observed = Vec::new();
         finish_all(std::mem::take(&mut self.observers), &mut observed);
         DnsAnalysis {
@@ -484,5 +540,55 @@ mod tests {
         assert_eq!(r.totals.transactions, 20_000);
         assert_eq!(r.totals.answered, 20_000);
         assert_eq!(r.transactions.len(), 10_000);
+    }
+
+    #[test]
+    fn a_flood_of_unanswered_queries_stays_within_the_budget_and_is_counted() {
+        let budget = 128 * 1024;
+        let mut a = DnsAnalyzer::new(DnsConfig {
+            state_budget: budget,
+            ..DnsConfig::default()
+        });
+        let n = 20_000u64;
+        for i in 0..n {
+            let q = dns(i as u16, 0x0100, &format!("host{i}.example.org"), None);
+            a.on_packet(
+                &udp(i, (CLIENT, 1024 + (i / 60_000) as u16), (SERVER, 53), &q),
+                true,
+            );
+            assert!(a.state.used() <= budget);
+        }
+        let counted: usize = a.open.values().map(Transaction::mem_bytes).sum();
+        assert_eq!(a.state.used(), counted);
+        assert!(a.waiting.len() <= 2 * a.open.len() + 1);
+        let open = a.open.len() as u64;
+        let r = a.finish();
+        assert_eq!(r.totals.transactions, n);
+        assert_eq!(r.totals.unanswered.count, n);
+        assert_eq!(r.totals.evicted, n - open);
+        assert!(r.totals.evicted > n / 2);
+    }
+
+    #[test]
+    fn a_response_to_an_evicted_query_stands_alone() {
+        let mut a = DnsAnalyzer::new(DnsConfig {
+            state_budget: 1,
+            ..DnsConfig::default()
+        });
+        a.on_packet(
+            &udp(
+                0,
+                (CLIENT, 40000),
+                (SERVER, 53),
+                &dns(7, 0x0100, "a.lab", None),
+            ),
+            true,
+        );
+        let answer = dns(7, 0x8180, "a.lab", Some([192, 0, 2, 1]));
+        a.on_packet(&udp(1, (SERVER, 53), (CLIENT, 40000), &answer), true);
+        let r = a.finish();
+        assert_eq!(r.totals.evicted, 2);
+        assert_eq!(r.transactions.len(), 2);
+        assert!(r.transactions[0].unanswered() && r.transactions[1].query_ts.is_none());
     }
 }

@@ -29,6 +29,11 @@ pub struct DnsTotals {
     pub unanswered: Examples<Unanswered>,
     /// Responses by code.
     pub rcodes: BTreeMap<u16, u64>,
+    /// Transactions closed early to stay within the memory cap (a response after that
+    /// stands alone).
+    pub evicted: u64,
+    /// DNS-over-TCP directions dropped with an unfinished message (memory cap or idle).
+    pub framing_evicted: u64,
 }
 
 /// The form names are compared in: lower case, without the trailing dot.

@@ -84,6 +84,11 @@ impl Half {
     pub fn missing(&self) -> u64 {
         self.reassembly.missing()
     }
+
+    /// Buffered bytes (out-of-order segments, the preview) for the memory cap.
+    fn buffered(&self) -> usize {
+        self.reassembly.buffered() + self.scan.preview.capacity()
+    }
 }
 
 /// A TCP connection and what was learnt about it.
@@ -126,6 +131,11 @@ pub struct Connection {
     pub event_payloads: Vec<Box<[u8]>>,
     /// Some packet of this connection matched the filter.
     pub matched: bool,
+    /// Closed early to stay within the memory cap: its later packets, if any, started a new
+    /// connection, and its checks cannot be decided.
+    pub evicted: bool,
+    /// Bytes held by `event_payloads`.
+    event_payload_bytes: usize,
     echo: EchoCheck,
     /// The client is the low side of the table's key (set by the analyzer).
     pub(super) client_is_low: bool,
@@ -156,6 +166,8 @@ impl Connection {
             events_dropped: 0,
             event_payloads: Vec::new(),
             matched: false,
+            evicted: false,
+            event_payload_bytes: 0,
             echo: EchoCheck::default(),
             client_is_low: false,
             syn_time: None,
@@ -168,6 +180,23 @@ impl Connection {
     /// `TcpConfig::segment_preview` asked for them; fewer than its length when cut).
     pub fn event_payload(&self, index: usize) -> &[u8] {
         self.event_payloads.get(index).map_or(&[], |p| p)
+    }
+
+    /// The bytes this connection holds, for the memory cap: its own size, its buffers'
+    /// capacity and the events it recorded.
+    pub fn mem_bytes(&self) -> usize {
+        use crate::analysis::memory::{slot, ALLOCATION};
+        // The box, its slot in the table (a key and a pointer) and in the set of established
+        // connections.
+        std::mem::size_of::<Connection>()
+            + ALLOCATION
+            + slot::<([u64; 6], usize)>()
+            + slot::<(u32, super::ConnRef)>()
+            + self.c2s.buffered()
+            + self.s2c.buffered()
+            + self.echo.buffered()
+            + self.events.capacity() * std::mem::size_of::<Event>()
+            + self.event_payload_bytes
     }
 
     /// Packets in both directions.
@@ -362,6 +391,7 @@ impl Connection {
                 if config.segment_preview > 0 {
                     let kept = tcp.payload.len().min(config.segment_preview);
                     self.event_payloads.push(tcp.payload[..kept].into());
+                    self.event_payload_bytes += kept + std::mem::size_of::<Box<[u8]>>();
                 }
             } else {
                 self.events_dropped += 1;

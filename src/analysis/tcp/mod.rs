@@ -18,6 +18,7 @@ pub use connection::{Close, Connection, Event, Half};
 pub use sequence::Findings;
 pub use totals::{ConnRef, Finding, Found, TcpTotals};
 
+use super::memory::{self, Budget, MemCap};
 use super::observer::{finish_all, Observers};
 pub use super::Endpoint;
 use super::Linger;
@@ -65,6 +66,11 @@ pub struct TcpConfig {
     pub linger: Duration,
     /// A connection without packets for this long (capture time) is closed for good.
     pub idle_timeout: Duration,
+    /// Bytes the open connections may hold (their share of the memory cap); past it the
+    /// quietest are evicted.
+    pub state_budget: usize,
+    /// Bytes the connections kept in detail may hold; past it the others are only counted.
+    pub kept_budget: usize,
 }
 
 impl Default for TcpConfig {
@@ -78,6 +84,8 @@ impl Default for TcpConfig {
             max_connections: 1_000,
             linger: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(600),
+            state_budget: MemCap::default().tcp(),
+            kept_budget: MemCap::default().tcp_kept(),
         }
     }
 }
@@ -185,8 +193,6 @@ impl SegmentKey {
 
 /// How many packets pass between two looks for connections to close for good.
 const SWEEP_EVERY: u32 = 1024;
-/// How many packets pass between two looks for idle connections.
-const IDLE_SWEEP_EVERY: u32 = 1 << 18;
 
 /// Tracks every TCP connection of a capture, in memory bounded by the connections open at
 /// once: an ended connection is folded into the totals once it has been quiet for a while.
@@ -204,7 +210,13 @@ pub struct TcpAnalyzer {
     established: BTreeMap<u32, ConnRef>,
     events_left: usize,
     ended_matched: usize,
-    since_idle_sweep: u32,
+    /// Capture time of the last look for idle connections.
+    last_idle_sweep: Duration,
+    since_sweep: u32,
+    /// What the open connections hold, against `TcpConfig::state_budget`.
+    state: Budget,
+    /// What the connections kept in detail hold, against `TcpConfig::kept_budget`.
+    kept_bytes: Budget,
     observers: Observers,
 }
 
@@ -213,6 +225,8 @@ impl TcpAnalyzer {
     pub fn new(config: TcpConfig) -> TcpAnalyzer {
         TcpAnalyzer {
             events_left: config.events_budget,
+            state: Budget::new(config.state_budget),
+            kept_bytes: Budget::new(config.kept_budget),
             config,
             ..Default::default()
         }
@@ -266,8 +280,12 @@ impl TcpAnalyzer {
         // One lookup: the connection of this 4-tuple, or a new one (which replaces the old when
         // this SYN starts the 4-tuple over; the old one is closed once this segment is done).
         let mut replaced = None;
+        let mut bytes_before = 0;
         let connection = match self.open.entry(key) {
-            Entry::Occupied(o) if !o.get().restarted_by(tcp.flags, tcp.seq) => o.into_mut(),
+            Entry::Occupied(o) if !o.get().restarted_by(tcp.flags, tcp.seq) => {
+                bytes_before = o.get().mem_bytes();
+                o.into_mut()
+            }
             Entry::Occupied(mut o) => {
                 replaced = Some(std::mem::replace(o.get_mut(), new_connection()));
                 o.into_mut()
@@ -297,6 +315,7 @@ impl TcpAnalyzer {
         if connection.events.len() > events {
             self.events_left -= 1;
         }
+        self.state.resize(bytes_before, connection.mem_bytes());
         let stream = connection.stream;
         if !was_established && connection.handshake && connection.matched && !connection.ended() {
             let this = ConnRef {
@@ -321,7 +340,27 @@ impl TcpAnalyzer {
         if let Some(old) = replaced {
             self.close_for_good(old);
         }
+        if self.state.over() {
+            self.evict();
+        }
         Some(SegmentInfo { stream, event })
+    }
+
+    /// Closes the quietest connections early, until their state is back under its budget.
+    fn evict(&mut self) {
+        let entries = self
+            .open
+            .iter()
+            .map(|(k, c)| (c.end, u64::from(c.stream), c.mem_bytes(), *k))
+            .collect();
+        for key in memory::oldest(entries, self.state.excess()) {
+            let mut c = self.open.remove(&key).expect("present");
+            c.evicted = true;
+            self.close_for_good(c);
+        }
+        let open = &self.open;
+        self.ending
+            .retain(|(key, stream)| open.get(key).is_some_and(|c| c.stream == *stream));
     }
 
     /// The `tcp.stream` `packet` will get: its connection's, or the next number for a new one
@@ -355,10 +394,13 @@ impl TcpAnalyzer {
             let c = self.open.remove(&key).expect("present");
             self.close_for_good(c);
         }
-        self.since_idle_sweep += 1;
-        if self.since_idle_sweep >= IDLE_SWEEP_EVERY {
-            self.since_idle_sweep = 0;
-            let idle = self.config.idle_timeout;
+        // Idle connections are looked for as capture time passes (a quarter of the timeout),
+        // checked every so many packets: the walk over the table stays rare.
+        self.since_sweep += 1;
+        let idle = self.config.idle_timeout;
+        if self.since_sweep >= SWEEP_EVERY && now >= self.last_idle_sweep + idle / 4 {
+            self.since_sweep = 0;
+            self.last_idle_sweep = now;
             let stale: Vec<Key> = self
                 .open
                 .iter()
@@ -374,6 +416,7 @@ impl TcpAnalyzer {
 
     /// Folds a connection into the totals; keeps it in detail while there is room.
     fn close_for_good(&mut self, mut c: Box<Connection>) {
+        self.state.resize(c.mem_bytes(), 0);
         c.finish(&self.config, &mut self.observers);
         self.established.remove(&c.stream);
         for (_, o) in &mut self.observers {
@@ -383,8 +426,12 @@ impl TcpAnalyzer {
             return;
         }
         self.totals.add(&c);
-        if self.kept.len() < self.config.max_connections {
+        let bytes = c.mem_bytes();
+        self.kept_bytes.resize(0, bytes);
+        if self.kept.len() < self.config.max_connections && !self.kept_bytes.over() {
             self.kept.push(*c);
+        } else {
+            self.kept_bytes.resize(bytes, 0);
         }
     }
 
@@ -542,5 +589,65 @@ mod tests {
             assert_eq!(kept, expected);
             assert_eq!(c.event_payloads.is_empty(), keep == 0);
         }
+    }
+
+    #[test]
+    fn a_flood_of_half_open_connections_stays_within_the_budget_and_is_counted() {
+        const S: u16 = TcpFlags::SYN;
+        let budget = 256 * 1024;
+        let mut a = TcpAnalyzer::new(TcpConfig {
+            state_budget: budget,
+            ..TcpConfig::default()
+        });
+        for i in 0..20_000u64 {
+            a.on_packet(
+                &segment(i, 20_000 + (i % 40_000) as u16, 10000, 7, 0, S, b""),
+                true,
+            );
+            assert!(
+                a.state.used() <= budget,
+                "{} bytes after {i}",
+                a.state.used()
+            );
+        }
+        let counted: usize = a.open.values().map(|c| c.mem_bytes()).sum();
+        assert_eq!(a.state.used(), counted);
+        let open = a.open.len() as u64;
+        assert!(open < 2_000, "{open} open");
+        let r = a.finish();
+        // Every connection is reported; the ones closed early say so.
+        assert_eq!(r.totals.connections, 20_000);
+        assert_eq!(r.totals.evicted.count, 20_000 - open);
+        // The quietest went first.
+        let first: Vec<u32> = r.totals.evicted.first.iter().map(|c| c.stream).collect();
+        assert_eq!(first, [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn an_unechoed_connection_counts_its_backlog_and_frees_it_when_evicted() {
+        const S: u16 = TcpFlags::SYN;
+        const A: u16 = TcpFlags::ACK;
+        let mut a = TcpAnalyzer::new(TcpConfig {
+            state_budget: 64 * 1024,
+            ..TcpConfig::default()
+        });
+        let data = [b'e'; 1000];
+        for port in [40001, 40002] {
+            a.on_packet(&segment(0, port, 10000, 0, 0, S, b""), true);
+            a.on_packet(&segment(0, 10000, port, 0, 1, S | A, b""), true);
+            a.on_packet(&segment(0, port, 10000, 1, 1, A, b""), true);
+        }
+        // Two clients send and nothing comes back: each backlog grows until the older one is
+        // evicted.
+        for i in 0..60u32 {
+            for port in [40001, 40002] {
+                a.on_packet(
+                    &segment(1 + u64::from(i), port, 10000, 1 + i * 1000, 1, A, &data),
+                    true,
+                );
+            }
+            assert!(a.state.used() <= 64 * 1024);
+        }
+        assert!(a.finish().totals.evicted.count >= 1);
     }
 }

@@ -4,6 +4,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+/// What one waiting out-of-order segment costs beyond its bytes: its map entry and vector.
+const PENDING_ENTRY: usize = 64;
+
 /// Reorders one direction's segments into a byte stream.
 #[derive(Clone, Debug, Default)]
 pub struct Reassembler {
@@ -34,6 +37,11 @@ impl Reassembler {
     /// Bytes that were never seen: holes that were skipped.
     pub fn missing(&self) -> u64 {
         self.missing
+    }
+
+    /// Bytes held for out-of-order segments, each entry's overhead included.
+    pub fn buffered(&self) -> usize {
+        self.pending_bytes
     }
 
     /// Adds a segment: relative `seq`, captured `data`, and `len` as the headers claim (longer
@@ -75,10 +83,18 @@ impl Reassembler {
             return;
         }
         if start > self.position {
-            if self.pending_bytes + data.len() <= limit {
+            // Each entry costs its bytes and its place in the map: a million segments cut to
+            // no captured bytes must not grow without bound either.
+            let cost = data.len() + PENDING_ENTRY;
+            if self.pending_bytes + cost <= limit {
                 let keep = self.pending.entry(start).or_default();
                 if len > keep.1 {
-                    self.pending_bytes = self.pending_bytes + data.len() - keep.0.len();
+                    let old = if keep.1 == 0 {
+                        0
+                    } else {
+                        keep.0.len() + PENDING_ENTRY
+                    };
+                    self.pending_bytes = self.pending_bytes + cost - old;
                     *keep = (data.to_vec(), len);
                 }
             }
@@ -115,7 +131,7 @@ impl Reassembler {
                 break;
             }
             let (start, (data, len)) = entry.remove_entry();
-            self.pending_bytes -= data.len();
+            self.pending_bytes -= data.len() + PENDING_ENTRY;
             let end = start + u64::from(len);
             if end > self.position {
                 self.take(start, &data, end, deliver);
@@ -146,6 +162,11 @@ pub struct EchoCheck {
 }
 
 impl EchoCheck {
+    /// Bytes held for the comparison.
+    pub fn buffered(&self) -> usize {
+        self.unechoed.capacity()
+    }
+
     /// Bytes the client sent, in order.
     pub fn client(&mut self, data: &[u8], limit: usize) {
         if self.broken {
@@ -153,7 +174,7 @@ impl EchoCheck {
         }
         if self.unechoed.len() + data.len() > limit {
             self.broken = true;
-            self.unechoed.clear();
+            self.unechoed = VecDeque::new();
             return;
         }
         self.unechoed.extend(data);
@@ -166,7 +187,7 @@ impl EchoCheck {
         }
         if data.len() > self.unechoed.len() || !self.starts_with(data) {
             self.broken = true;
-            self.unechoed.clear();
+            self.unechoed = VecDeque::new();
             return;
         }
         self.unechoed.drain(..data.len());
@@ -338,5 +359,21 @@ mod tests {
         s.feed(b"DATA YANG DIKI", 8);
         s.feed(b"RIM ABC", 8);
         assert_eq!(s.preview, b"DATA YAN");
+    }
+
+    #[test]
+    fn segments_without_captured_bytes_still_cost_their_entry() {
+        let mut r = Reassembler::default();
+        r.start_at(1);
+        // A hole at 1, then a million segments cut to no captured bytes.
+        for i in 0..1_000_000u32 {
+            r.push(1000 + i * 1000, &[], 1000, 64 * 1024, &mut |_| {});
+        }
+        assert!(
+            r.pending.len() <= 64 * 1024 / PENDING_ENTRY,
+            "{}",
+            r.pending.len()
+        );
+        assert_eq!(r.buffered(), r.pending.len() * PENDING_ENTRY);
     }
 }

@@ -85,6 +85,9 @@ pub struct TcpTotals {
     pub no_reply: Examples<ConnRef>,
     /// How long the handshaked connections lasted, summed (for the mean).
     pub duration_sum: std::time::Duration,
+    /// Connections closed early to stay within the memory cap: what is said of them above
+    /// was cut short.
+    pub evicted: Examples<ConnRef>,
 }
 
 /// Client addresses remembered.
@@ -129,6 +132,9 @@ impl TcpTotals {
                 self.clients.insert(c.client.ip);
             }
             self.duration_sum += c.end.saturating_sub(c.start);
+        }
+        if c.evicted {
+            self.evicted.add(|| conn);
         }
         if c.unanswered() {
             self.no_reply.add(|| conn);

@@ -9,6 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use super::analyzer::{Analyzer, Found, PacketNotes};
+use super::memory::{self, slot, Budget};
 use super::observer::{finish_all, Observers};
 use super::{Endpoint, Linger};
 use crate::checks::observe::Observation;
@@ -108,6 +109,9 @@ pub struct UdpTotals {
     pub bytes: u64,
     /// Broadcast datagrams.
     pub broadcasts: u64,
+    /// Conversations closed early to stay within the memory cap (a later datagram of the
+    /// same pair was counted as a new conversation).
+    pub evicted: u64,
 }
 
 /// The first conversations in detail, and totals.
@@ -130,9 +134,15 @@ pub struct UdpAnalyzer {
     idle: Linger<Key>,
     next_stream: u32,
     max_conversations: usize,
+    /// What the open conversations hold, against their share of the memory cap.
+    state: Budget,
     analysis: UdpAnalysis,
     observers: Observers,
 }
+
+/// What one open conversation holds: its table entry and its place in the idle queue.
+const CONVERSATION_BYTES: usize =
+    slot::<(Key, UdpConversation)>() + 2 * std::mem::size_of::<(Duration, Key)>();
 
 /// The lab subnet's broadcast address.
 fn subnet_broadcast() -> Ipv4Addr {
@@ -148,16 +158,37 @@ pub fn endpoints(packet: &Packet<'_>) -> Option<(Endpoint, Endpoint)> {
 }
 
 impl UdpAnalyzer {
-    /// An analyzer keeping `max_conversations` in detail, telling `observers` of every datagram.
-    pub fn new(max_conversations: usize, observers: Observers) -> UdpAnalyzer {
+    /// An analyzer keeping `max_conversations` in detail, its open ones within `budget`
+    /// bytes, telling `observers` of every datagram.
+    pub fn new(max_conversations: usize, budget: usize, observers: Observers) -> UdpAnalyzer {
         UdpAnalyzer {
             max_conversations,
+            state: Budget::new(budget),
             observers,
             ..Default::default()
         }
     }
 
+    /// Closes the quietest conversations early, until the open ones are back under budget.
+    fn evict(&mut self) {
+        let entries = self
+            .open
+            .iter()
+            .map(|(k, c)| (c.last, u64::from(c.stream), CONVERSATION_BYTES, *k))
+            .collect();
+        for key in memory::oldest(entries, self.state.excess()) {
+            let c = self.open.remove(&key).expect("present");
+            if c.matched {
+                self.analysis.totals.evicted += 1;
+            }
+            self.close(c);
+        }
+        let open = &self.open;
+        self.idle.retain(|key| open.contains_key(key));
+    }
+
     fn close(&mut self, c: UdpConversation) {
+        self.state.resize(CONVERSATION_BYTES, 0);
         if !c.matched {
             return;
         }
@@ -226,6 +257,7 @@ impl Analyzer for UdpAnalyzer {
         });
         if fresh {
             self.idle.push(packet.ts, key);
+            self.state.resize(0, CONVERSATION_BYTES);
         }
         c.last = packet.ts;
         c.matched |= matched;
@@ -248,9 +280,53 @@ impl Analyzer for UdpAnalyzer {
         for (_, o) in &mut self.observers {
             o.datagram(&d, matched);
         }
+        if self.state.over() {
+            self.evict();
+        }
     }
 
     fn finish_into(self: Box<Self>, found: &mut Found) {
         found.udp = Some((*self).finish());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Transport, Udp};
+
+    fn datagram(ms: u64, i: u32) -> Packet<'static> {
+        let udp = Udp {
+            src_port: 1024 + (i % 60_000) as u16,
+            dst_port: 9999,
+            len: 5,
+            payload: b"hello",
+        };
+        let src = Ipv4Addr::from(0x0a00_0000 | i);
+        Packet::ipv4_for_test(ms, src, Ipv4Addr::new(10, 9, 9, 9), Transport::Udp(udp))
+    }
+
+    #[test]
+    fn a_flood_of_conversations_stays_within_the_budget_and_is_counted() {
+        let budget = 64 * 1024;
+        let mut a = UdpAnalyzer::new(100, budget, Observers::new());
+        let n = 10_000;
+        for i in 0..n {
+            a.packet(
+                &datagram(u64::from(i), i),
+                true,
+                &mut PacketNotes::default(),
+            );
+            assert!(a.state.used() <= budget);
+        }
+        assert_eq!(a.state.used(), a.open.len() * CONVERSATION_BYTES);
+        assert!(a.idle.len() <= a.open.len() + 1);
+        let open = a.open.len() as u64;
+        let r = a.finish();
+        assert_eq!(r.totals.conversations, u64::from(n));
+        assert_eq!(r.totals.evicted, u64::from(n) - open);
+        // Detail is kept for the first ones; the numbering goes on past the evicted.
+        assert_eq!(r.conversations.len(), 100);
+        assert_eq!(r.conversations[99].stream, 99);
     }
 }

@@ -1,0 +1,282 @@
+//! The memory cap of analysis state, after Suricata's `flow.memcap` and `stream.memcap`: one
+//! total budget (`--memcap`, 64 MiB by default) shared out among the analyzers' tables. Each
+//! table counts what its entries hold (inline size, buffers' capacity, a per-entry overhead
+//! for the table itself); past its share it evicts the entries quiet the longest and counts
+//! them, so a report can say what was not analysed to the end and a check that needed it can
+//! say so instead of passing.
+
+use std::time::Duration;
+
+/// The default total budget: 64 MiB.
+pub const DEFAULT_MEMCAP: usize = 64 << 20;
+
+/// A heap allocation's overhead: the allocator's header and rounding.
+pub const ALLOCATION: usize = 16;
+
+/// What a hash table entry of type `T` costs: its slot twice over (a table is at most 7/8
+/// full, grows by doubling and holds tombstones), and a control byte. An estimate the memory
+/// benchmark (`scripts/bench-memory.sh`) holds to the measured RSS.
+pub const fn slot<T>() -> usize {
+    2 * (std::mem::size_of::<T>() + 1)
+}
+
+/// The total budget and each table's share of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemCap {
+    /// The total, in bytes.
+    pub total: usize,
+}
+
+impl Default for MemCap {
+    fn default() -> MemCap {
+        MemCap {
+            total: DEFAULT_MEMCAP,
+        }
+    }
+}
+
+impl std::fmt::Display for MemCap {
+    /// `64 MiB`, `1.5 GiB`, `512 KiB`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let units = [("GiB", 30), ("MiB", 20), ("KiB", 10)];
+        for (unit, shift) in units {
+            let size = 1usize << shift;
+            if self.total >= size {
+                let value = self.total as f64 / size as f64;
+                return if self.total % size == 0 {
+                    write!(f, "{} {unit}", self.total / size)
+                } else {
+                    write!(f, "{value:.1} {unit}")
+                };
+            }
+        }
+        write!(f, "{} bytes", self.total)
+    }
+}
+
+impl MemCap {
+    /// The smallest cap accepted: below it no table could hold a useful amount.
+    pub const MIN: usize = 1 << 20;
+
+    /// Parses `--memcap`: a number of bytes with an optional unit (K, M, G, with or without
+    /// `iB`/`B`, binary multiples: `64M` = `64MiB` = 67,108,864 bytes).
+    pub fn parse(text: &str) -> Result<MemCap, String> {
+        let t = text.trim();
+        let digits = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        let (number, unit) = t.split_at(digits);
+        let shift = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 0,
+            "k" | "kb" | "kib" => 10,
+            "m" | "mb" | "mib" => 20,
+            "g" | "gb" | "gib" => 30,
+            other => return Err(format!("unknown unit `{other}` (use K, M or G: 64M, 1G)")),
+        };
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a size (64M, 1G, 100000000)"))?;
+        let total = value * (1u64 << shift) as f64;
+        if !(total.is_finite() && total >= Self::MIN as f64 && total <= (1u64 << 46) as f64) {
+            return Err(format!("`{text}`: the cap must be between 1M and 64T"));
+        }
+        Ok(MemCap {
+            total: total as usize,
+        })
+    }
+
+    // The shares add up to 11/16 of the total: the rest is for what is not a table (the
+    // reader's buffers, batches between threads, the kept DNS transactions and UDP
+    // conversations, the allocator's fragmentation).
+
+    /// Open TCP connections: sequence state, reassembly and echo buffers, events.
+    pub fn tcp(self) -> usize {
+        self.total / 8 * 3
+    }
+
+    /// Connections kept in detail for tables and JSON once closed.
+    pub fn tcp_kept(self) -> usize {
+        self.total / 16
+    }
+
+    /// DNS queries waiting for their response.
+    pub fn dns(self) -> usize {
+        self.total / 8
+    }
+
+    /// DNS-over-TCP framing: the partial messages of each direction.
+    pub fn dns_tcp(self) -> usize {
+        self.total / 16
+    }
+
+    /// UDP conversations in progress.
+    pub fn udp(self) -> usize {
+        self.total / 16
+    }
+}
+
+/// What the analyzers evicted to stay within the memory cap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Evictions {
+    /// TCP connections closed early (their later packets start new ones).
+    pub tcp_connections: u64,
+    /// DNS queries given up on before their response (a late response stands alone).
+    pub dns_queries: u64,
+    /// DNS-over-TCP directions whose partial message was dropped.
+    pub dns_tcp_flows: u64,
+    /// UDP conversations closed early (a later datagram starts a new one).
+    pub udp_conversations: u64,
+}
+
+impl Evictions {
+    /// True when nothing was evicted.
+    pub fn is_empty(&self) -> bool {
+        *self == Evictions::default()
+    }
+}
+
+/// A table's byte count against its share of the cap.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Budget {
+    limit: usize,
+    used: usize,
+}
+
+impl Budget {
+    /// A budget of `limit` bytes.
+    pub fn new(limit: usize) -> Budget {
+        Budget { limit, used: 0 }
+    }
+
+    /// An entry changed from `before` to `after` bytes (0 when it is new or gone).
+    pub fn resize(&mut self, before: usize, after: usize) {
+        self.used = (self.used + after).saturating_sub(before);
+    }
+
+    /// Bytes counted now.
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
+    /// True when the table holds more than its share.
+    pub fn over(&self) -> bool {
+        self.used > self.limit
+    }
+
+    /// How many bytes to free so the table is back to 3/4 of its share (evicting in batches
+    /// keeps the cost of choosing victims amortised over many packets).
+    pub fn excess(&self) -> usize {
+        self.used.saturating_sub(self.limit / 4 * 3)
+    }
+}
+
+/// The entries to evict: the ones quiet the longest (ties by insertion order) until their
+/// bytes reach `excess`. `entries` are (last activity, tie-break, bytes, key). Linear in the
+/// entries: only the oldest few are sorted.
+pub fn oldest<K>(mut entries: Vec<(Duration, u64, usize, K)>, excess: usize) -> Vec<K> {
+    if excess == 0 || entries.is_empty() {
+        return Vec::new();
+    }
+    let total: usize = entries.iter().map(|e| e.2).sum();
+    let n = entries.len();
+    // As many entries as should hold `excess` bytes on average, doubled until they do.
+    let mut k = (excess.saturating_mul(n) / total.max(1)).clamp(1, n);
+    loop {
+        if k < n {
+            entries.select_nth_unstable_by_key(k, |e| (e.0, e.1));
+        }
+        let freed: usize = entries[..k].iter().map(|e| e.2).sum();
+        if freed >= excess || k == n {
+            break;
+        }
+        k = (k * 2).min(n);
+    }
+    entries.truncate(k);
+    entries.sort_unstable_by_key(|e| (e.0, e.1));
+    let mut freed = 0;
+    entries
+        .into_iter()
+        .take_while(|e| {
+            let more = freed < excess;
+            freed += e.2;
+            more
+        })
+        .map(|e| e.3)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_parse_with_units_and_print_back() {
+        let mib = |n: usize| MemCap { total: n << 20 };
+        assert_eq!(MemCap::parse("64M"), Ok(mib(64)));
+        assert_eq!(MemCap::parse("64MiB"), Ok(mib(64)));
+        assert_eq!(MemCap::parse("1g"), Ok(mib(1024)));
+        assert_eq!(MemCap::parse("1.5G").unwrap().to_string(), "1.5 GiB");
+        assert_eq!(MemCap::parse("2097152"), Ok(mib(2)));
+        assert_eq!(mib(64).to_string(), "64 MiB");
+        for bad in ["", "M", "64X", "100", "0.5M", "-1M", "1e9"] {
+            assert!(MemCap::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_budget_counts_resizes_and_frees_down_to_three_quarters() {
+        let mut b = Budget::new(800);
+        b.resize(0, 500);
+        b.resize(0, 400);
+        assert!(b.over());
+        assert_eq!(b.excess(), 900 - 600);
+        b.resize(400, 0);
+        assert!(!b.over());
+        assert_eq!((b.used(), b.excess()), (500, 0));
+    }
+
+    #[test]
+    fn the_oldest_go_first_until_enough_is_freed() {
+        let s = Duration::from_secs;
+        let entries = vec![(s(5), 0, 10, 'c'), (s(1), 1, 10, 'a'), (s(1), 0, 10, 'b')];
+        assert_eq!(oldest(entries.clone(), 15), vec!['b', 'a']);
+        assert_eq!(oldest(entries.clone(), 1), vec!['b']);
+        assert_eq!(oldest(entries, 0), Vec::<char>::new());
+    }
+
+    #[test]
+    fn choosing_the_oldest_agrees_with_sorting_them_all() {
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            seed >> 33
+        };
+        for round in 0..200 {
+            let n = (next() % 300) as usize + 1;
+            let entries: Vec<_> = (0..n as u64)
+                .map(|i| {
+                    (
+                        Duration::from_millis(next() % 50),
+                        i,
+                        (next() % 100) as usize,
+                        i,
+                    )
+                })
+                .collect();
+            let excess = (next() % 20_000) as usize;
+            let mut sorted = entries.clone();
+            sorted.sort_by_key(|e| (e.0, e.1));
+            let mut freed = 0;
+            let want: Vec<u64> = sorted
+                .iter()
+                .take_while(|e| {
+                    let more = freed < excess;
+                    freed += e.2;
+                    more
+                })
+                .map(|e| e.3)
+                .collect();
+            assert_eq!(oldest(entries, excess), want, "round {round}");
+        }
+    }
+}
