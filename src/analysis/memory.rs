@@ -160,13 +160,24 @@ impl Budget {
 
     /// True when the table holds more than its share.
     pub fn over(&self) -> bool {
-        self.used > self.limit
+        self.over_with(0)
+    }
+
+    /// True when the table and `extra` bytes held elsewhere for its entries hold more than
+    /// its share.
+    pub fn over_with(&self, extra: usize) -> bool {
+        self.used + extra > self.limit
     }
 
     /// How many bytes to free so the table is back to 3/4 of its share (evicting in batches
     /// keeps the cost of choosing victims amortised over many packets).
     pub fn excess(&self) -> usize {
-        self.used.saturating_sub(self.limit / 4 * 3)
+        self.excess_with(0)
+    }
+
+    /// [`Budget::excess`] with `extra` bytes held elsewhere for the table's entries.
+    pub fn excess_with(&self, extra: usize) -> usize {
+        (self.used + extra).saturating_sub(self.limit / 4 * 3)
     }
 }
 

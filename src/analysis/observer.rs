@@ -45,6 +45,13 @@ pub trait Observer: Send + fmt::Debug {
     /// `conn` is closed for good (`conn.matched` says whether it is reported).
     fn connection_closed(&mut self, _conn: &Connection) {}
 
+    /// Bytes held for connections still open. They count against the open connections'
+    /// share of the memory cap: evicting a connection frees them (through
+    /// [`Observer::connection_closed`]).
+    fn held_bytes(&self) -> usize {
+        0
+    }
+
     /// A reported DNS transaction is closed for good.
     fn transaction_closed(&mut self, _transaction: &Transaction) {}
 

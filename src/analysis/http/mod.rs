@@ -6,6 +6,7 @@
 
 pub mod parser;
 
+use super::memory::slot;
 use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
@@ -100,12 +101,31 @@ struct Conn {
     pending: VecDeque<(Duration, Parsed)>,
 }
 
+impl Conn {
+    /// What this connection holds: partial heads, requests waiting for their response.
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Conn>()
+            + self.requests.held()
+            + self.responses.held()
+            + self
+                .pending
+                .iter()
+                .map(|(_, p)| std::mem::size_of::<(Duration, Parsed)>() + p.head.held())
+                .sum::<usize>()
+    }
+}
+
+/// What a connection's slot in the table costs besides its parsers.
+const SLOT: usize = slot::<(u32, Option<Box<Conn>>)>();
+
 /// Parses HTTP connections; fed by the TCP core.
 #[derive(Debug)]
 pub struct HttpAnalyzer {
     max_transactions: usize,
     /// Per connection: its parsers, or `None` when it is not HTTP.
     open: FxHashMap<u32, Option<Box<Conn>>>,
+    /// What `open` holds, in bytes.
+    held: usize,
     analysis: HttpAnalysis,
     observers: Observers,
 }
@@ -116,6 +136,7 @@ impl HttpAnalyzer {
         HttpAnalyzer {
             max_transactions,
             open: FxHashMap::default(),
+            held: 0,
             analysis: HttpAnalysis::default(),
             observers,
         }
@@ -144,7 +165,9 @@ impl HttpAnalyzer {
 
 impl Observer for HttpAnalyzer {
     fn data(&mut self, ctx: &StreamCtx, dir: Direction, data: &[u8]) {
+        let held = &mut self.held;
         let slot = self.open.entry(ctx.stream).or_insert_with(|| {
+            *held += SLOT;
             let opens = dir == Direction::ClientToServer
                 && METHODS.iter().any(|m| data.starts_with(m.as_bytes()));
             opens.then(|| {
@@ -156,6 +179,7 @@ impl Observer for HttpAnalyzer {
             })
         });
         let Some(conn) = slot else { return };
+        let before = conn.bytes();
         let mut done = Vec::new();
         match dir {
             Direction::ClientToServer => {
@@ -181,6 +205,7 @@ impl Observer for HttpAnalyzer {
                 });
             }
         }
+        self.held = (self.held + conn.bytes()).saturating_sub(before);
         for (request, response) in done {
             let t = transaction(ctx.stream, ctx.client, ctx.server, request, response);
             self.emit(t, ctx.matched);
@@ -188,7 +213,13 @@ impl Observer for HttpAnalyzer {
     }
 
     fn connection_closed(&mut self, c: &Connection) {
-        let Some(Some(mut conn)) = self.open.remove(&c.stream) else {
+        let Some(slot) = self.open.remove(&c.stream) else {
+            return;
+        };
+        self.held = self
+            .held
+            .saturating_sub(SLOT + slot.as_ref().map_or(0, |conn| conn.bytes()));
+        let Some(mut conn) = slot else {
             return;
         };
         let mut closing = None;
@@ -208,6 +239,10 @@ impl Observer for HttpAnalyzer {
         if c.matched {
             self.analysis.totals.connections += 1;
         }
+    }
+
+    fn held_bytes(&self) -> usize {
+        self.held
     }
 
     fn finish(self: Box<Self>) -> Observation {

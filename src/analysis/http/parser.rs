@@ -29,6 +29,23 @@ pub struct Head {
     pub close: bool,
 }
 
+impl Head {
+    /// Bytes its texts hold.
+    pub fn held(&self) -> usize {
+        [
+            &self.method,
+            &self.uri,
+            &self.reason,
+            &self.host,
+            &self.content_type,
+            &self.location,
+        ]
+        .iter()
+        .map(|s| s.as_ref().map_or(0, String::capacity))
+        .sum()
+    }
+}
+
 /// A complete message: its head and how many body bytes followed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parsed {
@@ -71,6 +88,11 @@ pub struct Parser {
 }
 
 impl Parser {
+    /// Bytes held: a partial head and what was read of it.
+    pub fn held(&self) -> usize {
+        self.held.capacity() + self.head.held()
+    }
+
     /// A parser of requests (`request`) or responses.
     pub fn new(request: bool) -> Parser {
         Parser {

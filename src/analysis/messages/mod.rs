@@ -9,6 +9,7 @@
 
 pub mod framing;
 
+use super::memory::slot;
 use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
@@ -171,12 +172,31 @@ struct Conv {
     last_request: Option<Message>,
 }
 
+impl Conv {
+    /// What this conversation holds: partial messages, requests waiting for their response.
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Conv>()
+            + self.framers.iter().map(Framer::held).sum::<usize>()
+            + self
+                .pending
+                .iter()
+                .chain(&self.last_request)
+                .map(|m| std::mem::size_of::<Message>() + m.bytes.capacity())
+                .sum::<usize>()
+    }
+}
+
+/// What a connection's slot in the table costs besides its conversation.
+const SLOT: usize = slot::<(u32, Option<Box<Conv>>)>();
+
 /// Cuts framed connections into messages and pairs them; fed by the TCP core.
 #[derive(Debug)]
 pub struct MessagesAnalyzer {
     config: MessagesConfig,
     /// Per connection with a rule, its state; `None` for one without a rule.
     open: FxHashMap<u32, Option<Box<Conv>>>,
+    /// What `open` holds, in bytes.
+    held: usize,
     analysis: MessagesAnalysis,
     observers: Observers,
 }
@@ -187,6 +207,7 @@ impl MessagesAnalyzer {
         MessagesAnalyzer {
             config,
             open: FxHashMap::default(),
+            held: 0,
             analysis: MessagesAnalysis::default(),
             observers,
         }
@@ -224,7 +245,9 @@ impl MessagesAnalyzer {
 impl Observer for MessagesAnalyzer {
     fn data(&mut self, ctx: &StreamCtx, dir: Direction, data: &[u8]) {
         let rules = &self.config.rules;
+        let held = &mut self.held;
         let slot = self.open.entry(ctx.stream).or_insert_with(|| {
+            *held += SLOT;
             let rule = rules.iter().find(|r| r.applies(ctx.server.port))?;
             Some(Box::new(Conv {
                 framers: [Framer::new(rule.request), Framer::new(rule.response)],
@@ -236,6 +259,7 @@ impl Observer for MessagesAnalyzer {
             }))
         });
         let Some(conv) = slot else { return };
+        let before = conv.bytes();
         let mut messages = Vec::new();
         let side = usize::from(dir == Direction::ServerToClient);
         conv.framers[side].feed(data, self.config.message_limit, &mut |cut| {
@@ -269,6 +293,7 @@ impl Observer for MessagesAnalyzer {
                 }
             }
         }
+        self.held = (self.held + conv.bytes()).saturating_sub(before);
         for (request, response) in done {
             let ex = Exchange {
                 stream: ctx.stream,
@@ -282,7 +307,13 @@ impl Observer for MessagesAnalyzer {
     }
 
     fn connection_closed(&mut self, c: &Connection) {
-        let Some(Some(mut conv)) = self.open.remove(&c.stream) else {
+        let Some(slot) = self.open.remove(&c.stream) else {
+            return;
+        };
+        self.held = self
+            .held
+            .saturating_sub(SLOT + slot.as_ref().map_or(0, |conv| conv.bytes()));
+        let Some(mut conv) = slot else {
             return;
         };
         for request in std::mem::take(&mut conv.pending) {
@@ -318,6 +349,10 @@ impl Observer for MessagesAnalyzer {
         }
     }
 
+    fn held_bytes(&self) -> usize {
+        self.held
+    }
+
     fn finish(self: Box<Self>) -> Observation {
         let mut observed = Vec::new();
         super::observer::finish_all(self.observers, &mut observed);
@@ -325,5 +360,45 @@ impl Observer for MessagesAnalyzer {
             analysis: self.analysis,
             observed,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn held_bytes_follow_partial_messages_and_go_when_the_connection_closes() {
+        let at = |port| Endpoint {
+            ip: Ipv4Addr::LOCALHOST.into(),
+            port,
+        };
+        let config = MessagesConfig {
+            rules: vec![FrameRule::parse("7000=crlf").unwrap()],
+            ..MessagesConfig::default()
+        };
+        let mut a = MessagesAnalyzer::new(config, Observers::new());
+        let ctx = |stream| StreamCtx {
+            stream,
+            client: at(40000 + stream as u16),
+            server: at(7000),
+            ts: Duration::ZERO,
+            matched: true,
+        };
+        for stream in 0..3 {
+            // A request line that never ends.
+            a.data(&ctx(stream), Direction::ClientToServer, &[b'x'; 50_000]);
+        }
+        assert!(a.held_bytes() >= 150_000, "{}", a.held_bytes());
+        for stream in 0..3 {
+            a.connection_closed(&Connection::new(
+                stream,
+                at(40000),
+                at(7000),
+                Duration::ZERO,
+            ));
+        }
+        assert_eq!(a.held_bytes(), 0);
     }
 }

@@ -340,20 +340,27 @@ impl TcpAnalyzer {
         if let Some(old) = replaced {
             self.close_for_good(old);
         }
-        if self.state.over() {
+        if self.state.over_with(self.observers_held()) {
             self.evict();
         }
         Some(SegmentInfo { stream, event })
     }
 
-    /// Closes the quietest connections early, until their state is back under its budget.
+    /// What the stream analyzers and checks hold for open connections.
+    fn observers_held(&self) -> usize {
+        self.observers.iter().map(|(_, o)| o.held_bytes()).sum()
+    }
+
+    /// Closes the quietest connections early, until their state (and what the observers hold
+    /// for them) is back under its budget.
     fn evict(&mut self) {
         let entries = self
             .open
             .iter()
             .map(|(k, c)| (c.end, u64::from(c.stream), c.mem_bytes(), *k))
             .collect();
-        for key in memory::oldest(entries, self.state.excess()) {
+        let excess = self.state.excess_with(self.observers_held());
+        for key in memory::oldest(entries, excess) {
             let mut c = self.open.remove(&key).expect("present");
             c.evicted = true;
             self.close_for_good(c);

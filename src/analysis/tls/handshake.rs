@@ -43,6 +43,13 @@ pub struct Reader {
     pub hello: Hello,
 }
 
+impl Reader {
+    /// Bytes held: a partial record and a partial handshake message.
+    pub fn held(&self) -> usize {
+        self.record.capacity() + self.handshake.capacity()
+    }
+}
+
 /// `TLS 1.2` for 0x0303.
 pub fn version_name(v: u16) -> String {
     match v {

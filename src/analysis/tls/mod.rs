@@ -6,6 +6,7 @@
 
 pub mod handshake;
 
+use super::memory::slot;
 use rustc_hash::FxHashMap;
 
 use super::observer::{finish_all, Observer, Observers, StreamCtx};
@@ -59,11 +60,23 @@ struct Conn {
     readers: [Reader; 2],
 }
 
+impl Conn {
+    /// What this connection holds: partial records and handshake messages.
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Conn>() + self.readers.iter().map(Reader::held).sum::<usize>()
+    }
+}
+
+/// What a connection's slot in the table costs besides its readers.
+const SLOT: usize = slot::<(u32, Option<Box<Conn>>)>();
+
 /// Reads TLS handshakes; fed by the TCP core.
 #[derive(Debug)]
 pub struct TlsAnalyzer {
     max_sessions: usize,
     open: FxHashMap<u32, Option<Box<Conn>>>,
+    /// What `open` holds, in bytes.
+    held: usize,
     analysis: TlsAnalysis,
     observers: Observers,
 }
@@ -74,6 +87,7 @@ impl TlsAnalyzer {
         TlsAnalyzer {
             max_sessions,
             open: FxHashMap::default(),
+            held: 0,
             analysis: TlsAnalysis::default(),
             observers,
         }
@@ -82,7 +96,9 @@ impl TlsAnalyzer {
 
 impl Observer for TlsAnalyzer {
     fn data(&mut self, ctx: &StreamCtx, dir: Direction, data: &[u8]) {
+        let held = &mut self.held;
         let slot = self.open.entry(ctx.stream).or_insert_with(|| {
+            *held += SLOT;
             (dir == Direction::ClientToServer && opens_tls(data)).then(|| {
                 Box::new(Conn {
                     readers: [Reader::default(), Reader::default()],
@@ -90,12 +106,24 @@ impl Observer for TlsAnalyzer {
             })
         });
         if let Some(conn) = slot {
+            let before = conn.bytes();
             conn.readers[usize::from(dir == Direction::ServerToClient)].feed(data);
+            self.held = (self.held + conn.bytes()).saturating_sub(before);
         }
     }
 
+    fn held_bytes(&self) -> usize {
+        self.held
+    }
+
     fn connection_closed(&mut self, c: &Connection) {
-        let Some(Some(conn)) = self.open.remove(&c.stream) else {
+        let Some(slot) = self.open.remove(&c.stream) else {
+            return;
+        };
+        self.held = self
+            .held
+            .saturating_sub(SLOT + slot.as_ref().map_or(0, |conn| conn.bytes()));
+        let Some(conn) = slot else {
             return;
         };
         let [client, server] = conn.readers;
