@@ -1,87 +1,103 @@
 #!/usr/bin/env bash
-# Benchmark: labcap against tcpdump and tshark on one large, realistic lab capture.
+# Benchmark (not a test): labcap against tcpdump and tshark on large captures from two
+# different generators, at two sizes.
 #
-# Generates (once) a Linux-cooked pcapng of BENCH_PACKETS packets (default 7.5 M, about 1 GB):
-# interleaved echo sessions on the lab's ports (handshake, client data, the echo in 32-byte
-# pieces, ACKs, FIN or RST closes), refused connections, DNS lookups with NXDOMAIN and unanswered
-# queries, and noise (examples/gen_capture.rs). Checks that labcap's TCP connection and DNS
-# counts equal tshark's, then times each command on the same file (page cache warm) and prints
-# packets/s, peak RSS and the ratios.
+#   lab  examples/gen_capture.rs: Linux cooked v1 pcapng as Wireshark records `any`; interleaved
+#        echo sessions on the lab's ports (the echo in 32-byte pieces, FIN or RST closes),
+#        refused connections, DNS lookups with NXDOMAIN and unanswered queries, noise.
+#   mix  scripts/bench/gen_mix.py: Ethernet in a µs pcap; DNS-heavy (A, AAAA, NXDOMAIN, 10%
+#        unanswered), short TCP connections to many ports (half refused), UDP noise on many
+#        ports, ARP, IPv4 fragments; frames around 100 bytes.
 #
-# Usage: scripts/bench.sh            (BENCH_PACKETS=N and BENCH_DIR=DIR to change the file)
-# Needs: tshark, tcpdump, GNU time (/usr/bin/time, package "time").
+# Each file is made once (kept in BENCH_DIR). labcap's TCP conversation and DNS counts are held
+# against tshark's first. Then, page cache warm, each command runs BENCH_RUNS times (5),
+# labcap and tcpdump in turn, and the median and spread of wall and CPU seconds are printed
+# with the peak RSS, and labcap's full analysis as a multiple of tcpdump's filter-only speed
+# (median wall over median wall).
+#
+# Usage: scripts/bench.sh     BENCH_PACKETS="1000000 7500000", BENCH_GENERATORS="lab mix",
+#                             BENCH_RUNS=5, BENCH_DIR=/tmp, BENCH_TSHARK=1 (0: skip its timing)
+# Needs: tshark, tcpdump, python3, GNU time (/usr/bin/time, package "time").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packets=${BENCH_PACKETS:-7500000}
+sizes=${BENCH_PACKETS:-1000000 7500000}
+generators=${BENCH_GENERATORS:-lab mix}
+runs=${BENCH_RUNS:-5}
 dir=${BENCH_DIR:-${TMPDIR:-/tmp}}
-file=$dir/labcap-bench-$packets.pcapng
-for tool in tshark tcpdump /usr/bin/time; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install tshark tcpdump time)" >&2; exit 2; }
+for tool in tshark tcpdump python3 /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install tshark tcpdump python3 time)" >&2; exit 2; }
 done
-
 cargo build --release --quiet --bin labcap --example gen_capture
-labcap=target/release/labcap
-if [ ! -s "$file" ]; then
-    echo "generating $file ($packets packets)…"
-    target/release/examples/gen_capture "$file" "$packets"
-fi
-size=$(stat -c %s "$file")
-cat "$file" >/dev/null # warm the page cache: every command reads the same cached file
-
-echo "validating against tshark (this is the slow part)…"
-json=$($labcap replay "$file" --json)
-field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$json"; }
-ours_conns=$(field 'd["tcp_totals"]["connections"]')
-ours_queries=$(field 'd["dns_queries"]')
-ours_responses=$(field 'd["dns_responses"]')
-ours_unanswered=$(field 'd["dns_totals"]["unanswered"]')
-ts_conns=$(tshark -n -r "$file" -q -z conv,tcp 2>/dev/null | grep -c '<->')
-read -r ts_queries ts_responses < <(tshark -n -r "$file" -Y dns -T fields -e dns.flags.response 2>/dev/null |
-    awk '$1=="False"||$1=="0"{q++} $1=="True"||$1=="1"{r++} END{print q+0, r+0}')
-printf '  %-22s %12s %12s\n' "" labcap tshark
-printf '  %-22s %12s %12s\n' "TCP conversations" "$ours_conns" "$ts_conns"
-printf '  %-22s %12s %12s\n' "DNS queries" "$ours_queries" "$ts_queries"
-printf '  %-22s %12s %12s\n' "DNS responses" "$ours_responses" "$ts_responses"
-printf '  %-22s %12s\n' "DNS unanswered" "$ours_unanswered"
-if [ "$ours_conns" != "$ts_conns" ] || [ "$ours_queries" != "$ts_queries" ] || [ "$ours_responses" != "$ts_responses" ]; then
-    echo "bench: labcap and tshark disagree on this file" >&2
-    exit 1
-fi
-
-# name|command: each is run 3 times; the fastest run counts.
-runs=(
-    "labcap replay --summary (TCP + DNS analysis)|$labcap replay $file --summary"
-    "labcap replay --summary --analyze all (+HTTP,TLS,UDP)|$labcap replay $file --summary --analyze all"
-    "labcap replay -Y tcp.port==32444 --summary|$labcap replay $file -Y tcp.port==32444 --summary"
-    "tcpdump -r -w /dev/null 'tcp port 32444' (filter only)|tcpdump -r $file -w /dev/null tcp port 32444"
-    "tcpdump -r -w /dev/null (read only)|tcpdump -r $file -w /dev/null"
-    "tshark -q -z conv,tcp|tshark -n -r $file -q -z conv,tcp"
-)
-echo
-echo "$(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM; $file: $packets packets, $((size / 1048576)) MiB"
-printf '%-52s %9s %14s %12s\n' command seconds "packets/s" "peak RSS"
-declare -A secs
+labcap=$PWD/target/release/labcap
 measure=$(mktemp)
 trap 'rm -f "$measure"' EXIT
-for entry in "${runs[@]}"; do
-    name=${entry%%|*}
-    cmd=${entry#*|}
-    tries=3
-    [[ $name == tshark* ]] && tries=1
-    best=""
-    rss=0
-    for _ in $(seq $tries); do
-        /usr/bin/time -o "$measure" -f '%e %M' $cmd >/dev/null 2>&1
-        read -r t m <"$measure"
-        if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
-        [ "$m" -gt "$rss" ] && rss=$m
+echo "$(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, load $(cut -d' ' -f1-3 /proc/loadavg); $runs runs each"
+
+# file_for GENERATOR PACKETS: the capture's path, made if missing.
+file_for() {
+    local gen=$1 packets=$2 file
+    case $gen in
+        lab) file=$dir/labcap-bench-$packets.pcapng
+             [ -s "$file" ] || target/release/examples/gen_capture "$file" "$packets" >&2 ;;
+        mix) file=$dir/labcap-bench-mix-$packets.pcap
+             [ -s "$file" ] || python3 scripts/bench/gen_mix.py "$file" "$packets" >&2 ;;
+        *) echo "bench: unknown generator $gen" >&2; exit 2 ;;
+    esac
+    echo "$file"
+}
+
+# validate FILE: labcap's and tshark's TCP conversations and DNS queries/responses.
+validate() {
+    local file=$1 json
+    json=$($labcap replay "$file" --json)
+    field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$json"; }
+    local ours="$(field 'd["tcp_totals"]["connections"]') $(field 'd["dns_queries"]') $(field 'd["dns_responses"]')"
+    local conns queries
+    conns=$(tshark -n -r "$file" -q -z conv,tcp 2>/dev/null | grep -c '<->')
+    queries=$(tshark -n -r "$file" -Y dns -T fields -e dns.flags.response 2>/dev/null |
+        awk '$1=="False"||$1=="0"{q++} $1=="True"||$1=="1"{r++} END{print q+0, r+0}')
+    local theirs="$conns $queries"
+    echo "  agree with tshark (TCP conversations, DNS queries, responses): labcap $ours, tshark $theirs"
+    [ "$ours" = "$theirs" ] || { echo "bench: labcap and tshark disagree on $file" >&2; exit 1; }
+}
+
+# stats LIST: "median (min–max)" of the numbers.
+stats() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -n | awk '{v[NR]=$1} END{m=v[int((NR+1)/2)]; printf "%.2f (%.2f–%.2f)", m, v[1], v[NR]}'; }
+median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -n | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
+
+for packets in $sizes; do
+    for gen in $generators; do
+        file=$(file_for "$gen" "$packets")
+        cat "$file" >/dev/null # warm the page cache
+        echo
+        echo "== $gen: $(basename "$file"), $packets packets, $(($(stat -c %s "$file") / 1048576)) MiB"
+        validate "$file"
+        names=("labcap replay --summary (default: TCP+DNS)" "labcap replay --summary --analyze all"
+               "labcap replay -Y tcp.port==32444 --summary" "tcpdump -r -w /dev/null 'tcp port 32444'")
+        cmds=("$labcap replay $file --summary" "$labcap replay $file --summary --analyze all"
+              "$labcap replay $file -Y tcp.port==32444 --summary" "tcpdump -r $file -w /dev/null tcp port 32444")
+        declare -A wall=() cpu=() rss=()
+        for _ in $(seq "$runs"); do # in turn, so a noisy moment hits every command alike
+            for i in "${!cmds[@]}"; do
+                /usr/bin/time -o "$measure" -f '%e %U %S %M' ${cmds[$i]} >/dev/null 2>&1
+                read -r e u s m <"$measure"
+                wall[$i]="${wall[$i]:-} $e"
+                cpu[$i]="${cpu[$i]:-} $(awk "BEGIN{print $u + $s}")"
+                [ "${rss[$i]:-0}" -gt "$m" ] || rss[$i]=$m
+            done
+        done
+        printf '  %-44s %20s %20s %9s\n' command "wall s, median (range)" "CPU s, median (range)" "peak RSS"
+        for i in "${!cmds[@]}"; do
+            printf '  %-44s %20s %20s %5d MiB\n' "${names[$i]}" "$(stats "${wall[$i]}")" "$(stats "${cpu[$i]}")" $((rss[$i] / 1024))
+        done
+        if [ "${BENCH_TSHARK:-1}" = 1 ]; then
+            /usr/bin/time -o "$measure" -f '%e %U %S %M' tshark -n -r "$file" -q -z conv,tcp >/dev/null 2>&1
+            read -r e u s m <"$measure"
+            printf '  %-44s %20s %20s %5d MiB\n' "tshark -q -z conv,tcp (once)" "$e" "$(awk "BEGIN{print $u + $s}")" $((m / 1024))
+        fi
+        full=$(median "${wall[0]}")
+        dump=$(median "${wall[3]}")
+        awk "BEGIN{printf \"  labcap full analysis at %.2fx tcpdump's filter-only speed (%.1f M packets/s)\n\", $dump / $full, $packets / $full / 1e6}"
+        unset wall cpu rss
     done
-    secs[$name]=$best
-    printf '%-52s %9.2f %14s %9d MiB\n' "$name" "$best" \
-        "$(awk "BEGIN{printf \"%.1f M\", $packets / $best / 1e6}")" $((rss / 1024))
 done
-full=${secs["labcap replay --summary (TCP + DNS analysis)"]}
-dump=${secs["tcpdump -r -w /dev/null 'tcp port 32444' (filter only)"]}
-shark=${secs["tshark -q -z conv,tcp"]}
-echo
-awk "BEGIN{printf \"labcap full analysis: %.1fx tshark's speed, %.2fx tcpdump's filter-only speed\n\", $shark / $full, $dump / $full}"

@@ -181,38 +181,60 @@ impl Budget {
     }
 }
 
-/// The entries to evict: the ones quiet the longest (ties by insertion order) until their
-/// bytes reach `excess`. `entries` are (last activity, tie-break, bytes, key). Linear in the
-/// entries: only the oldest few are sorted.
-pub fn oldest<K>(mut entries: Vec<(Duration, u64, usize, K)>, excess: usize) -> Vec<K> {
+/// A table entry that could be evicted.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidate<K> {
+    /// Complete (an ended connection, an answered query) and only waiting out its linger time
+    /// for late packets: closing it early loses little, so these go first.
+    pub done: bool,
+    /// When it was last active.
+    pub last: Duration,
+    /// Tie-break: insertion order.
+    pub order: u64,
+    /// What it holds.
+    pub bytes: usize,
+    /// Its key.
+    pub key: K,
+}
+
+impl<K> Candidate<K> {
+    fn rank(&self) -> (bool, Duration, u64) {
+        (!self.done, self.last, self.order)
+    }
+}
+
+/// The entries to evict until their bytes reach `excess`: the complete ones first, then the
+/// ones quiet the longest (ties by insertion order). Linear in the entries: only the first
+/// few are sorted.
+pub fn oldest<K>(mut entries: Vec<Candidate<K>>, excess: usize) -> Vec<K> {
     if excess == 0 || entries.is_empty() {
         return Vec::new();
     }
-    let total: usize = entries.iter().map(|e| e.2).sum();
+    let total: usize = entries.iter().map(|e| e.bytes).sum();
     let n = entries.len();
     // As many entries as should hold `excess` bytes on average, doubled until they do.
     let mut k = (excess.saturating_mul(n) / total.max(1)).clamp(1, n);
     loop {
         if k < n {
-            entries.select_nth_unstable_by_key(k, |e| (e.0, e.1));
+            entries.select_nth_unstable_by_key(k, Candidate::rank);
         }
-        let freed: usize = entries[..k].iter().map(|e| e.2).sum();
+        let freed: usize = entries[..k].iter().map(|e| e.bytes).sum();
         if freed >= excess || k == n {
             break;
         }
         k = (k * 2).min(n);
     }
     entries.truncate(k);
-    entries.sort_unstable_by_key(|e| (e.0, e.1));
+    entries.sort_unstable_by_key(Candidate::rank);
     let mut freed = 0;
     entries
         .into_iter()
         .take_while(|e| {
             let more = freed < excess;
-            freed += e.2;
+            freed += e.bytes;
             more
         })
-        .map(|e| e.3)
+        .map(|e| e.key)
         .collect()
 }
 
@@ -249,10 +271,24 @@ mod tests {
     #[test]
     fn the_oldest_go_first_until_enough_is_freed() {
         let s = Duration::from_secs;
-        let entries = vec![(s(5), 0, 10, 'c'), (s(1), 1, 10, 'a'), (s(1), 0, 10, 'b')];
+        let c = |done, last, order, key| Candidate {
+            done,
+            last: s(last),
+            order,
+            bytes: 10,
+            key,
+        };
+        let entries = vec![
+            c(false, 5, 0, 'c'),
+            c(false, 1, 1, 'a'),
+            c(false, 1, 0, 'b'),
+        ];
         assert_eq!(oldest(entries.clone(), 15), vec!['b', 'a']);
         assert_eq!(oldest(entries.clone(), 1), vec!['b']);
         assert_eq!(oldest(entries, 0), Vec::<char>::new());
+        // Complete entries go before any in progress, however recent.
+        let entries = vec![c(false, 1, 0, 'a'), c(true, 9, 1, 'z')];
+        assert_eq!(oldest(entries, 15), vec!['z', 'a']);
     }
 
     #[test]

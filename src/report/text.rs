@@ -589,8 +589,8 @@ pub fn summary(name: &str, analysis: &Analysis) -> String {
         .collect();
         let _ = write!(
             line,
-            "\n  memory cap {} reached: evicted {} (the quietest first; their checks cannot \
-             pass; raise it with --memcap)",
+            "\n  memory cap {} reached: evicted {} (the quietest first; a check on an evicted \
+             connection or query cannot pass; raise the cap with --memcap)",
             analysis.memcap,
             parts.join(", ")
         );

@@ -16,7 +16,7 @@ use rustc_hash::FxBuildHasher;
 
 use super::observer::{finish_all, Observers};
 use super::{Endpoint, Linger};
-use crate::analysis::memory::{self, slot, Budget, MemCap, ALLOCATION};
+use crate::analysis::memory::{self, slot, Budget, Candidate, MemCap, ALLOCATION};
 use crate::checks::observe::Observation;
 use crate::wire::dns::{Message, Record};
 use crate::wire::{DnsPorts, Packet, Transport};
@@ -338,12 +338,19 @@ impl DnsAnalyzer {
         let entries = self
             .open
             .iter()
-            .map(|(k, t)| (t.last_seen, 0, t.mem_bytes(), *k))
+            .map(|(k, t)| Candidate {
+                done: t.answered(),
+                last: t.last_seen,
+                order: 0,
+                bytes: t.mem_bytes(),
+                key: *k,
+            })
             .collect();
         for key in memory::oldest(entries, self.state.excess()) {
             let t = self.open.remove(&key).expect("present");
             self.state.resize(t.mem_bytes(), 0);
-            if t.matched {
+            // An answered query only waited for a duplicate: closing it early is no loss.
+            if t.matched && !t.answered() {
                 self.totals.evicted += 1;
             }
             self.close_for_good(t);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rustc_hash::FxBuildHasher;
 
-use crate::analysis::memory::{self, slot, Budget, MemCap, ALLOCATION};
+use crate::analysis::memory::{self, slot, Budget, Candidate, MemCap, ALLOCATION};
 use crate::analysis::Endpoint;
 use crate::wire::{Tcp, TcpFlags};
 
@@ -121,7 +121,13 @@ impl TcpFraming {
         let entries = self
             .directions
             .iter()
-            .map(|(k, d)| (d.last_seen, 0, d.mem_bytes(), *k))
+            .map(|(k, d)| Candidate {
+                done: d.buffer.is_empty(),
+                last: d.last_seen,
+                order: 0,
+                bytes: d.mem_bytes(),
+                key: *k,
+            })
             .collect();
         for key in memory::oldest(entries, self.budget.excess()) {
             self.drop_direction(&key);

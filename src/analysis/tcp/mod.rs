@@ -18,7 +18,7 @@ pub use connection::{Close, Connection, Event, Half};
 pub use sequence::Findings;
 pub use totals::{ConnRef, Finding, Found, TcpTotals};
 
-use super::memory::{self, Budget, MemCap};
+use super::memory::{self, Budget, Candidate, MemCap};
 use super::observer::{finish_all, Observers};
 pub use super::Endpoint;
 use super::Linger;
@@ -357,12 +357,19 @@ impl TcpAnalyzer {
         let entries = self
             .open
             .iter()
-            .map(|(k, c)| (c.end, u64::from(c.stream), c.mem_bytes(), *k))
+            .map(|(k, c)| Candidate {
+                done: c.ended(),
+                last: c.end,
+                order: u64::from(c.stream),
+                bytes: c.mem_bytes(),
+                key: *k,
+            })
             .collect();
         let excess = self.state.excess_with(self.observers_held());
         for key in memory::oldest(entries, excess) {
             let mut c = self.open.remove(&key).expect("present");
-            c.evicted = true;
+            // An ended connection only waited for late packets: closing it early is no loss.
+            c.evicted = !c.ended();
             self.close_for_good(c);
         }
         let open = &self.open;

@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use super::analyzer::{Analyzer, Found, PacketNotes};
-use super::memory::{self, slot, Budget};
+use super::memory::{self, slot, Budget, Candidate};
 use super::observer::{finish_all, Observers};
 use super::{Endpoint, Linger};
 use crate::checks::observe::Observation;
@@ -174,7 +174,13 @@ impl UdpAnalyzer {
         let entries = self
             .open
             .iter()
-            .map(|(k, c)| (c.last, u64::from(c.stream), CONVERSATION_BYTES, *k))
+            .map(|(k, c)| Candidate {
+                done: false,
+                last: c.last,
+                order: u64::from(c.stream),
+                bytes: CONVERSATION_BYTES,
+                key: *k,
+            })
             .collect();
         for key in memory::oldest(entries, self.state.excess()) {
             let c = self.open.remove(&key).expect("present");
