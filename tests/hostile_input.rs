@@ -178,3 +178,33 @@ fn random_corruption_never_panics() {
         }
     }
 }
+
+#[test]
+fn a_mapped_file_reads_as_the_same_file_streamed() {
+    // `FileSource::open` maps a plain file; `from_reader` streams it through read(2). Both must
+    // hand over the same frames and stop at the same error, on every fixture and on cut ones.
+    let frames = |mut s: FileSource| {
+        let mut out = Vec::new();
+        let end = s.for_each_frame(&mut |f| {
+            out.push((
+                f.ts,
+                f.link.0,
+                f.data.to_vec(),
+                f.orig_len,
+                f.interface.map(String::from),
+            ));
+            ControlFlow::Continue(())
+        });
+        (out, end.err().map(|e| e.to_string()))
+    };
+    let mut files = common::all_fixtures();
+    let whole = std::fs::read(fixture("lossy.pcap")).unwrap();
+    files.push(write("cut-mapped.pcap", &whole[..whole.len() - 37]));
+    for path in files {
+        let mapped = frames(FileSource::open(&path).unwrap());
+        let streamed =
+            frames(FileSource::from_reader(&path, std::fs::File::open(&path).unwrap()).unwrap());
+        assert!(!mapped.0.is_empty(), "{}", path.display());
+        assert_eq!(mapped, streamed, "{}", path.display());
+    }
+}

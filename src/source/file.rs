@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::chunks::{Chunks, CHUNK};
 use super::compressed::Compression;
+use super::mapped::Mapped;
 use super::pcap::{self, FileHeader, Order};
 use super::pcapng::{self, Block, Interface};
 use super::Frame;
@@ -80,6 +81,23 @@ impl FileSource {
             message: format!("cannot open: {e}"),
             compression: None,
         })?;
+        if let Some(map) = Mapped::new(&file) {
+            let whole = map.bytes();
+            let head = &whole[..whole.len().min(pcap::FILE_HEADER)];
+            // Compressed captures are read through their decoder.
+            if Compression::detect(head).is_none() {
+                let (format, start) = recognise(path, head, None)?;
+                let mut chunks = Chunks::mapped(map);
+                chunks.consume(start);
+                return Ok(FileSource {
+                    path: path.to_owned(),
+                    format,
+                    chunks,
+                    compression: None,
+                    limit: None,
+                });
+            }
+        }
         FileSource::from_reader(path, file)
     }
 
@@ -131,50 +149,7 @@ impl FileSource {
                 )
             })?;
         }
-        let inside =
-            compression.map_or(String::new(), |c| format!(" inside the {} data", c.name()));
-        if got < 4 {
-            return Err(error(
-                0,
-                match compression {
-                    None => {
-                        format!("file is {got} bytes long: too short to be a pcap or pcapng file")
-                    }
-                    Some(_) => {
-                        format!("{got} bytes{inside}: too short to be a pcap or pcapng file")
-                    }
-                },
-                compression,
-            ));
-        }
-        let (format, start) = if let Some(header) = pcap::file_header(&head[..got]) {
-            (Format::Pcap(header), pcap::FILE_HEADER)
-        } else if head[..4] == pcapng::SECTION_HEADER.to_le_bytes() {
-            (
-                Format::PcapNg {
-                    order: None,
-                    interfaces: Vec::new(),
-                    name_bytes: 0,
-                },
-                0,
-            )
-        } else if pcap::magic(&head).is_some() {
-            // A pcap magic number, but fewer bytes than the file header needs.
-            return Err(error(
-                0,
-                format!("the file ends inside the pcap file header {CUT}"),
-                compression,
-            ));
-        } else {
-            return Err(error(
-                0,
-                format!(
-                    "not a pcap or pcapng file{inside} (magic {:02x}{:02x}{:02x}{:02x}); save it from Wireshark as pcapng",
-                    head[0], head[1], head[2], head[3]
-                ),
-                compression,
-            ));
-        };
+        let (format, start) = recognise(&path, &head[..got], compression)?;
         let mut chunks = Chunks::new(input, &head[..got]);
         chunks.consume(start);
         Ok(FileSource {
@@ -394,6 +369,66 @@ fn read_error(compression: Option<Compression>, e: &io::Error) -> String {
         }
         Some(c) => format!("cannot decompress ({}): {e}", c.name()),
     }
+}
+
+/// The format of a capture from its first bytes (`head`, up to a pcap file header's worth),
+/// and where its records start; an error naming the file otherwise.
+fn recognise(
+    path: &Path,
+    head: &[u8],
+    compression: Option<Compression>,
+) -> Result<(Format, usize), SourceError> {
+    let got = head.len();
+    let error = |offset: u64, message: String, compression| SourceError {
+        path: path.to_owned(),
+        offset,
+        message,
+        compression,
+    };
+    let inside = compression.map_or(String::new(), |c| format!(" inside the {} data", c.name()));
+    if got < 4 {
+        return Err(error(
+            0,
+            match compression {
+                None => {
+                    format!("file is {got} bytes long: too short to be a pcap or pcapng file")
+                }
+                Some(_) => {
+                    format!("{got} bytes{inside}: too short to be a pcap or pcapng file")
+                }
+            },
+            compression,
+        ));
+    }
+    let (format, start) = if let Some(header) = pcap::file_header(&head[..got]) {
+        (Format::Pcap(header), pcap::FILE_HEADER)
+    } else if head[..4] == pcapng::SECTION_HEADER.to_le_bytes() {
+        (
+            Format::PcapNg {
+                order: None,
+                interfaces: Vec::new(),
+                name_bytes: 0,
+            },
+            0,
+        )
+    } else if pcap::magic(&head).is_some() {
+        // A pcap magic number, but fewer bytes than the file header needs.
+        return Err(error(
+            0,
+            format!("the file ends inside the pcap file header {CUT}"),
+            compression,
+        ));
+    } else {
+        return Err(error(
+            0,
+            format!(
+                "not a pcap or pcapng file{inside} (magic {:02x}{:02x}{:02x}{:02x}); save it from Wireshark as pcapng",
+                head[0], head[1], head[2], head[3]
+            ),
+            compression,
+        ));
+    };
+    Ok((format, start))
 }
 
 fn read_up_to(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {

@@ -6,6 +6,7 @@ mod chunks;
 mod compressed;
 mod file;
 mod live;
+mod mapped;
 mod pcap;
 mod pcapng;
 mod writer;
