@@ -301,27 +301,26 @@ mod tests {
         for round in 0..200 {
             let n = (next() % 300) as usize + 1;
             let entries: Vec<_> = (0..n as u64)
-                .map(|i| {
-                    (
-                        Duration::from_millis(next() % 50),
-                        i,
-                        (next() % 100) as usize,
-                        i,
-                    )
+                .map(|i| Candidate {
+                    done: next() % 3 == 0,
+                    last: Duration::from_millis(next() % 50),
+                    order: i,
+                    bytes: (next() % 100) as usize,
+                    key: i,
                 })
                 .collect();
             let excess = (next() % 20_000) as usize;
             let mut sorted = entries.clone();
-            sorted.sort_by_key(|e| (e.0, e.1));
+            sorted.sort_by_key(Candidate::rank);
             let mut freed = 0;
             let want: Vec<u64> = sorted
                 .iter()
                 .take_while(|e| {
                     let more = freed < excess;
-                    freed += e.2;
+                    freed += e.bytes;
                     more
                 })
-                .map(|e| e.3)
+                .map(|e| e.key)
                 .collect();
             assert_eq!(oldest(entries, excess), want, "round {round}");
         }

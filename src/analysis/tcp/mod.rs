@@ -354,6 +354,22 @@ impl TcpAnalyzer {
     /// Closes the quietest connections early, until their state (and what the observers hold
     /// for them) is back under its budget.
     fn evict(&mut self) {
+        // First the ended connections waiting out their linger time, oldest first: closing
+        // them early costs only the attribution of a late packet, and the queue has them in
+        // order (no walk over the table).
+        while self.state.excess_with(self.observers_held()) > 0 {
+            let Some((_, (key, stream))) = self.ending.pop_front() else {
+                break;
+            };
+            if self.open.get(&key).is_some_and(|c| c.stream == stream) {
+                let c = self.open.remove(&key).expect("present");
+                self.close_for_good(c);
+            }
+        }
+        let excess = self.state.excess_with(self.observers_held());
+        if excess == 0 {
+            return;
+        }
         let entries = self
             .open
             .iter()
@@ -365,7 +381,6 @@ impl TcpAnalyzer {
                 key: *k,
             })
             .collect();
-        let excess = self.state.excess_with(self.observers_held());
         for key in memory::oldest(entries, excess) {
             let mut c = self.open.remove(&key).expect("present");
             // An ended connection only waited for late packets: closing it early is no loss.
