@@ -127,6 +127,11 @@ impl Message {
                 return Some(message);
             }
         }
+        let records = [6, 8, 10].map(|at| u16::from_be_bytes([header[at], header[at + 1]]));
+        if records == [0; 3] {
+            // No records (most queries): nothing more to read.
+            return Some(message);
+        }
         match simple_dns::Packet::parse(data) {
             Ok(packet) => {
                 message.answers = packet.answers.iter().map(record).collect();
