@@ -80,7 +80,7 @@ fn every_packet_agrees_with_tshark() {
             assert_eq!(e.win.to_string(), row[12], "{at}: tcp.window_size");
             // The tcp.analysis flags, in the columns after the window.
             for (column, bit, what) in [
-                (13, Findings::RETRANSMISSION, "retransmission"),
+                (13, Findings::ANY_RETRANSMISSION, "retransmission"),
                 (14, Findings::FAST_RETRANSMISSION, "fast retransmission"),
                 (15, Findings::OUT_OF_ORDER, "out of order"),
                 (16, Findings::LOST_SEGMENT, "lost segment"),
