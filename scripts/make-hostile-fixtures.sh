@@ -18,6 +18,10 @@
 #        bytes to a client with a 2 KiB receive buffer that first reads nothing for 1.2 s,
 #        then 700 bytes every 0.25 s (2 ms each way, no loss): window full, zero windows,
 #        zero-window probes and their ACKs, window updates.
+#   capture-gap.pcap    the slow reader again, captured in two parts a second apart (the first
+#        stops after 24 packets; mergecap joins them): the second part acknowledges data it
+#        never saw (ACKed unseen segment) and continues after a hole (previous segment not
+#        captured), as a restarted capture does.
 #   keepalive.pcap      a client with SO_KEEPALIVE (idle 1 s, interval 1 s) on port 47000 that
 #        sends one line and stays idle 3.5 s: keep-alives and keep-alive ACKs.
 #   port-reuse.pcap     two connections in a row from client port 40100 (SO_REUSEADDR: the
@@ -25,7 +29,7 @@
 #   mid-capture.pcap    a connection to port 47000 opened (and one line echoed) before the
 #        capture starts; then two more lines, the last one sent with its FIN in one segment.
 #
-# Needs root, iproute2, ethtool, tcpdump, python3.
+# Needs root, iproute2, ethtool, tcpdump, mergecap (from tshark), python3.
 # Usage: sudo scripts/make-hostile-fixtures.sh [--no-golden]
 #   (--no-golden: do not run scripts/make-golden.sh afterwards)
 # Idempotent: fixtures/hostile/ is removed and made again.
@@ -42,7 +46,7 @@ die() {
 }
 
 [[ $EUID -eq 0 ]] || die "needs root (network namespaces and captures): run with sudo"
-for tool in ip ethtool tcpdump "$python"; do
+for tool in ip ethtool tcpdump mergecap "$python"; do
     command -v "$tool" >/dev/null || die "needs $tool"
 done
 
@@ -159,6 +163,26 @@ cap=${pids[-1]}
 client slow 10.77.0.2 47001
 sleep 0.5
 stop "$cap"
+
+echo "== capture with a gap"
+ip netns exec "$cns" tcpdump --immediate-mode -i c0 -s 128 -U -c 24 -w "$work/gap-1.pcap" tcp \
+    2>"$work/gap-1.log" &
+first=$!
+pids+=("$first")
+for _ in $(seq 50); do
+    grep -q "listening on" "$work/gap-1.log" && break
+    sleep 0.1
+done
+client slow 10.77.0.2 47001 &
+slow=$!
+wait "$first"
+sleep 1.2
+capture "$cns" c0 "$work/gap-2.pcap"
+cap=${pids[-1]}
+wait "$slow"
+sleep 0.5
+stop "$cap"
+mergecap -a -F pcap -w "$out/capture-gap.pcap" "$work/gap-1.pcap" "$work/gap-2.pcap"
 
 echo "== keep-alive"
 capture "$cns" c0 "$out/keepalive.pcap"

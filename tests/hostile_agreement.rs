@@ -1,7 +1,7 @@
 //! labcap against tshark on the hostile-link captures of fixtures/hostile/ (made by
 //! scripts/make-hostile-fixtures.sh: loss, duplication and reordering through a seeded bridge,
-//! a slow reader, keep-alives, port reuse, a connection opened before the capture, a FIN with
-//! data): every packet's stream, relative seq/ack, length, window, each `tcp.analysis` field
+//! a slow reader, a capture with a gap, keep-alives, port reuse, a connection opened before
+//! the capture, a FIN with data): every packet's stream, relative seq/ack, length, window, each `tcp.analysis` field
 //! and the Info column's labels; and the frames each `tcp.analysis.*` filter selects.
 
 mod common;
@@ -18,7 +18,7 @@ fn hostile() -> Vec<PathBuf> {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    assert_eq!(files.len(), 6, "fixtures/hostile holds six captures");
+    assert_eq!(files.len(), 7, "fixtures/hostile holds seven captures");
     files
 }
 
@@ -156,6 +156,9 @@ fn the_lossy_captures_show_every_kind_of_trouble() {
     ] {
         assert!(count(slow, bits) > 0, "{slow}: no {bits:#x}");
     }
+    let gap = "hostile/capture-gap.pcap";
+    assert!(count(gap, Findings::ACK_LOST_SEGMENT) > 0, "{gap}");
+    assert!(count(gap, Findings::LOST_SEGMENT) > 0, "{gap}");
     assert_eq!(count("hostile/keepalive.pcap", Findings::KEEP_ALIVE_ACK), 3);
     assert_eq!(count("hostile/port-reuse.pcap", Findings::REUSED_PORTS), 1);
 }
