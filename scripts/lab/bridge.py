@@ -4,7 +4,9 @@
 Every frame read on one interface is written to the other, after a fixed one-way delay. TCP
 frames (IPv4, protocol 6) may also be dropped, duplicated or held back a little longer (so that
 later frames overtake them: reordering), each decided by a random generator seeded with --seed,
-in the order the frames arrive. Everything else (ARP) passes untouched. The decisions are
+in the order the frames arrive (the same seed makes the same decisions for the same sequence of
+frames; the captures still differ run to run, as the kernels' timers do). Everything else
+(ARP) passes untouched. The decisions are
 logged to stderr, one line a frame, so a capture can be explained afterwards.
 
 This kernel has no netem; this stands in for `tc qdisc ... netem loss/duplicate/reorder`.

@@ -373,6 +373,27 @@ mod tests {
     }
 
     #[test]
+    fn the_tcp_analysis_keeps_tcp_for_the_matcher_to_refine() {
+        for text in [
+            "tcp.analysis.flags",
+            "tcp.analysis.retransmission",
+            "tcp.analysis.duplicate_ack_num >= 3",
+            "tcp.window_size == 0",
+        ] {
+            assert_eq!(
+                bpf(text),
+                Bpf {
+                    expr: Some("tcp".into()),
+                    exact: false
+                },
+                "{text}"
+            );
+        }
+        // A superset cannot be negated: every packet passes.
+        assert_eq!(bpf("!tcp.analysis.flags").expr, None);
+    }
+
+    #[test]
     fn a_filter_too_long_for_libpcap_lets_every_packet_through() {
         let chain = |n: usize| {
             (0..n)
