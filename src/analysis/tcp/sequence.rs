@@ -234,7 +234,7 @@ pub fn analyse(
             break 'fwd;
         }
         if repeats_ack && same_window {
-            fwd.dup_acks += 1;
+            fwd.dup_acks = fwd.dup_acks.saturating_add(1);
             found |= Findings::DUP_ACK;
             dup_ack = Some(DupAck {
                 of_frame: fwd.last_non_dup_ack,
