@@ -2,10 +2,12 @@
 """Both ends of the hostile-link captures (scripts/make-hostile-fixtures.sh), one role a run.
 
   server PORT            echo server: each connection's bytes are sent back as they come;
-                         when the client shuts its side, the server closes too. Serves connections one after another until killed.
+                         when the client shuts its side, the server closes too. Serves
+                         connections one after another until killed.
   echo HOST PORT N       client: sends N bytes (byte i = i mod 251) in 1000-byte writes while
                          reading the echo, shuts down its side, reads to the end, checks it.
-  slow-server PORT N     sends N bytes to each client, then closes.
+  slow-server PORT N     sends N bytes to each client, then closes its side and reads to the
+                         end.
   slow HOST PORT         client with a 2 KiB receive buffer that reads nothing for 1.2 s, then
                          reads 700 bytes every 0.25 s: zero windows, window updates, probes.
   keepalive HOST PORT    client with SO_KEEPALIVE (idle 1 s, interval 1 s): sends one line,
