@@ -21,11 +21,8 @@ const FIELDS: &[&str] = &[
     "tcp.len",
     "tcp.flags",
     "tcp.window_size",
-    "tcp.analysis.retransmission",
-    "tcp.analysis.fast_retransmission",
-    "tcp.analysis.out_of_order",
-    "tcp.analysis.lost_segment",
-    "tcp.analysis.duplicate_ack",
+    "_ws.col.Info",
+    "tcp.analysis.flags",
 ];
 
 fn flag(row: &[String], i: usize) -> bool {
@@ -43,10 +40,17 @@ fn server_segment_lengths(c: &labcap::analysis::tcp::Connection) -> Vec<u32> {
 
 #[test]
 fn every_packet_agrees_with_tshark() {
+    // Then one column per tcp.analysis.<name> field.
+    let analysis_fields: Vec<String> = Findings::FIELDS
+        .iter()
+        .map(|(name, _)| format!("tcp.analysis.{name}"))
+        .collect();
+    let mut fields = FIELDS.to_vec();
+    fields.extend(analysis_fields.iter().map(String::as_str));
     for path in all_fixtures() {
         let name = path.display().to_string();
         let (lines, analysis) = replay(&path, None);
-        let oracle = tshark(&path, None, FIELDS);
+        let oracle = tshark(&path, None, &fields);
         assert_eq!(lines.len(), oracle.len(), "{name}: packet count");
         assert_eq!(
             analysis.stats.malformed, 0,
@@ -78,15 +82,21 @@ fn every_packet_agrees_with_tshark() {
             assert_eq!(e.len.to_string(), row[10], "{at}: tcp.len");
             assert_eq!(format!("0x{:04x}", e.flags.0), row[11], "{at}: tcp.flags");
             assert_eq!(e.win.to_string(), row[12], "{at}: tcp.window_size");
-            // The tcp.analysis flags, in the columns after the window.
-            for (column, bit, what) in [
-                (13, Findings::RETRANSMISSION, "retransmission"),
-                (14, Findings::FAST_RETRANSMISSION, "fast retransmission"),
-                (15, Findings::OUT_OF_ORDER, "out of order"),
-                (16, Findings::LOST_SEGMENT, "lost segment"),
-                (17, Findings::DUP_ACK, "duplicate ack"),
-            ] {
-                assert_eq!(e.findings.any(bit), flag(row, column), "{at}: {what}");
+            if ours.protocol == "TCP" {
+                assert_eq!(ours.info, row[13], "{at}: Info");
+            }
+            // The tcp.analysis fields, in the columns after the Info column.
+            assert_eq!(
+                e.findings.any(Findings::ALL),
+                flag(row, 14),
+                "{at}: tcp.analysis.flags"
+            );
+            for (i, (field, bits)) in Findings::FIELDS.iter().enumerate() {
+                assert_eq!(
+                    e.findings.any(*bits),
+                    flag(row, 15 + i),
+                    "{at}: tcp.analysis.{field}"
+                );
             }
         }
     }

@@ -87,8 +87,11 @@ fn translate_tree(expr: &Expr, dns: &DnsPorts) -> Bpf {
                 exact: false,
             }
         }
-        // HTTP and TLS are read from the payload: the kernel can only keep TCP.
-        Expr::Has(field) | Expr::Compare(field, ..) if field.is_stream() => superset("tcp"),
+        // HTTP and TLS are read from the payload, the analysis fields found by the TCP
+        // analysis: the kernel can only keep TCP.
+        Expr::Has(field) | Expr::Compare(field, ..) if field.is_stream() || field.is_analysed() => {
+            superset("tcp")
+        }
         Expr::Has(field) => has(*field),
         Expr::Compare(field, op, value) => compare(*field, *op, value),
         Expr::And(terms) => {
@@ -161,7 +164,12 @@ fn layer(field: Field) -> Option<&'static str> {
         }
         // Translated by `translate` (no kernel test).
         Field::EthAddr | Field::EthSrc | Field::EthDst => None,
-        Field::TcpStream | Field::UdpStream => None,
+        Field::TcpStream
+        | Field::UdpStream
+        | Field::TcpAnalysis(_)
+        | Field::TcpDupAckNum
+        | Field::TcpDupAckFrame
+        | Field::TcpWindowSize => None,
         // Read from the payload: `translate` keeps TCP.
         Field::Http
         | Field::HttpRequest
@@ -362,6 +370,27 @@ mod tests {
         ] {
             assert_eq!(bpf(text), exact(want), "{text}");
         }
+    }
+
+    #[test]
+    fn the_tcp_analysis_keeps_tcp_for_the_matcher_to_refine() {
+        for text in [
+            "tcp.analysis.flags",
+            "tcp.analysis.retransmission",
+            "tcp.analysis.duplicate_ack_num >= 3",
+            "tcp.window_size == 0",
+        ] {
+            assert_eq!(
+                bpf(text),
+                Bpf {
+                    expr: Some("tcp".into()),
+                    exact: false
+                },
+                "{text}"
+            );
+        }
+        // A superset cannot be negated: every packet passes.
+        assert_eq!(bpf("!tcp.analysis.flags").expr, None);
     }
 
     #[test]

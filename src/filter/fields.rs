@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use super::stream_fields;
+use crate::analysis::tcp::Findings;
 use crate::wire::{dns, DnsPorts, Packet, TcpFlags, Transport};
 
 /// The DNS message a packet carries, as Wireshark's DNS dissector sees it: a UDP payload on
@@ -115,6 +116,15 @@ pub enum Field {
     TcpStream,
     /// `udp.stream`: the conversation's index (numbered in order of first appearance).
     UdpStream,
+    /// `tcp.analysis.<name>`: present when the TCP analysis found any of these
+    /// [`Findings`] bits (`tcp.analysis.flags`: any at all).
+    TcpAnalysis(u16),
+    /// `tcp.analysis.duplicate_ack_num`: which duplicate of its ACK a duplicate ACK is.
+    TcpDupAckNum,
+    /// `tcp.analysis.duplicate_ack_frame`: the frame of the ACK a duplicate ACK repeats.
+    TcpDupAckFrame,
+    /// `tcp.window_size`: the window scaled by the handshake's window scale.
+    TcpWindowSize,
     /// `eth.addr`: Ethernet source or destination.
     EthAddr,
     /// `eth.src`
@@ -172,6 +182,70 @@ pub const NAMES: &[(&str, Field)] = &[
     ("tcp.flags.cwr", Field::TcpFlag(TcpFlags::CWR)),
     ("tcp.flags.ae", Field::TcpFlag(TcpFlags::AE)),
     ("tcp.window_size_value", Field::TcpWindow),
+    ("tcp.window_size", Field::TcpWindowSize),
+    ("tcp.analysis.flags", Field::TcpAnalysis(Findings::ALL)),
+    (
+        "tcp.analysis.retransmission",
+        Field::TcpAnalysis(Findings::ANY_RETRANSMISSION),
+    ),
+    (
+        "tcp.analysis.fast_retransmission",
+        Field::TcpAnalysis(Findings::FAST_RETRANSMISSION),
+    ),
+    (
+        "tcp.analysis.spurious_retransmission",
+        Field::TcpAnalysis(Findings::SPURIOUS_RETRANSMISSION),
+    ),
+    (
+        "tcp.analysis.out_of_order",
+        Field::TcpAnalysis(Findings::OUT_OF_ORDER),
+    ),
+    (
+        "tcp.analysis.lost_segment",
+        Field::TcpAnalysis(Findings::LOST_SEGMENT),
+    ),
+    (
+        "tcp.analysis.ack_lost_segment",
+        Field::TcpAnalysis(Findings::ACK_LOST_SEGMENT),
+    ),
+    (
+        "tcp.analysis.duplicate_ack",
+        Field::TcpAnalysis(Findings::DUP_ACK),
+    ),
+    ("tcp.analysis.duplicate_ack_num", Field::TcpDupAckNum),
+    ("tcp.analysis.duplicate_ack_frame", Field::TcpDupAckFrame),
+    (
+        "tcp.analysis.zero_window",
+        Field::TcpAnalysis(Findings::ZERO_WINDOW),
+    ),
+    (
+        "tcp.analysis.zero_window_probe",
+        Field::TcpAnalysis(Findings::ZERO_WINDOW_PROBE),
+    ),
+    (
+        "tcp.analysis.zero_window_probe_ack",
+        Field::TcpAnalysis(Findings::ZERO_WINDOW_PROBE_ACK),
+    ),
+    (
+        "tcp.analysis.keep_alive",
+        Field::TcpAnalysis(Findings::KEEP_ALIVE),
+    ),
+    (
+        "tcp.analysis.keep_alive_ack",
+        Field::TcpAnalysis(Findings::KEEP_ALIVE_ACK),
+    ),
+    (
+        "tcp.analysis.window_update",
+        Field::TcpAnalysis(Findings::WINDOW_UPDATE),
+    ),
+    (
+        "tcp.analysis.window_full",
+        Field::TcpAnalysis(Findings::WINDOW_FULL),
+    ),
+    (
+        "tcp.analysis.reused_ports",
+        Field::TcpAnalysis(Findings::REUSED_PORTS),
+    ),
     ("udp", Field::Udp),
     ("udp.port", Field::UdpPort),
     ("udp.srcport", Field::UdpSrcPort),
@@ -229,6 +303,20 @@ impl Field {
         NAMES.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
     }
 
+    /// True for the fields the pipeline's analyzers give (stream numbers, the TCP analysis),
+    /// not the packet's bytes.
+    pub fn is_analysed(self) -> bool {
+        matches!(
+            self,
+            Field::TcpStream
+                | Field::UdpStream
+                | Field::TcpAnalysis(_)
+                | Field::TcpDupAckNum
+                | Field::TcpDupAckFrame
+                | Field::TcpWindowSize
+        )
+    }
+
     /// The Wireshark name.
     pub fn name(self) -> &'static str {
         NAMES
@@ -249,7 +337,8 @@ impl Field {
             | Field::Http
             | Field::HttpRequest
             | Field::HttpResponse
-            | Field::Tls => Kind::Protocol,
+            | Field::Tls
+            | Field::TcpAnalysis(_) => Kind::Protocol,
             Field::HttpMethod
             | Field::HttpUri
             | Field::HttpHost
@@ -270,6 +359,8 @@ impl Field {
         match self {
             Field::Ip | Field::Ipv6 | Field::Tcp | Field::Udp | Field::Dns => 0,
             Field::Http | Field::HttpRequest | Field::HttpResponse | Field::Tls => 0,
+            Field::TcpAnalysis(_) => 0,
+            Field::TcpDupAckNum | Field::TcpDupAckFrame | Field::TcpWindowSize => 32,
             Field::HttpMethod
             | Field::HttpUri
             | Field::HttpHost
@@ -379,8 +470,13 @@ impl Field {
             Field::HttpCode => num(tcp
                 .and_then(|t| stream_fields::http(t.payload))
                 .and_then(|h| h.code)),
-            // Numbered by the pipeline (see `Filter::matches_with`).
-            Field::TcpStream | Field::UdpStream => Values::None,
+            // Numbered and analysed by the pipeline (see `Filter::matches_with`).
+            Field::TcpStream
+            | Field::UdpStream
+            | Field::TcpAnalysis(_)
+            | Field::TcpDupAckNum
+            | Field::TcpDupAckFrame
+            | Field::TcpWindowSize => Values::None,
             Field::EthAddr => packet
                 .eth
                 .map_or(Values::None, |e| Values::Numbers(e.src, e.dst)),

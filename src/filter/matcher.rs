@@ -20,6 +20,20 @@ pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts, streams: Stream
         Field::UdpStream => streams
             .udp
             .map_or(Values::None, |s| Values::Number(s.into())),
+        Field::TcpAnalysis(bits) => match streams.tcp_event {
+            Some(e) if e.findings.any(*bits) => Values::Present,
+            _ => Values::None,
+        },
+        Field::TcpDupAckNum | Field::TcpDupAckFrame => {
+            match streams.tcp_event.and_then(|e| e.dup_ack) {
+                Some(d) if *field == Field::TcpDupAckNum => Values::Number(d.number.into()),
+                Some(d) => Values::Number(d.of_frame),
+                None => Values::None,
+            }
+        }
+        Field::TcpWindowSize => streams
+            .tcp_event
+            .map_or(Values::None, |e| Values::Number(e.win.into())),
         _ => field.values(packet, dns),
     };
     match expr {

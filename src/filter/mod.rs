@@ -14,6 +14,7 @@ pub use bpf::Bpf;
 pub use fields::{Field, Kind, Values, NAMES as FIELD_NAMES};
 pub use matcher::in_net;
 
+use crate::analysis::tcp::Event;
 use crate::wire::{DnsPorts, Packet};
 
 /// A syntax or type error in a filter, at a 1-based column.
@@ -55,13 +56,16 @@ impl fmt::Display for FilterError {
 
 impl std::error::Error for FilterError {}
 
-/// A packet's `tcp.stream` and `udp.stream`, as the analyzers number them.
+/// What the analyzers say of a packet before the filter decides: its `tcp.stream` and
+/// `udp.stream`, and the TCP analysis of its segment (`tcp.analysis.*`, `tcp.window_size`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Streams {
     /// Its TCP connection's `tcp.stream`.
     pub tcp: Option<u32>,
     /// Its UDP conversation's `udp.stream`.
     pub udp: Option<u32>,
+    /// Its TCP segment as the analysis sees it.
+    pub tcp_event: Option<Event>,
 }
 
 /// A parsed display filter.
@@ -95,8 +99,8 @@ impl Filter {
         &self.text
     }
 
-    /// True when `packet` matches (`tcp.stream` and `udp.stream` never do: they need
-    /// [`Filter::matches_with`]).
+    /// True when `packet` matches (`tcp.stream`, `udp.stream`, `tcp.analysis.*` and
+    /// `tcp.window_size` never do: they need [`Filter::matches_with`]).
     pub fn matches(&self, packet: &Packet<'_>) -> bool {
         matcher::matches(&self.expr, packet, &self.dns_ports, Streams::default())
     }
@@ -106,12 +110,11 @@ impl Filter {
         matcher::matches(&self.expr, packet, &self.dns_ports, streams)
     }
 
-    /// True when the filter tests `tcp.stream` or `udp.stream`: the pipeline must number the
-    /// streams before it filters.
+    /// True when the filter tests `tcp.stream`, `udp.stream`, `tcp.analysis.*` or
+    /// `tcp.window_size`: the pipeline must number the streams and analyse each TCP segment
+    /// before it filters.
     pub fn needs_streams(&self) -> bool {
-        matcher::uses(&self.expr, &|f| {
-            matches!(f, Field::TcpStream | Field::UdpStream)
-        })
+        matcher::uses(&self.expr, &|f| f.is_analysed())
     }
 
     /// The libpcap expression for the kernel: exact, or a superset the matcher refines (none

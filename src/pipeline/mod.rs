@@ -269,7 +269,11 @@ impl Pipeline {
     /// Processes one frame decoded already (several pipelines may share one decode).
     pub fn push_decoded(&mut self, packet: &Packet<'_>) -> Option<ListedPacket> {
         let matched = self.observe(packet);
-        let segment = self.tcp.as_mut().and_then(|t| t.on_packet(packet, matched));
+        let frame = self.stats.packets;
+        let segment = self
+            .tcp
+            .as_mut()
+            .and_then(|t| t.on_packet(packet, frame, matched));
         let mut notes = PacketNotes::default();
         for analyzer in &mut self.analyzers {
             analyzer.packet(packet, matched, &mut notes);
@@ -315,9 +319,14 @@ impl Pipeline {
             (None, _) => true,
             (Some(f), None) => f.matches(packet),
             (Some(f), Some(udp)) => {
+                let segment = self
+                    .tcp
+                    .as_ref()
+                    .and_then(|t| t.peek(packet, stats.packets));
                 let streams = Streams {
-                    tcp: self.tcp.as_ref().and_then(|t| t.peek_stream(packet)),
+                    tcp: segment.map(|s| s.stream),
                     udp: udp.number(packet),
+                    tcp_event: segment.map(|s| s.event),
                 };
                 f.matches_with(packet, streams)
             }

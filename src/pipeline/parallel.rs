@@ -26,6 +26,7 @@ struct Segment {
     tcp: Tcp<'static>,
     payload: Range<usize>,
     option_bytes: Range<usize>,
+    frame: u64,
     matched: bool,
 }
 
@@ -36,7 +37,7 @@ struct Batch {
 }
 
 impl Batch {
-    fn push(&mut self, packet: &Packet<'_>, matched: bool) {
+    fn push(&mut self, packet: &Packet<'_>, frame: u64, matched: bool) {
         let (Some(tcp), Some(key)) = (packet.tcp(), SegmentKey::of(packet)) else {
             return;
         };
@@ -54,6 +55,7 @@ impl Batch {
             },
             payload: start..options,
             option_bytes: options..self.bytes.len(),
+            frame,
             matched,
         });
     }
@@ -105,7 +107,7 @@ pub fn replay(
                         }),
                         status: Status::Ok,
                     };
-                    tcp.on_keyed(&packet, s.key, s.matched);
+                    tcp.on_keyed(&packet, s.key, s.frame, s.matched);
                 }
                 batch.clear();
                 // The reader may be gone already; the batch is then simply dropped.
@@ -123,7 +125,7 @@ pub fn replay(
             for analyzer in &mut front.analyzers {
                 analyzer.packet(&packet, matched, &mut notes);
             }
-            batch.push(&packet, matched);
+            batch.push(&packet, front.stats.packets, matched);
             if batch.segments.len() >= BATCH {
                 let next = empty_rx.try_recv().unwrap_or_default();
                 if full_tx.send(std::mem::replace(&mut batch, next)).is_err() {

@@ -256,7 +256,7 @@ fn arrow(
         Direction::ServerToClient => (SERVER_X, CLIENT_X),
     };
     let mid = (CLIENT_X + SERVER_X) / 2.0;
-    let findings = e.findings.info_prefix();
+    let findings = super::findings::info_labels(e.findings, e.dup_ack);
     let findings = findings.trim_end();
     let flagged = !findings.is_empty();
     let (y1, y2) = (y + 17.0, y + 25.0);
@@ -377,6 +377,7 @@ mod tests {
                 len,
                 win: 64240,
                 findings: Findings(findings),
+                dup_ack: None,
             });
             c.event_payloads.push(data.into());
         }

@@ -123,10 +123,10 @@ pub fn describe(
 fn tcp_info(tcp: &Tcp<'_>, segment: &SegmentInfo) -> String {
     let e = &segment.event;
     let mut info = format!(
-        "{} → {} {}",
+        "{}{} → {} ",
+        super::findings::info_labels(e.findings, e.dup_ack),
         tcp.src_port,
         tcp.dst_port,
-        e.findings.info_prefix()
     );
     let flags = tcp.flags.join(", ");
     info.push('[');
@@ -146,6 +146,19 @@ fn tcp_info(tcp: &Tcp<'_>, segment: &SegmentInfo) -> String {
     }
     if let Some((val, ecr)) = o.timestamp {
         info.push_str(&format!(" TSval={val} TSecr={ecr}"));
+    }
+    // SACK edges are relative to the acknowledged side's base, as the ACK number is.
+    let ack_base = if tcp.flags.has(TcpFlags::ACK) {
+        tcp.ack.wrapping_sub(e.ack)
+    } else {
+        0
+    };
+    for (left, right) in &o.sack[..usize::from(o.sack_blocks)] {
+        info.push_str(&format!(
+            " SLE={} SRE={}",
+            left.wrapping_sub(ack_base),
+            right.wrapping_sub(ack_base)
+        ));
     }
     if let Some(shift) = o.wscale {
         info.push_str(&format!(" WS={}", 1u32 << shift.min(14)));

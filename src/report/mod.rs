@@ -5,6 +5,7 @@
 pub mod csv;
 pub mod diagram;
 pub mod escape;
+pub mod findings;
 pub mod follow;
 pub mod grade_text;
 pub mod html;

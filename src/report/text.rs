@@ -470,7 +470,7 @@ pub fn connection_detail(
             let _ = write!(out, "Ack={} ", e.ack);
         }
         let _ = write!(out, "Win={} Len={}", e.win, e.len);
-        let findings = e.findings.info_prefix();
+        let findings = super::findings::info_labels(e.findings, e.dup_ack);
         if !findings.is_empty() {
             let _ = write!(out, "  {}", paint(findings.trim_end(), Tone::Warn, color));
         }

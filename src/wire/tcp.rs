@@ -83,6 +83,8 @@ pub struct TcpOptions {
     pub sack_perm: bool,
     /// Number of SACK blocks.
     pub sack_blocks: u8,
+    /// The SACK blocks' left and right edges (absolute), the first `sack_blocks` of them.
+    pub sack: [(u32, u32); 4],
     /// Timestamp value and echo reply.
     pub timestamp: Option<(u32, u32)>,
 }
@@ -110,7 +112,15 @@ impl TcpOptions {
                 (2, 2) => options.mss = Some(u16::from_be_bytes([body[0], body[1]])),
                 (3, 1) => options.wscale = Some(body[0]),
                 (4, 0) => options.sack_perm = true,
-                (5, n) => options.sack_blocks = (n / 8) as u8,
+                (5, _) => {
+                    let blocks = body.chunks_exact(8).take(4);
+                    options.sack_blocks = blocks.len() as u8;
+                    for (edges, b) in options.sack.iter_mut().zip(blocks) {
+                        let word =
+                            |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+                        *edges = (word(0), word(4));
+                    }
+                }
                 (8, 8) => {
                     let val = u32::from_be_bytes([body[0], body[1], body[2], body[3]]);
                     let ecr = u32::from_be_bytes([body[4], body[5], body[6], body[7]]);
@@ -162,5 +172,6 @@ mod tests {
         let sack =
             TcpOptions::parse(&[1, 1, 5, 18, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4]);
         assert_eq!(sack.sack_blocks, 2);
+        assert_eq!(sack.sack[..2], [(1, 2), (3, 4)]);
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::reassembly::{EchoCheck, Reassembler, StreamScan};
-use super::sequence::{self, Findings, Segment, SequenceState};
+use super::sequence::{self, DupAck, Findings, Segment, SequenceState, Verdict};
 use super::state::ZeekState;
 use super::{Direction, Endpoint, TcpConfig};
 use crate::analysis::observer::{Observers, StreamCtx};
@@ -29,6 +29,17 @@ pub struct Event {
     pub win: u32,
     /// Wireshark's analysis findings.
     pub findings: Findings,
+    /// For a duplicate ACK, which one it is.
+    pub dup_ack: Option<DupAck>,
+}
+
+/// Where a segment stands in the capture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// Its frame number.
+    pub frame: u64,
+    /// Its capture time.
+    pub ts: Duration,
 }
 
 /// How a connection ended.
@@ -56,7 +67,9 @@ impl Close {
 /// One direction's state.
 #[derive(Clone, Debug, Default)]
 pub struct Half {
-    /// Relative numbering base (the ISN, or one before the first sequence number seen).
+    /// Relative numbering base: the ISN, or one before the first sequence number this side
+    /// sent, or one before the first acknowledgment number the other side sent, whichever
+    /// came first (Wireshark's `base_seq`).
     base: Option<u32>,
     seq: SequenceState,
     reassembly: Reassembler,
@@ -139,9 +152,25 @@ pub struct Connection {
     echo: EchoCheck,
     /// The client is the low side of the table's key (set by the analyzer).
     pub(super) client_is_low: bool,
-    syn_time: Option<Duration>,
     synack_seen: bool,
     first_rtt: Option<Duration>,
+    /// The time of the last SYN without ACK, from which the first round trip is measured.
+    last_syn: Option<Duration>,
+    /// This connection's SYN started over a 4-tuple used before with another initial sequence
+    /// number (set by the analyzer; its first segment is flagged `reused_ports`).
+    pub(super) reuses_ports: bool,
+}
+
+/// A segment's numbers as Wireshark shows them, before it is analysed.
+struct Numbered {
+    /// The sender's numbering base.
+    fwd_base: u32,
+    /// The receiver's numbering base, if known now.
+    rev_base: Option<u32>,
+    /// The sender's window scale, once its SYN is seen.
+    fwd_wscale: Option<Option<u8>>,
+    /// The segment with relative numbers and its window.
+    segment: Segment,
 }
 
 impl Connection {
@@ -170,9 +199,10 @@ impl Connection {
             event_payload_bytes: 0,
             echo: EchoCheck::default(),
             client_is_low: false,
-            syn_time: None,
             synack_seen: false,
             first_rtt: None,
+            last_syn: None,
+            reuses_ports: false,
         }
     }
 
@@ -259,18 +289,99 @@ impl Connection {
         }
     }
 
+    /// The relative numbers and window of a segment going `dir`, and the bases they use (the
+    /// sender's is set by its first segment, the receiver's by the first ACK if not before).
+    fn number(&self, dir: Direction, tcp: &Tcp<'_>, at: Stamp) -> Numbered {
+        let (fwd, rev) = match dir {
+            Direction::ClientToServer => (&self.c2s, &self.s2c),
+            Direction::ServerToClient => (&self.s2c, &self.c2s),
+        };
+        let syn = tcp.flags.has(TcpFlags::SYN);
+        let ack_flag = tcp.flags.has(TcpFlags::ACK);
+        let fwd_base = fwd.base.unwrap_or(if syn {
+            tcp.seq
+        } else {
+            tcp.seq.wrapping_sub(1)
+        });
+        let rev_base = rev.base.or(ack_flag.then(|| tcp.ack.wrapping_sub(1)));
+        let fwd_wscale = match (syn, fwd.wscale) {
+            (true, None) => Some(tcp.options().wscale.map(|s| s.min(14))),
+            (_, known) => known,
+        };
+        let window = match (syn, fwd_wscale, rev.wscale) {
+            (false, Some(Some(own)), Some(Some(_))) => u32::from(tcp.window) << own,
+            _ => u32::from(tcp.window),
+        };
+        Numbered {
+            fwd_base,
+            rev_base,
+            fwd_wscale,
+            segment: Segment {
+                frame: at.frame,
+                ts: at.ts,
+                seq: tcp.seq.wrapping_sub(fwd_base),
+                ack: rev_base
+                    .filter(|_| ack_flag)
+                    .map(|base| tcp.ack.wrapping_sub(base)),
+                len: tcp.len,
+                syn,
+                fin: tcp.flags.has(TcpFlags::FIN),
+                rst: tcp.flags.has(TcpFlags::RST),
+                window,
+                scale_known: rev.wscale.is_some(),
+            },
+        }
+    }
+
+    /// `reused_ports` for this connection's first segment when it reuses a 4-tuple.
+    fn reused_flag(&self) -> u16 {
+        if self.reuses_ports && self.packets() == 0 {
+            Findings::REUSED_PORTS
+        } else {
+            0
+        }
+    }
+
+    /// The event [`Connection::on_segment`] would return for this segment, without changing
+    /// anything (for filters that test the analysis before the packet is analysed).
+    pub fn peek(&self, dir: Direction, tcp: &Tcp<'_>, at: Stamp) -> Event {
+        let numbered = self.number(dir, tcp, at);
+        let (mut fwd, mut rev) = match dir {
+            Direction::ClientToServer => (self.c2s.seq.clone(), self.s2c.seq.clone()),
+            Direction::ServerToClient => (self.s2c.seq.clone(), self.c2s.seq.clone()),
+        };
+        let segment = numbered.segment;
+        let verdict = sequence::analyse(&mut fwd, &mut rev, &segment, self.first_rtt);
+        event_of(dir, tcp, &segment, verdict, self.reused_flag())
+    }
+
+    /// True when a restarting SYN with sequence number `seq`, sent from the key's low side when
+    /// `from_low`, reuses this connection's ports as Wireshark flags it: its sender had another
+    /// numbering base here.
+    pub fn reused_by(&self, from_low: bool, seq: u32) -> bool {
+        let sender = if from_low == self.client_is_low {
+            &self.c2s
+        } else {
+            &self.s2c
+        };
+        sender.base.is_some_and(|base| base != seq)
+    }
+
     /// Analyses one segment and returns its event; keeps the event when `record` (and the
     /// per-connection limit allows).
     pub fn on_segment(
         &mut self,
         dir: Direction,
         tcp: &Tcp<'_>,
-        ts: Duration,
+        at: Stamp,
         matched: bool,
         record: bool,
         config: &TcpConfig,
         observers: &mut Observers,
     ) -> Event {
+        let numbered = self.number(dir, tcp, at);
+        let reused = self.reused_flag();
+        let ts = at.ts;
         self.end = ts;
         self.matched |= matched;
         let flags = tcp.flags;
@@ -281,40 +392,19 @@ impl Connection {
             Direction::ServerToClient => (&mut self.s2c, &mut self.c2s),
         };
         fwd.packets += 1;
-        if syn {
-            fwd.syn = true;
-            if fwd.wscale.is_none() {
-                fwd.wscale = Some(tcp.options().wscale.map(|s| s.min(14)));
-            }
-        }
+        fwd.syn |= syn;
+        fwd.wscale = numbered.fwd_wscale;
         fwd.fin |= flags.has(TcpFlags::FIN);
         fwd.rst |= flags.has(TcpFlags::RST);
-        let base = *fwd.base.get_or_insert(if syn {
-            tcp.seq
-        } else {
-            tcp.seq.wrapping_sub(1)
-        });
-        let seq = tcp.seq.wrapping_sub(base);
-        let ack = match (ack_flag, rev.base) {
-            (true, Some(rev_base)) => tcp.ack.wrapping_sub(rev_base),
-            (true, None) => tcp.ack,
-            (false, _) => 0,
-        };
-        let win = match (syn, fwd.wscale, rev.wscale) {
-            (false, Some(Some(own)), Some(Some(_))) => u32::from(tcp.window) << own,
-            _ => u32::from(tcp.window),
-        };
-        let segment = Segment {
-            ts,
-            seq,
-            ack,
-            len: tcp.len,
-            syn,
-            fin: flags.has(TcpFlags::FIN),
-            rst: flags.has(TcpFlags::RST),
-            window: win,
-        };
-        let findings = sequence::analyse(&mut fwd.seq, &rev.seq, &segment, self.first_rtt);
+        fwd.base = Some(numbered.fwd_base);
+        if numbered.rev_base.is_some() {
+            rev.base = numbered.rev_base;
+        }
+        let segment = numbered.segment;
+        let seq = segment.seq;
+        let verdict = sequence::analyse(&mut fwd.seq, &mut rev.seq, &segment, self.first_rtt);
+        let event = event_of(dir, tcp, &segment, verdict, reused);
+        let findings = event.findings;
 
         if syn {
             fwd.reassembly.start_at(seq.wrapping_add(1));
@@ -339,17 +429,19 @@ impl Connection {
 
         // Handshake bookkeeping.
         match dir {
-            Direction::ClientToServer if syn && !ack_flag => {
-                self.syn_time.get_or_insert(ts);
-            }
             Direction::ServerToClient if syn && ack_flag => self.synack_seen = true,
             Direction::ClientToServer
                 if ack_flag && !syn && self.synack_seen && self.c2s.syn && !self.handshake =>
             {
                 self.handshake = true;
-                self.first_rtt = self.syn_time.map(|t| ts.saturating_sub(t));
             }
             _ => {}
+        }
+        // Wireshark's first round trip: from the last SYN to the first ACK that is no SYN.
+        if syn && !ack_flag {
+            self.last_syn = Some(ts);
+        } else if ack_flag && !syn && self.first_rtt.is_none() {
+            self.first_rtt = self.last_syn.map(|t| ts.saturating_sub(t));
         }
 
         if findings.is_retransmission() {
@@ -375,16 +467,6 @@ impl Connection {
             findings.any(Findings::ZERO_WINDOW),
         );
 
-        let event = Event {
-            ts,
-            dir,
-            flags,
-            seq,
-            ack,
-            len: tcp.len,
-            win,
-            findings,
-        };
         if matched {
             if record && self.events.len() < config.max_events {
                 self.events.push(event);
@@ -420,6 +502,27 @@ impl Connection {
                 .finish(&mut |data| deliver(&ctx, dir, data, scan, echo, config, observers));
         }
         self.echo.seal();
+    }
+}
+
+/// The event of an analysed segment; `reused` adds `reused_ports`.
+fn event_of(
+    dir: Direction,
+    tcp: &Tcp<'_>,
+    segment: &Segment,
+    verdict: Verdict,
+    reused: u16,
+) -> Event {
+    Event {
+        ts: segment.ts,
+        dir,
+        flags: tcp.flags,
+        seq: segment.seq,
+        ack: segment.ack.unwrap_or(0),
+        len: tcp.len,
+        win: segment.window,
+        findings: Findings(verdict.findings.0 | reused),
+        dup_ack: verdict.dup_ack,
     }
 }
 

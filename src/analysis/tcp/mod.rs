@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use rustc_hash::FxBuildHasher;
 
-pub use connection::{Close, Connection, Event, Half};
-pub use sequence::Findings;
+pub use connection::{Close, Connection, Event, Half, Stamp};
+pub use sequence::{DupAck, Findings};
 pub use totals::{ConnRef, Finding, Found, TcpTotals};
 
 use super::memory::{self, Budget, Candidate, MemCap};
@@ -24,7 +24,7 @@ pub use super::Endpoint;
 use super::Linger;
 use crate::checks::observe::Observation;
 
-use crate::wire::{Packet, TcpFlags};
+use crate::wire::{Packet, Tcp, TcpFlags};
 
 /// Which way a segment went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,11 +241,16 @@ impl TcpAnalyzer {
         }
     }
 
-    /// Feeds one packet; `matched` says whether the filter selected it. Returns the segment's
-    /// stream and event for a TCP packet.
-    pub fn on_packet(&mut self, packet: &Packet<'_>, matched: bool) -> Option<SegmentInfo> {
+    /// Feeds one packet, frame number `frame`; `matched` says whether the filter selected it.
+    /// Returns the segment's stream and event for a TCP packet.
+    pub fn on_packet(
+        &mut self,
+        packet: &Packet<'_>,
+        frame: u64,
+        matched: bool,
+    ) -> Option<SegmentInfo> {
         let key = SegmentKey::of(packet)?;
-        self.on_keyed(packet, key, matched)
+        self.on_keyed(packet, key, frame, matched)
     }
 
     /// [`TcpAnalyzer::on_packet`] with the segment's key computed already; the addresses come
@@ -254,28 +259,17 @@ impl TcpAnalyzer {
         &mut self,
         packet: &Packet<'_>,
         segment_key: SegmentKey,
+        frame: u64,
         matched: bool,
     ) -> Option<SegmentInfo> {
         let tcp = packet.tcp()?;
         let SegmentKey { key, from_low } = segment_key;
         self.sweep(packet.ts);
         let next_stream = &mut self.next_stream;
-        let mut new_connection = || {
-            let (src_ip, dst_ip) = segment_key.addresses();
-            let src = Endpoint {
-                ip: src_ip,
-                port: tcp.src_port,
-            };
-            let dst = Endpoint {
-                ip: dst_ip,
-                port: tcp.dst_port,
-            };
-            let (client, server) = orient(src, dst, tcp.flags);
+        let mut new_connection = |old: Option<&Connection>| {
             let stream = *next_stream;
             *next_stream += 1;
-            let mut c = Box::new(Connection::new(stream, client, server, packet.ts));
-            c.client_is_low = (client == src) == from_low;
-            c
+            connection_for(segment_key, tcp, packet.ts, stream, old)
         };
         // One lookup: the connection of this 4-tuple, or a new one (which replaces the old when
         // this SYN starts the 4-tuple over; the old one is closed once this segment is done).
@@ -287,10 +281,11 @@ impl TcpAnalyzer {
                 o.into_mut()
             }
             Entry::Occupied(mut o) => {
-                replaced = Some(std::mem::replace(o.get_mut(), new_connection()));
+                let new = new_connection(Some(o.get()));
+                replaced = Some(std::mem::replace(o.get_mut(), new));
                 o.into_mut()
             }
-            Entry::Vacant(v) => v.insert(new_connection()),
+            Entry::Vacant(v) => v.insert(new_connection(None)),
         };
         let dir = if from_low == connection.client_is_low {
             Direction::ClientToServer
@@ -303,7 +298,10 @@ impl TcpAnalyzer {
         let event = connection.on_segment(
             dir,
             tcp,
-            packet.ts,
+            Stamp {
+                frame,
+                ts: packet.ts,
+            },
             matched,
             record,
             &self.config,
@@ -392,15 +390,37 @@ impl TcpAnalyzer {
             .retain(|(key, stream)| open.get(key).is_some_and(|c| c.stream == *stream));
     }
 
-    /// The `tcp.stream` `packet` will get: its connection's, or the next number for a new one
-    /// (for filters on `tcp.stream`, decided before the packet is analysed). A connection the
-    /// next sweep closes for good (quiet 5 s after its end) is still counted as open here.
-    pub fn peek_stream(&self, packet: &Packet<'_>) -> Option<u32> {
+    /// The stream and event `packet` (frame number `frame`) will get, without analysing it:
+    /// for filters on `tcp.stream` and `tcp.analysis.*`, decided before the packet is analysed.
+    /// A connection the next sweep closes for good (quiet 5 s after its end) is still counted
+    /// as open here.
+    pub fn peek(&self, packet: &Packet<'_>, frame: u64) -> Option<SegmentInfo> {
         let tcp = packet.tcp()?;
-        let key = SegmentKey::of(packet)?;
-        Some(match self.open.get(&key.key) {
-            Some(c) if !c.restarted_by(tcp.flags, tcp.seq) => c.stream,
-            _ => self.next_stream,
+        let segment_key = SegmentKey::of(packet)?;
+        let fresh;
+        let connection = match self.open.get(&segment_key.key) {
+            Some(c) if !c.restarted_by(tcp.flags, tcp.seq) => c,
+            old => {
+                let old = old.map(|c| &**c);
+                fresh = connection_for(segment_key, tcp, packet.ts, self.next_stream, old);
+                &fresh
+            }
+        };
+        let dir = if segment_key.from_low == connection.client_is_low {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
+        Some(SegmentInfo {
+            stream: connection.stream,
+            event: connection.peek(
+                dir,
+                tcp,
+                Stamp {
+                    frame,
+                    ts: packet.ts,
+                },
+            ),
         })
     }
 
@@ -482,6 +502,31 @@ impl TcpAnalyzer {
     }
 }
 
+/// A new connection, number `stream`, whose first segment is `tcp` at `ts` (keyed
+/// `segment_key`); `old` is the connection it replaces on the same 4-tuple, if any.
+fn connection_for(
+    segment_key: SegmentKey,
+    tcp: &Tcp<'_>,
+    ts: Duration,
+    stream: u32,
+    old: Option<&Connection>,
+) -> Box<Connection> {
+    let (src_ip, dst_ip) = segment_key.addresses();
+    let src = Endpoint {
+        ip: src_ip,
+        port: tcp.src_port,
+    };
+    let dst = Endpoint {
+        ip: dst_ip,
+        port: tcp.dst_port,
+    };
+    let (client, server) = orient(src, dst, tcp.flags);
+    let mut c = Box::new(Connection::new(stream, client, server, ts));
+    c.client_is_low = (client == src) == segment_key.from_low;
+    c.reuses_ports = old.is_some_and(|o| o.reused_by(segment_key.from_low, tcp.seq));
+    c
+}
+
 /// Who is the client: the SYN's sender, the SYN-ACK's receiver, or, for a connection seen
 /// mid-way, the side with the higher (ephemeral) port.
 fn orient(src: Endpoint, dst: Endpoint, flags: TcpFlags) -> (Endpoint, Endpoint) {
@@ -547,6 +592,7 @@ mod tests {
         {
             a.on_packet(
                 &segment(ms + i as u64, src, dst, seq, ack, flags, data),
+                ms + i as u64,
                 true,
             );
         }
@@ -585,9 +631,9 @@ mod tests {
         const S: u16 = TcpFlags::SYN;
         const A: u16 = TcpFlags::ACK;
         for (ms, port) in [(0, 40001), (1, 40002)] {
-            a.on_packet(&segment(ms, port, 10000, 1, 0, S, b""), true);
-            a.on_packet(&segment(ms, 10000, port, 9, 2, S | A, b""), true);
-            a.on_packet(&segment(ms, port, 10000, 2, 10, A, b""), true);
+            a.on_packet(&segment(ms, port, 10000, 1, 0, S, b""), ms, true);
+            a.on_packet(&segment(ms, 10000, port, 9, 2, S | A, b""), ms, true);
+            a.on_packet(&segment(ms, port, 10000, 2, 10, A, b""), ms, true);
         }
         let r = a.finish();
         let (a, b) = r.totals.concurrent.expect("two connections at once");
@@ -631,6 +677,7 @@ mod tests {
         for i in 0..20_000u64 {
             a.on_packet(
                 &segment(i, 20_000 + (i % 40_000) as u16, 10000, 7, 0, S, b""),
+                i,
                 true,
             );
             assert!(
@@ -662,9 +709,9 @@ mod tests {
         });
         let data = [b'e'; 1000];
         for port in [40001, 40002] {
-            a.on_packet(&segment(0, port, 10000, 0, 0, S, b""), true);
-            a.on_packet(&segment(0, 10000, port, 0, 1, S | A, b""), true);
-            a.on_packet(&segment(0, port, 10000, 1, 1, A, b""), true);
+            a.on_packet(&segment(0, port, 10000, 0, 0, S, b""), 0, true);
+            a.on_packet(&segment(0, 10000, port, 0, 1, S | A, b""), 0, true);
+            a.on_packet(&segment(0, port, 10000, 1, 1, A, b""), 0, true);
         }
         // Two clients send and nothing comes back: each backlog grows until the older one is
         // evicted.
@@ -672,6 +719,7 @@ mod tests {
             for port in [40001, 40002] {
                 a.on_packet(
                     &segment(1 + u64::from(i), port, 10000, 1 + i * 1000, 1, A, &data),
+                    u64::from(i),
                     true,
                 );
             }

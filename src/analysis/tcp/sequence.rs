@@ -1,15 +1,18 @@
-//! Sequence analysis of one direction of a TCP connection, after Wireshark's
-//! `tcp_analyze_sequence_number`: retransmissions, out-of-order and lost segments,
-//! duplicate ACKs, keep-alives, zero windows and window updates.
+//! Sequence analysis of one direction of a TCP connection, after Wireshark 4.0's
+//! `tcp_analyze_sequence_number`, its tests in its order: zero-window probes, zero windows,
+//! lost segments, keep-alives, window updates, full windows, keep-alive ACKs, zero-window-probe
+//! ACKs, duplicate ACKs, ACKed unseen segments, then fast retransmissions, spurious
+//! retransmissions, out-of-order segments and retransmissions.
 
 use std::time::Duration;
 
-/// Wireshark's `tcp.analysis.*` findings for one segment, as bits.
+/// Wireshark's `tcp.analysis.*` findings for one segment, as bits (its `ta->flags`): one of
+/// the retransmission kinds at most.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Findings(pub u16);
 
 impl Findings {
-    /// `tcp.analysis.retransmission`
+    /// A retransmission (neither fast nor spurious).
     pub const RETRANSMISSION: u16 = 1 << 0;
     /// `tcp.analysis.fast_retransmission`
     pub const FAST_RETRANSMISSION: u16 = 1 << 1;
@@ -29,34 +32,50 @@ impl Findings {
     pub const WINDOW_UPDATE: u16 = 1 << 8;
     /// `tcp.analysis.zero_window_probe`
     pub const ZERO_WINDOW_PROBE: u16 = 1 << 9;
+    /// `tcp.analysis.ack_lost_segment`: this ACK covers data the capture did not see.
+    pub const ACK_LOST_SEGMENT: u16 = 1 << 10;
+    /// `tcp.analysis.keep_alive_ack`
+    pub const KEEP_ALIVE_ACK: u16 = 1 << 11;
+    /// `tcp.analysis.window_full`: the segment fills the receiver's window to its edge.
+    pub const WINDOW_FULL: u16 = 1 << 12;
+    /// `tcp.analysis.zero_window_probe_ack`
+    pub const ZERO_WINDOW_PROBE_ACK: u16 = 1 << 13;
+    /// `tcp.analysis.reused_ports`: a SYN starting a new connection on a used 4-tuple.
+    pub const REUSED_PORTS: u16 = 1 << 14;
+    /// The bits Wireshark's `tcp.analysis.retransmission` is present for: every kind.
+    pub const ANY_RETRANSMISSION: u16 =
+        Self::RETRANSMISSION | Self::FAST_RETRANSMISSION | Self::SPURIOUS_RETRANSMISSION;
+    /// Every finding (`tcp.analysis.flags`).
+    pub const ALL: u16 = (1 << 15) - 1;
 
-    /// Labels as Wireshark's Info column shows them, in its order.
-    const LABELS: [(u16, &'static str); 10] = [
-        (Self::LOST_SEGMENT, "TCP Previous segment not captured"),
-        (Self::SPURIOUS_RETRANSMISSION, "TCP Spurious Retransmission"),
-        (Self::FAST_RETRANSMISSION, "TCP Fast Retransmission"),
-        (Self::RETRANSMISSION, "TCP Retransmission"),
-        (Self::OUT_OF_ORDER, "TCP Out-Of-Order"),
-        (Self::DUP_ACK, "TCP Dup ACK"),
-        (Self::ZERO_WINDOW_PROBE, "TCP ZeroWindowProbe"),
-        (Self::ZERO_WINDOW, "TCP ZeroWindow"),
-        (Self::KEEP_ALIVE, "TCP Keep-Alive"),
-        (Self::WINDOW_UPDATE, "TCP Window Update"),
+    /// Wireshark's `tcp.analysis.<name>` fields and the bits each is present for.
+    pub const FIELDS: [(&'static str, u16); 15] = [
+        ("retransmission", Self::ANY_RETRANSMISSION),
+        ("fast_retransmission", Self::FAST_RETRANSMISSION),
+        ("spurious_retransmission", Self::SPURIOUS_RETRANSMISSION),
+        ("out_of_order", Self::OUT_OF_ORDER),
+        ("lost_segment", Self::LOST_SEGMENT),
+        ("ack_lost_segment", Self::ACK_LOST_SEGMENT),
+        ("duplicate_ack", Self::DUP_ACK),
+        ("zero_window", Self::ZERO_WINDOW),
+        ("zero_window_probe", Self::ZERO_WINDOW_PROBE),
+        ("zero_window_probe_ack", Self::ZERO_WINDOW_PROBE_ACK),
+        ("keep_alive", Self::KEEP_ALIVE),
+        ("keep_alive_ack", Self::KEEP_ALIVE_ACK),
+        ("window_update", Self::WINDOW_UPDATE),
+        ("window_full", Self::WINDOW_FULL),
+        ("reused_ports", Self::REUSED_PORTS),
     ];
 
-    /// Short names for tables and JSON.
-    const NAMES: [(u16, &'static str); 10] = [
-        (Self::RETRANSMISSION, "retransmission"),
-        (Self::FAST_RETRANSMISSION, "fast_retransmission"),
-        (Self::SPURIOUS_RETRANSMISSION, "spurious_retransmission"),
-        (Self::OUT_OF_ORDER, "out_of_order"),
-        (Self::LOST_SEGMENT, "lost_segment"),
-        (Self::DUP_ACK, "duplicate_ack"),
-        (Self::ZERO_WINDOW, "zero_window"),
-        (Self::KEEP_ALIVE, "keep_alive"),
-        (Self::WINDOW_UPDATE, "window_update"),
-        (Self::ZERO_WINDOW_PROBE, "zero_window_probe"),
-    ];
+    /// The `tcp.analysis.<name>` fields present, e.g. `["retransmission",
+    /// "fast_retransmission"]`.
+    pub fn names(self) -> Vec<&'static str> {
+        Self::FIELDS
+            .iter()
+            .filter(|(_, bits)| self.any(*bits))
+            .map(|(name, _)| *name)
+            .collect()
+    }
 
     /// True when any bit of `mask` is set.
     pub fn any(self, mask: u16) -> bool {
@@ -65,50 +84,60 @@ impl Findings {
 
     /// True for any kind of retransmission.
     pub fn is_retransmission(self) -> bool {
-        self.any(Self::RETRANSMISSION | Self::FAST_RETRANSMISSION | Self::SPURIOUS_RETRANSMISSION)
-    }
-
-    /// Wireshark's bracketed Info labels, e.g. `[TCP Retransmission] `.
-    pub fn info_prefix(self) -> String {
-        Self::LABELS
-            .iter()
-            .filter(|(bit, _)| self.0 & bit != 0)
-            .map(|(_, label)| format!("[{label}] "))
-            .collect()
-    }
-
-    /// Short names, e.g. `["retransmission"]`.
-    pub fn names(self) -> Vec<&'static str> {
-        Self::NAMES
-            .iter()
-            .filter(|(bit, _)| self.0 & bit != 0)
-            .map(|(_, name)| *name)
-            .collect()
+        self.any(Self::ANY_RETRANSMISSION)
     }
 }
 
-/// What one direction remembers between segments. Sequence numbers are relative.
+/// A duplicate ACK's place, as Wireshark's `[TCP Dup ACK 84#1]` gives it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DupAck {
+    /// The frame of the last ACK that was not a duplicate (the one repeated).
+    pub of_frame: u64,
+    /// How many duplicates of it so far, this one included (`tcp.analysis.duplicate_ack_num`).
+    pub number: u32,
+}
+
+/// What the analysis says of one segment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// The findings.
+    pub findings: Findings,
+    /// For a duplicate ACK, which one it is.
+    pub dup_ack: Option<DupAck>,
+}
+
+/// What one direction remembers between segments (Wireshark's `tcp_analyze_seq_info`, the
+/// window and the last segment's flags). Sequence numbers are relative; `None` is Wireshark's 0,
+/// "not seen yet".
 #[derive(Clone, Debug, Default)]
 pub struct SequenceState {
     /// The sequence number after the highest segment seen, and when it was seen.
     next_seq: Option<(u32, Duration)>,
-    /// The last acknowledgment number sent.
-    last_ack: Option<u32>,
-    /// The last calculated window sent.
+    /// The end of the data seen without a hole: what the other side may acknowledge.
+    max_seq_to_be_acked: Option<u32>,
+    /// The last acknowledgment number sent (ACK flag set), and when.
+    last_ack: Option<(u32, Duration)>,
+    /// The last window sent (scaled).
     window: Option<u32>,
-    /// Duplicate ACKs in a row.
+    /// Duplicate ACKs of the last acknowledgment number.
     dup_acks: u32,
+    /// The frame of the last ACK that changed the acknowledgment number.
+    last_non_dup_ack: u64,
+    /// The findings of the last segment sent.
+    last_findings: Findings,
 }
 
 /// One segment, as the analysis sees it.
 #[derive(Clone, Copy, Debug)]
 pub struct Segment {
+    /// Frame number (for the duplicate-ACK labels).
+    pub frame: u64,
     /// Capture time.
     pub ts: Duration,
     /// Relative sequence number.
     pub seq: u32,
-    /// Relative acknowledgment number (meaningful when `ack_flag`).
-    pub ack: u32,
+    /// Relative acknowledgment number, when the ACK flag is set.
+    pub ack: Option<u32>,
     /// Payload length.
     pub len: u32,
     /// SYN set.
@@ -117,8 +146,11 @@ pub struct Segment {
     pub fin: bool,
     /// RST set.
     pub rst: bool,
-    /// Calculated window.
+    /// Calculated (scaled) window.
     pub window: u32,
+    /// The window scale of both sides is known (the handshake was seen): Window Full is
+    /// tested only then.
+    pub scale_known: bool,
 }
 
 fn seq_gt(a: u32, b: u32) -> bool {
@@ -129,88 +161,163 @@ fn seq_lt(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) < 0
 }
 
-/// Analyses `seg`, sent in the direction whose state is `fwd`, with `rev` the other direction.
+/// Time from `then` to `now`; a moment before `then` is never "recent" (Wireshark's unsigned
+/// difference wraps to a huge value).
+fn since(now: Duration, then: Duration) -> Duration {
+    now.checked_sub(then).unwrap_or(Duration::MAX)
+}
+
+/// Analyses `seg`, sent in the direction whose state is `fwd`, with `rev` the other direction
+/// (a zero-window-probe ACK and an ACKed unseen segment move the other direction's marks).
 /// `first_rtt` is the handshake's round trip, if known (the out-of-order threshold).
 pub fn analyse(
     fwd: &mut SequenceState,
-    rev: &SequenceState,
+    rev: &mut SequenceState,
     seg: &Segment,
     first_rtt: Option<Duration>,
-) -> Findings {
+) -> Verdict {
     let mut found = 0u16;
+    let mut dup_ack = None;
     let control = seg.syn || seg.fin || seg.rst;
     let next = fwd.next_seq.map(|(n, _)| n);
-    let zero_window_probe = seg.len == 1 && Some(seg.seq) == next && rev.window == Some(0);
-    if zero_window_probe {
-        found |= Findings::ZERO_WINDOW_PROBE;
-    } else {
+    let last_ack = fwd.last_ack.map(|(a, _)| a);
+    let repeats_ack = seg.len == 0 && !control && Some(seg.seq) == next && seg.ack == last_ack;
+
+    'fwd: {
+        if seg.len == 1 && Some(seg.seq) == next && rev.window == Some(0) {
+            found |= Findings::ZERO_WINDOW_PROBE;
+            break 'fwd;
+        }
         if seg.window == 0 && !control {
             found |= Findings::ZERO_WINDOW;
         }
-        if let Some(next) = next {
-            if seq_gt(seg.seq, next) && !seg.rst {
-                found |= Findings::LOST_SEGMENT;
-            }
-            if seg.len <= 1 && !control && next.wrapping_sub(1) == seg.seq {
-                found |= Findings::KEEP_ALIVE;
-            }
+        if next.is_some_and(|n| seq_gt(seg.seq, n)) && !seg.rst {
+            found |= Findings::LOST_SEGMENT;
         }
-        let same_position =
-            seg.len == 0 && !control && Some(seg.seq) == next && Some(seg.ack) == fwd.last_ack;
-        if same_position && seg.window != 0 && fwd.window.is_some_and(|w| w != seg.window) {
+        if seg.len <= 1 && !control && next.is_some_and(|n| n.wrapping_sub(1) == seg.seq) {
+            found |= Findings::KEEP_ALIVE;
+        }
+        if repeats_ack && seg.window != 0 && fwd.window.is_some_and(|w| w != seg.window) {
             found |= Findings::WINDOW_UPDATE;
         }
-        if same_position && seg.window != 0 && fwd.window == Some(seg.window) {
-            fwd.dup_acks += 1;
+        let window_edge = rev
+            .last_ack
+            .zip(rev.window)
+            .map(|((ack, _), window)| ack.wrapping_add(window));
+        if seg.len > 0
+            && !control
+            && seg.scale_known
+            && window_edge == Some(seg.seq.wrapping_add(seg.len))
+        {
+            found |= Findings::WINDOW_FULL;
+        }
+        let same_window = seg.window != 0 && fwd.window == Some(seg.window);
+        if repeats_ack && same_window && rev.last_findings.any(Findings::KEEP_ALIVE) {
+            found |= Findings::KEEP_ALIVE_ACK;
+            break 'fwd;
+        }
+        let probe_answered = seg.ack.is_some_and(|a| Some(a.wrapping_sub(1)) == last_ack);
+        if seg.len == 0
+            && !control
+            && seg.window == 0
+            && fwd.window == Some(0)
+            && Some(seg.seq) == next
+            && (seg.ack == last_ack || probe_answered)
+            && rev.last_findings.any(Findings::ZERO_WINDOW_PROBE)
+        {
+            found |= Findings::ZERO_WINDOW_PROBE_ACK;
+            // The receiver took the probe's byte: the other side's marks move past it.
+            if let (true, Some(ack)) = (probe_answered, seg.ack) {
+                rev.next_seq = rev.next_seq.map(|(_, t)| (ack, t));
+                rev.max_seq_to_be_acked = Some(ack);
+            }
+            break 'fwd;
+        }
+        if repeats_ack && same_window {
+            fwd.dup_acks = fwd.dup_acks.saturating_add(1);
             found |= Findings::DUP_ACK;
+            dup_ack = Some(DupAck {
+                of_frame: fwd.last_non_dup_ack,
+                number: fwd.dup_acks,
+            });
         }
     }
-    if found & Findings::DUP_ACK == 0 {
+    if seg.ack != last_ack {
+        fwd.last_non_dup_ack = seg.frame;
         fwd.dup_acks = 0;
     }
 
-    if let Some((next, next_time)) = fwd.next_seq {
-        if (seg.len > 0 || seg.syn || seg.fin)
-            && seq_lt(seg.seq, next)
-            && found & Findings::KEEP_ALIVE == 0
-        {
-            // A segment timed before the highest one is never "recent" (Wireshark's unsigned
-            // difference wraps to a huge value).
-            let since = seg.ts.checked_sub(next_time).unwrap_or(Duration::MAX);
-            let threshold = first_rtt
-                .filter(|rtt| !rtt.is_zero())
-                .unwrap_or(Duration::from_millis(3));
-            found |= if since < Duration::from_millis(20)
-                && rev.last_ack == Some(seg.seq)
-                && rev.dup_acks >= 2
-            {
-                // Wireshark flags a fast retransmission as a retransmission too.
-                Findings::FAST_RETRANSMISSION | Findings::RETRANSMISSION
-            } else if since < threshold && seg.len > 0 && next != seg.seq.wrapping_add(seg.len) {
-                Findings::OUT_OF_ORDER
-            } else if !seg.syn
-                && seg.len > 0
-                && rev
-                    .last_ack
-                    .is_some_and(|acked| !seq_lt(acked, seg.seq.wrapping_add(seg.len)))
-            {
-                Findings::SPURIOUS_RETRANSMISSION
-            } else {
-                Findings::RETRANSMISSION
-            };
+    if let (Some(ack), Some(max)) = (seg.ack, rev.max_seq_to_be_acked) {
+        if seq_gt(ack, max) {
+            found |= Findings::ACK_LOST_SEGMENT;
+            rev.max_seq_to_be_acked = rev.next_seq.map(|(n, _)| n);
         }
     }
 
+    if (seg.len > 0 || seg.syn || seg.fin) && found & Findings::KEEP_ALIVE == 0 {
+        found |= retransmission_kind(fwd, rev, seg, first_rtt);
+    }
+
     let mut end = seg.seq.wrapping_add(seg.len);
-    if seg.len == 0 && (seg.syn || seg.fin) {
+    if seg.syn || seg.fin {
         end = end.wrapping_add(1);
     }
-    if next.is_none_or(|n| seq_gt(end, n)) && !zero_window_probe {
+    let probe = found & Findings::ZERO_WINDOW_PROBE != 0;
+    if next.is_none_or(|n| seq_gt(end, n)) && !probe {
         fwd.next_seq = Some((end, seg.ts));
     }
+    let max = fwd.max_seq_to_be_acked;
+    if max.is_none_or(|m| m == seg.seq) && !probe {
+        fwd.max_seq_to_be_acked = fwd.next_seq.map(|(n, _)| n);
+    }
     fwd.window = Some(seg.window);
-    fwd.last_ack = Some(seg.ack);
-    Findings(found)
+    fwd.last_ack = seg.ack.map(|a| (a, seg.ts));
+    fwd.last_findings = Findings(found);
+    Verdict {
+        findings: Findings(found),
+        dup_ack,
+    }
+}
+
+/// Which kind of retransmission a segment with data (or SYN or FIN) is, if any, tested in
+/// Wireshark's order: fast, spurious (data the receiver acknowledged already, even when it
+/// came soon enough to be out of order), out of order, plain.
+fn retransmission_kind(
+    fwd: &SequenceState,
+    rev: &SequenceState,
+    seg: &Segment,
+    first_rtt: Option<Duration>,
+) -> u16 {
+    let not_advanced = fwd.next_seq.filter(|&(n, _)| seq_lt(seg.seq, n));
+    if let (Some(_), Some((acked, at))) = (not_advanced, rev.last_ack) {
+        if rev.dup_acks >= 2 && acked == seg.seq && since(seg.ts, at) < Duration::from_millis(20) {
+            return Findings::FAST_RETRANSMISSION;
+        }
+    }
+    if seg.len > 0
+        && rev
+            .last_ack
+            .is_some_and(|(acked, _)| !seq_gt(seg.seq.wrapping_add(seg.len), acked))
+    {
+        return Findings::SPURIOUS_RETRANSMISSION;
+    }
+    if let Some((next, at)) = not_advanced {
+        let threshold = first_rtt
+            .filter(|rtt| !rtt.is_zero())
+            .unwrap_or(Duration::from_millis(3));
+        // A segment ending where the highest one ended repeats it: not out of order.
+        let end = seg
+            .seq
+            .wrapping_add(seg.len)
+            .wrapping_add(u32::from(seg.syn || seg.fin));
+        if since(seg.ts, at) < threshold && next != end {
+            return Findings::OUT_OF_ORDER;
+        }
+    }
+    if not_advanced.is_some() {
+        return Findings::RETRANSMISSION;
+    }
+    0
 }
 
 #[cfg(test)]
@@ -219,87 +326,168 @@ mod tests {
 
     fn seg(ms: u64, seq: u32, ack: u32, len: u32) -> Segment {
         Segment {
+            frame: ms,
             ts: Duration::from_millis(ms),
             seq,
-            ack,
+            ack: Some(ack),
             len,
             syn: false,
             fin: false,
             rst: false,
             window: 1000,
+            scale_known: true,
         }
+    }
+
+    fn findings(
+        fwd: &mut SequenceState,
+        rev: &mut SequenceState,
+        s: Segment,
+        rtt: Option<Duration>,
+    ) -> u16 {
+        analyse(fwd, rev, &s, rtt).findings.0
     }
 
     #[test]
     fn in_order_data_has_no_findings() {
-        let (mut a, b) = (SequenceState::default(), SequenceState::default());
-        assert_eq!(analyse(&mut a, &b, &seg(0, 1, 1, 10), None), Findings(0));
-        assert_eq!(analyse(&mut a, &b, &seg(1, 11, 1, 10), None), Findings(0));
+        let (mut a, mut b) = (SequenceState::default(), SequenceState::default());
+        assert_eq!(findings(&mut a, &mut b, seg(0, 1, 1, 10), None), 0);
+        assert_eq!(findings(&mut a, &mut b, seg(1, 11, 1, 10), None), 0);
     }
 
     #[test]
     fn resent_data_is_a_retransmission_and_a_hole_is_a_lost_segment() {
-        let (mut a, b) = (SequenceState::default(), SequenceState::default());
-        analyse(&mut a, &b, &seg(0, 1, 1, 10), None);
+        let (mut a, mut b) = (SequenceState::default(), SequenceState::default());
+        findings(&mut a, &mut b, seg(0, 1, 1, 10), None);
         assert_eq!(
-            analyse(&mut a, &b, &seg(50, 1, 1, 10), None),
-            Findings(Findings::RETRANSMISSION)
+            findings(&mut a, &mut b, seg(50, 1, 1, 10), None),
+            Findings::RETRANSMISSION
         );
         assert_eq!(
-            analyse(&mut a, &b, &seg(60, 31, 1, 10), None),
-            Findings(Findings::LOST_SEGMENT)
+            findings(&mut a, &mut b, seg(60, 31, 1, 10), None),
+            Findings::LOST_SEGMENT
         );
         // The missing piece shortly after is out of order.
         assert_eq!(
-            analyse(&mut a, &b, &seg(61, 11, 1, 20), None),
-            Findings(Findings::OUT_OF_ORDER)
+            findings(&mut a, &mut b, seg(61, 11, 1, 20), None),
+            Findings::OUT_OF_ORDER
         );
     }
 
     #[test]
-    fn repeated_pure_acks_are_duplicates_and_enable_fast_retransmission() {
+    fn data_the_receiver_acknowledged_already_is_a_spurious_retransmission() {
         let (mut data, mut acks) = (SequenceState::default(), SequenceState::default());
-        analyse(&mut data, &acks, &seg(0, 1, 1, 10), None);
-        analyse(&mut data, &acks, &seg(1, 11, 1, 10), None);
-        analyse(&mut acks, &data, &seg(2, 1, 11, 0), None);
+        findings(&mut data, &mut acks, seg(0, 1, 1, 10), None);
+        findings(&mut acks, &mut data, seg(1, 1, 11, 0), None);
+        // Within the out-of-order threshold, yet acknowledged: spurious is tested first.
         assert_eq!(
-            analyse(&mut acks, &data, &seg(3, 1, 11, 0), None),
-            Findings(Findings::DUP_ACK)
-        );
-        assert_eq!(
-            analyse(&mut acks, &data, &seg(4, 1, 11, 0), None),
-            Findings(Findings::DUP_ACK)
-        );
-        assert_eq!(
-            analyse(&mut data, &acks, &seg(5, 11, 1, 10), None),
-            Findings(Findings::FAST_RETRANSMISSION | Findings::RETRANSMISSION)
+            findings(
+                &mut data,
+                &mut acks,
+                seg(2, 1, 1, 5),
+                Some(Duration::from_secs(1))
+            ),
+            Findings::SPURIOUS_RETRANSMISSION
         );
     }
 
     #[test]
-    fn zero_window_and_keep_alive() {
-        let (mut a, b) = (SequenceState::default(), SequenceState::default());
-        let mut s = seg(0, 1, 1, 0);
-        s.window = 0;
+    fn duplicate_acks_count_until_the_ack_moves_and_enable_fast_retransmission() {
+        let (mut data, mut acks) = (SequenceState::default(), SequenceState::default());
+        findings(&mut data, &mut acks, seg(0, 1, 1, 10), None);
+        findings(&mut data, &mut acks, seg(1, 11, 1, 10), None);
+        findings(&mut acks, &mut data, seg(2, 1, 11, 0), None);
+        let first = analyse(&mut acks, &mut data, &seg(3, 1, 11, 0), None);
+        assert_eq!(first.findings.0, Findings::DUP_ACK);
         assert_eq!(
-            analyse(&mut a, &b, &s, None),
-            Findings(Findings::ZERO_WINDOW)
+            first.dup_ack,
+            Some(DupAck {
+                of_frame: 2,
+                number: 1
+            })
         );
-        analyse(&mut a, &b, &seg(1, 1, 1, 5), None);
+        // Data in the other direction does not reset the count.
+        findings(&mut data, &mut acks, seg(4, 31, 1, 10), None);
+        let second = analyse(&mut acks, &mut data, &seg(5, 1, 11, 0), None);
+        assert_eq!(second.dup_ack.map(|d| d.number), Some(2));
         assert_eq!(
-            analyse(&mut a, &b, &seg(9000, 5, 1, 1), None),
-            Findings(Findings::KEEP_ALIVE)
+            findings(&mut data, &mut acks, seg(6, 11, 1, 10), None),
+            Findings::FAST_RETRANSMISSION
+        );
+        // A new acknowledgment number starts over.
+        findings(&mut acks, &mut data, seg(7, 1, 41, 0), None);
+        let again = analyse(&mut acks, &mut data, &seg(8, 1, 41, 0), None);
+        assert_eq!(
+            again.dup_ack,
+            Some(DupAck {
+                of_frame: 7,
+                number: 1
+            })
         );
     }
 
     #[test]
-    fn labels() {
-        let f = Findings(Findings::RETRANSMISSION | Findings::LOST_SEGMENT);
+    fn a_fin_with_data_takes_one_more_sequence_number() {
+        let (mut a, mut b) = (SequenceState::default(), SequenceState::default());
+        let mut fin = seg(0, 1, 1, 10);
+        fin.fin = true;
+        findings(&mut a, &mut b, fin, None);
+        // The next segment is at 12: neither a hole nor a keep-alive.
+        assert_eq!(findings(&mut a, &mut b, seg(1, 12, 5, 0), None), 0);
+    }
+
+    #[test]
+    fn keep_alives_and_their_acks() {
+        let (mut a, mut b) = (SequenceState::default(), SequenceState::default());
+        findings(&mut a, &mut b, seg(0, 1, 1, 5), None);
+        findings(&mut b, &mut a, seg(1, 1, 6, 0), None);
         assert_eq!(
-            f.info_prefix(),
-            "[TCP Previous segment not captured] [TCP Retransmission] "
+            findings(&mut a, &mut b, seg(9000, 5, 1, 0), None),
+            Findings::KEEP_ALIVE
         );
-        assert_eq!(f.names(), vec!["retransmission", "lost_segment"]);
-        assert!(f.is_retransmission());
+        assert_eq!(
+            findings(&mut b, &mut a, seg(9001, 1, 6, 0), None),
+            Findings::KEEP_ALIVE_ACK
+        );
+    }
+
+    #[test]
+    fn zero_windows_full_windows_and_updates() {
+        let (mut a, mut b) = (SequenceState::default(), SequenceState::default());
+        let mut small = seg(0, 1, 1, 0);
+        small.window = 10;
+        findings(&mut b, &mut a, small, None);
+        assert_eq!(
+            findings(&mut a, &mut b, seg(1, 1, 1, 10), None),
+            Findings::WINDOW_FULL
+        );
+        let mut zero = seg(2, 1, 11, 0);
+        zero.window = 0;
+        assert_eq!(findings(&mut b, &mut a, zero, None), Findings::ZERO_WINDOW);
+        assert_eq!(
+            findings(&mut a, &mut b, seg(3, 11, 1, 1), None),
+            Findings::ZERO_WINDOW_PROBE
+        );
+        let mut probe_ack = seg(4, 1, 11, 0);
+        probe_ack.window = 0;
+        assert_eq!(
+            findings(&mut b, &mut a, probe_ack, None),
+            Findings::ZERO_WINDOW | Findings::ZERO_WINDOW_PROBE_ACK
+        );
+        assert_eq!(
+            findings(&mut b, &mut a, seg(5, 1, 11, 0), None),
+            Findings::WINDOW_UPDATE
+        );
+    }
+
+    #[test]
+    fn an_ack_beyond_the_data_seen_acks_an_unseen_segment() {
+        let (mut a, mut b) = (SequenceState::default(), SequenceState::default());
+        findings(&mut a, &mut b, seg(0, 1, 1, 10), None);
+        assert_eq!(
+            findings(&mut b, &mut a, seg(1, 1, 31, 0), None),
+            Findings::ACK_LOST_SEGMENT
+        );
+        assert_eq!(findings(&mut b, &mut a, seg(2, 1, 11, 0), None), 0);
     }
 }
