@@ -106,6 +106,7 @@ fn evidence_for_the_html_report_is_kept_only_when_asked_and_changes_no_grade() {
         .all(|t| t.evidence.is_none()));
     let options = GradeOptions {
         evidence: Some(EvidenceLimits::default()),
+        ..GradeOptions::default()
     };
     let kept = grade_with(&spec, &class, 2, options);
     // The same grades, the same JSON.

@@ -149,6 +149,9 @@ fn memcap_sizes_are_checked() {
         let (code, _, err) = labcap(&["replay", path, "--memcap", bad]);
         assert_eq!(code, 2, "{bad}: {err}");
         assert!(err.contains("--memcap"), "{err}");
+        let (code, _, err) = labcap(&["grade", "--spec", "tugas1", "--memcap", bad, "x"]);
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(err.contains("--memcap"), "{err}");
     }
 }
 

@@ -2,6 +2,7 @@
 //! spec, printed as a class table (or the checks, JSON, CSV) and written as JUnit and as web
 //! pages.
 
+use crate::analysis::memory::MemCap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -45,6 +46,10 @@ pub struct GradeArgs {
     /// Captures analysed at once (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// The memory cap of each capture's analysis (64M by default; see `replay --memcap`):
+    /// a check on a connection or query evicted under it cannot pass.
+    #[arg(long, value_name = "SIZE", value_parser = MemCap::parse, default_value = "64M")]
+    pub memcap: MemCap,
 }
 
 /// Grades and prints.
@@ -72,6 +77,7 @@ pub fn run(args: GradeArgs, style: Style) -> anyhow::Result<Outcome> {
     let options = GradeOptions {
         // The pages show what each task looked at: keep it only for them.
         evidence: args.html.is_some().then(EvidenceLimits::default),
+        memcap: args.memcap,
     };
     let report = grade::grade_with(&spec, &submissions, jobs, options);
     if let Some(path) = &args.junit {

@@ -3,6 +3,7 @@
 //! capture that is missing or unreadable fails only the tasks that read it, with the reason.
 //! The result is one report model ([`ClassReport`]) that every printer reads.
 
+use crate::analysis::memory::MemCap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -149,6 +150,8 @@ impl Default for EvidenceLimits {
 pub struct GradeOptions {
     /// Keep what each task looked at, within these limits (for `grade --html`).
     pub evidence: Option<EvidenceLimits>,
+    /// The memory cap of each capture's analysis (`--memcap`).
+    pub memcap: MemCap,
 }
 
 /// What one task looked at: the first connections its filter selected, with their segments,
@@ -310,7 +313,7 @@ fn grade_machine(
     };
     let views: Vec<PipelineOptions> = tasks
         .iter()
-        .map(|(_, t)| task_options(t, options.evidence.as_ref()))
+        .map(|(_, t)| task_options(t, &options))
         .collect();
     let (analyses, read) = analyse_file(&path, &views);
     let capture = path
@@ -379,8 +382,9 @@ fn evidence(analysis: &Analysis, limits: &EvidenceLimits) -> Evidence {
 
 /// The pipeline of one task: its filter, only the analyzers its checks read, no detail kept
 /// beyond what the checks need (and, with `evidence`, the segments of the first connections).
-fn task_options(task: &TaskSpec, evidence: Option<&EvidenceLimits>) -> PipelineOptions {
+fn task_options(task: &TaskSpec, grading: &GradeOptions) -> PipelineOptions {
     let mut options = PipelineOptions {
+        memcap: grading.memcap,
         filter: task.parsed_filter.clone(),
         needs: task.expect.needs(),
         messages: MessagesConfig {
@@ -395,7 +399,7 @@ fn task_options(task: &TaskSpec, evidence: Option<&EvidenceLimits>) -> PipelineO
     options.tcp.max_events = 0;
     options.tcp.max_connections = 100;
     options.dns.max_transactions = 1000;
-    if let Some(limits) = evidence {
+    if let Some(limits) = &grading.evidence {
         // Segments for the diagrams: the budget is shared by all connections, in the order
         // their packets come, so the first ones get theirs.
         options.tcp.max_events = limits.events;
