@@ -270,6 +270,10 @@ fn sliced(field: Field, slice: Slice, relation: &Relation) -> Option<Bpf> {
     }
     let n = bytes.iter().fold(0u64, |n, b| n << 8 | u64::from(*b));
     let end = start + bytes.len() as u64;
+    // BPF offsets are 32-bit.
+    if end > u64::from(u32::MAX) {
+        return None;
+    }
     Some(exact(format!(
         "len >= {end} and link[{start}:{}] {} {n:#x}",
         bytes.len(),

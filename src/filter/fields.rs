@@ -578,6 +578,37 @@ impl Field {
         }
     }
 
+    /// What the field holds, for people: "a 16-bit number", "a protocol", "text".
+    pub fn describe(self) -> &'static str {
+        match self.kind() {
+            Kind::Protocol => "a protocol",
+            Kind::Ipv4 => "an IPv4 address",
+            Kind::Ipv6 => "an IPv6 address",
+            Kind::Boolean => "a flag",
+            Kind::Text => "text",
+            Kind::Mac => "an Ethernet address",
+            Kind::Bytes => "bytes",
+            Kind::Time => "a time in seconds",
+            Kind::Number => match self.bits() {
+                8 => "an 8-bit number",
+                16 => "a 16-bit number",
+                _ => "a 32-bit number",
+            },
+        }
+    }
+
+    /// The operators the field takes (beside `and`, `or`, `not`), for people.
+    pub fn operators(self) -> &'static str {
+        match self.kind() {
+            Kind::Protocol if self.has_bytes() => "alone, contains, matches, [slice]",
+            Kind::Protocol => "alone",
+            Kind::Bytes => "alone, == != < <= > >=, contains, matches, in, [slice]",
+            Kind::Text => "alone, == != < <= > >=, contains, matches, in",
+            Kind::Number => "alone, == != < <= > >=, in, & mask",
+            _ => "alone, == != < <= > >=, in",
+        }
+    }
+
     /// True for the fields whose bytes [`Field::bytes`] gives: they can be sliced and searched.
     pub fn has_bytes(self) -> bool {
         matches!(

@@ -333,7 +333,7 @@ impl Parser {
                 format!(
                     "{name} is {} and cannot be sliced into bytes (slice a protocol or a \
                      payload: frame[0:2], tcp.payload[0:3])",
-                    describe(field)
+                    field.describe()
                 ),
             ));
         }
@@ -373,7 +373,7 @@ impl Parser {
                 format!(
                     "'&' takes a number field (tcp.flags & 0x02): {name}{} is {}",
                     if sliced { "[…]" } else { "" },
-                    if sliced { "bytes" } else { describe(field) }
+                    if sliced { "bytes" } else { field.describe() }
                 ),
             ));
         }
@@ -520,25 +520,6 @@ fn unknown_field(name: &str, column: usize) -> FilterError {
     FilterError::new(column, format!("unknown field '{name}' ({hint})"))
 }
 
-/// What a field holds, for messages: "a 16-bit number", "a protocol", "text".
-fn describe(field: Field) -> &'static str {
-    match field.kind() {
-        Kind::Protocol => "a protocol",
-        Kind::Ipv4 => "an IPv4 address",
-        Kind::Ipv6 => "an IPv6 address",
-        Kind::Boolean => "a flag",
-        Kind::Text => "text",
-        Kind::Mac => "an Ethernet address",
-        Kind::Bytes => "bytes",
-        Kind::Time => "a time",
-        Kind::Number => match field.bits() {
-            8 => "an 8-bit number",
-            16 => "a 16-bit number",
-            _ => "a 32-bit number",
-        },
-    }
-}
-
 /// The error for an operator `field`'s type does not take.
 fn cannot(field: Field, name: &str, column: usize, op: &str) -> FilterError {
     let takes = if op == "in" {
@@ -551,7 +532,7 @@ fn cannot(field: Field, name: &str, column: usize, op: &str) -> FilterError {
         column,
         format!(
             "{name} is {} and cannot be used with '{op}': {takes}",
-            describe(field)
+            field.describe()
         ),
     )
 }
@@ -574,9 +555,12 @@ fn slice_range(text: &str) -> Option<Slice> {
         Some((_, end)) => {
             let start = int(&text[..text.len() - end.len() - 1])?;
             let end = int(end)?;
-            (start >= 0 && end >= start).then(|| Slice {
+            if start < 0 || end < start {
+                return None;
+            }
+            Some(Slice {
                 start,
-                len: Some((end - start + 1) as u64),
+                len: Some((end - start).checked_add(1)? as u64),
             })
         }
         None => Some(Slice {
@@ -895,6 +879,70 @@ mod tests {
                 e.message
             );
         }
+    }
+
+    fn test_of(text: &str) -> Test {
+        match parse(text).unwrap() {
+            Expr::Test(t) => *t,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sets_ranges_masks_slices_and_searches() {
+        let t = test_of("tcp.port in {80, 8000..8100}");
+        assert_eq!(
+            t.relation,
+            Relation::In(vec![
+                (Value::Number(80), Value::Number(80)),
+                (Value::Number(8000), Value::Number(8100)),
+            ])
+        );
+        let t = test_of("tcp.flags & 0x12 == 0x12");
+        assert_eq!(t.mask, Some(0x12));
+        assert_eq!(
+            t.relation,
+            Relation::Compare(CompareOp::Eq, Value::Number(0x12))
+        );
+        assert_eq!(test_of("tcp.flags bitwise_and 2").mask, Some(2));
+        for (text, start, len) in [
+            ("tcp.payload[0:3] == \"GET\"", 0, Some(3)),
+            ("frame[2-5] == 00:00:00:00", 2, Some(4)),
+            ("frame[-1] == 0a", -1, Some(1)),
+            ("frame[:2] == 08:00", 0, Some(2)),
+            ("frame[4:] contains 00", 4, None),
+        ] {
+            assert_eq!(test_of(text).slice, Some(Slice { start, len }), "{text}");
+        }
+        assert_eq!(
+            test_of("frame contains \"\\x47E\\124\\n\"").relation,
+            Relation::Contains(b"GET\n".to_vec())
+        );
+        assert_eq!(
+            test_of("tcp contains 47:45:54").relation,
+            Relation::Contains(b"GET".to_vec())
+        );
+        assert_eq!(
+            parse("frame.time_relative > 1.25").unwrap(),
+            Expr::Compare(
+                Field::FrameTimeRelative,
+                CompareOp::Gt,
+                Value::Time(1_250_000_000)
+            )
+        );
+        let slice = Slice {
+            start: -2,
+            len: None,
+        };
+        assert_eq!(slice.of(b"GET\r\n"), Some(&b"\r\n"[..]));
+        assert_eq!(
+            Slice {
+                start: 3,
+                len: Some(3)
+            }
+            .of(b"GET\r\n"),
+            None
+        );
     }
 
     #[test]
