@@ -375,7 +375,7 @@ fn operator_atoms(
         let seen: Vec<&[u8]> = packets
             .iter()
             .filter(|p| field.values(p, &dns) != Values::None)
-            .filter_map(|p| field.bytes(p))
+            .filter_map(|p| field.bytes(p, &dns))
             .collect();
         for _ in 0..8.min(seen.len()) {
             let b = rng.pick(&seen);

@@ -32,6 +32,10 @@ const SELECTIONS: &[(&str, &[&str])] = &[
     ("tcp.payload contains 0d:0a", &[HTTP, ECHO]),
     ("tcp.payload contains \"\\x47ET\"", &[HTTP]),
     ("udp.payload contains 00:01", &[DNS]),
+    ("dns contains \"espnfc\"", &[DNS]),
+    ("http contains \"GET\"", &[HTTP]),
+    ("tls contains 16:03", &[TLS]),
+    ("tls matches \"mesin\"", &[TLS]),
     ("dns.qry.name contains \"its\"", &[DNS]),
     ("http.host contains \"8885\"", &[HTTP]),
     (
@@ -72,6 +76,8 @@ const SELECTIONS: &[(&str, &[&str])] = &[
     ("frame[12:2] == 08:00", &[ETHERNET, ECHO]),
     ("tcp[13] == 0x12", &[ECHO]),
     ("udp[0:2] == 00:35", &[DNS]),
+    ("dns[0:2] == 00:37", &[DNS]),
+    ("http[0:3] == \"GET\"", &[HTTP]),
     // Payload fields; byte strings order the shorter first.
     ("tcp.payload", &[HTTP, ECHO]),
     ("udp.payload", &[DNS]),

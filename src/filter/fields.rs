@@ -547,9 +547,10 @@ impl Field {
 
     /// The bytes a protocol or byte field covers in `packet`, for slices, `contains` and
     /// `matches`: the frame's, the IP packet's (header first, to its total length), the TCP
-    /// segment's or UDP datagram's (header first), a payload's. `None` when the packet does
-    /// not have it, or for a field that is no byte string.
-    pub fn bytes<'a>(self, packet: &Packet<'a>) -> Option<&'a [u8]> {
+    /// segment's or UDP datagram's (header first), a payload's, the DNS message's (after its
+    /// TCP length prefix, as Wireshark's), the HTTP or TLS segment's payload. `None` when the
+    /// packet does not have it, or for a field that is no byte string.
+    pub fn bytes<'a>(self, packet: &Packet<'a>, dns: &DnsPorts) -> Option<&'a [u8]> {
         let frame = packet.frame_data;
         let v4 = packet.ip.as_ref().is_some_and(|ip| ip.src.is_ipv4());
         match (self, &packet.transport) {
@@ -574,6 +575,16 @@ impl Field {
             }
             (Field::TcpPayload, Transport::Tcp(t)) => Some(t.payload),
             (Field::UdpPayload, Transport::Udp(u)) => Some(u.payload),
+            (Field::Dns, Transport::Udp(u)) if dns.is_dns(packet) => Some(u.payload),
+            (Field::Dns, Transport::Tcp(t)) if dns.is_dns(packet) => {
+                let len = usize::from(u16::from_be_bytes([
+                    *t.payload.first()?,
+                    *t.payload.get(1)?,
+                ]));
+                t.payload.get(..2 + len)
+            }
+            (Field::Http, Transport::Tcp(t)) => stream_fields::http(t.payload).map(|_| t.payload),
+            (Field::Tls, Transport::Tcp(t)) => stream_fields::tls(t.payload).map(|_| t.payload),
             _ => None,
         }
     }
@@ -618,6 +629,9 @@ impl Field {
                 | Field::Ipv6
                 | Field::Tcp
                 | Field::Udp
+                | Field::Dns
+                | Field::Http
+                | Field::Tls
                 | Field::TcpPayload
                 | Field::UdpPayload
         )

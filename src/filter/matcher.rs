@@ -52,14 +52,17 @@ fn test(t: &Test, packet: &Packet<'_>, dns: &DnsPorts, context: &Context) -> boo
     let searching = matches!(t.relation, Relation::Contains(_) | Relation::Matches(_));
     let mut found = if let Some(slice) = t.slice {
         t.field
-            .bytes(packet)
+            .bytes(packet, dns)
             .and_then(|b| slice.of(b))
             .map_or(Values::None, Values::Bytes)
     } else if searching && t.field.has_bytes() {
         // A payload field is absent when empty, a protocol's bytes are never empty.
         match values(t.field, packet, dns, context) {
             Values::None => Values::None,
-            _ => t.field.bytes(packet).map_or(Values::None, Values::Bytes),
+            _ => t
+                .field
+                .bytes(packet, dns)
+                .map_or(Values::None, Values::Bytes),
         }
     } else {
         values(t.field, packet, dns, context)

@@ -525,8 +525,8 @@ fn cannot(field: Field, name: &str, column: usize, op: &str) -> FilterError {
     let takes = if op == "in" {
         "it takes fields with values (tcp.port in {80, 443})"
     } else {
-        "labcap searches frame, ip, ipv6, tcp, udp, tcp.payload, udp.payload, slices of \
-         them and text fields (dns.qry.name, http.host, …)"
+        "labcap searches frame, ip, ipv6, tcp, udp, dns, http, tls, tcp.payload, \
+         udp.payload, slices of them and text fields (dns.qry.name, http.host, …)"
     };
     FilterError::new(
         column,
