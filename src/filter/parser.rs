@@ -20,7 +20,7 @@ use std::num::IntErrorKind;
 
 use super::fields::{Field, Kind, NAMES};
 use super::lexer::{tokenize, CompareOp, Spanned, Token};
-use super::pattern::Pattern;
+use super::pattern::{Pattern, MAX_PATTERNS};
 use super::FilterError;
 
 /// A parsed filter.
@@ -127,6 +127,7 @@ pub fn parse(text: &str) -> Result<Expr, FilterError> {
         pos: 0,
         end: text.chars().count() + 1,
         depth: 0,
+        patterns: 0,
     };
     let expr = parser.or()?;
     if let Some((_, column)) = parser.tokens.get(parser.pos) {
@@ -145,6 +146,8 @@ struct Parser {
     end: usize,
     /// How many `not` and `(` enclose the current position.
     depth: usize,
+    /// How many regular expressions the filter holds so far.
+    patterns: usize,
 }
 
 impl Parser {
@@ -295,6 +298,13 @@ impl Parser {
                     ));
                 };
                 self.pos += 1;
+                self.patterns += 1;
+                if self.patterns > MAX_PATTERNS {
+                    return Err(FilterError::new(
+                        column,
+                        format!("more than {MAX_PATTERNS} regular expressions in one filter"),
+                    ));
+                }
                 let pattern = Pattern::new(&String::from_utf8_lossy(&text))
                     .map_err(|e| FilterError::new(column, e))?;
                 Relation::Matches(pattern)
@@ -943,6 +953,14 @@ mod tests {
             .of(b"GET\r\n"),
             None
         );
+    }
+
+    #[test]
+    fn regular_expressions_are_limited_in_number() {
+        let many = |n: usize| vec!["frame matches \"a{100}{10}\""; n].join(" or ");
+        assert!(parse(&many(MAX_PATTERNS)).is_ok());
+        let e = parse(&many(MAX_PATTERNS + 1)).unwrap_err();
+        assert!(e.message.contains("regular expressions"), "{}", e.message);
     }
 
     #[test]

@@ -5,8 +5,12 @@ use std::fmt;
 
 use regex::bytes::{Regex, RegexBuilder};
 
-/// The most memory one compiled expression may take: a hostile filter cannot exhaust memory.
-const SIZE_LIMIT: usize = 1 << 20;
+/// The most memory one compiled expression, and its search cache, may take; with at most
+/// [`MAX_PATTERNS`] in a filter, a hostile filter holds at most 64 MiB of them.
+const SIZE_LIMIT: usize = 512 << 10;
+
+/// The most regular expressions one filter may hold.
+pub const MAX_PATTERNS: usize = 64;
 
 /// A compiled regular expression and the text it was compiled from.
 #[derive(Clone)]
@@ -22,6 +26,7 @@ impl Pattern {
             .case_insensitive(true)
             .unicode(false)
             .size_limit(SIZE_LIMIT)
+            .dfa_size_limit(SIZE_LIMIT)
             .build()
             .map_err(|e| {
                 let shown = e.to_string();
