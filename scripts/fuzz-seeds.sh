@@ -111,11 +111,16 @@ done < <(
   cat <<'TXT'
 http.request.method == "GET" and tcp.port == 80
 tls.handshake.type == 1 || tls
-tcp.stream == 0 or udp.stream in {0 1}
+tcp.stream == 0 or udp.stream in {0, 1}
 eth.addr == 02:00:00:00:00:01 and !(ip.ttl > 10)
 frame.len > 60 && not (udp or icmp)
 dns.qry.name == "example.com" and dns.flags.rcode != 0
-ip.addr in {172.16.16.101 172.16.16.102} and tcp.len >= 1
+ip.addr in {172.16.16.101, 172.16.16.102} and tcp.len >= 1
+tcp.port in {80 8000}
+frame.time_relative in {0..1.5} and frame.number > 3
+tcp.payload matches r"^(?-i)GET /\d+" or tcp.payload[-2:] == "\r\n"
+dns.a in {10.0.0.1..10.0.0.9, 172.16.16.0/24} or dns.resp.name contains "its"
+ip.flags.mf == 1 or ip.frag_offset > 0 or ip[6:2] & 0x3fff
 ((((tcp))))
 TXT
 )

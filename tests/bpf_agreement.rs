@@ -2,8 +2,9 @@
 //! on every fixture frame it selects exactly what the in-process matcher selects (or, where
 //! the translation says superset, at least that). First for a list of filters by hand, then
 //! for generated ones: every field with every operator and values around its edges and those
-//! the fixtures hold (subnets with host bits set for addresses), and random combinations of
-//! them with and/or/not, from a fixed seed.
+//! the fixtures hold (subnets with host bits set for addresses), sets and ranges (`in`), masks
+//! (`&`), `contains`, `matches` and byte slices, and random combinations of them with
+//! and/or/not, from a fixed seed.
 
 mod common;
 
@@ -42,6 +43,27 @@ const FILTERS: &[&str] = &[
     "udp.length > 20",
     "dns.flags.rcode == 3",
     "not dns.flags.response == 1 and dns",
+    "tcp.port in {10000, 32434..32444}",
+    "udp.port in {53}",
+    "not tcp.srcport in {1..1024, 10000}",
+    "ip.addr in {127.0.0.1, 172.16.16.0/24}",
+    "tcp.flags & 0x02",
+    "tcp.flags & 0x12 == 0x12",
+    "not tcp.port & 1",
+    "ip.proto & 0x10 != 0",
+    "frame[0:2] == 00:00",
+    "frame[12:2] == 08:00 or frame[14] == 0x45",
+    "ip[0] == 45",
+    "tcp[13] == 0x18",
+    "tcp.payload[0:4] == \"GET \"",
+    "udp.payload[2] == 01",
+    "frame contains \"GET\"",
+    "tcp contains 0d:0a and not udp",
+    "tcp.payload matches \"^[a-z]+\"",
+    "ip.flags.df == 1 and ip.frag_offset == 0",
+    "ip.flags.mf == 1 or ip.id < 100",
+    "ipv6.nxt == 6 or ipv6.hlim < 64",
+    "dns.a == 203.0.113.5 or dns.resp.name == \"<Root>\"",
 ];
 
 #[test]
@@ -178,6 +200,7 @@ fn values_for(
     let mut numbers = Vec::new();
     let mut addresses = Vec::new();
     let mut texts = Vec::new();
+    let mut bytes: Vec<Vec<u8>> = Vec::new();
     for packet in packets {
         match field.values(packet, &dns) {
             Values::Number(n) => numbers.push(n),
@@ -186,7 +209,10 @@ fn values_for(
             Values::Addrs(a, b) => addresses.extend([a, b]),
             Values::Many(all) => numbers.extend(all),
             Values::Text(t) => texts.push(t),
-            Values::None | Values::Present => {}
+            Values::Texts(all) => texts.extend(all),
+            Values::AddrList(all) => addresses.extend(all),
+            Values::Bytes(b) => bytes.push(b[..b.len().min(4)].to_vec()),
+            Values::None | Values::Present | Values::Time(_) => {}
         }
     }
     numbers.sort_unstable();
@@ -197,6 +223,21 @@ fn values_for(
     let mut values: Vec<(String, bool)> = Vec::new();
     match field.kind() {
         Kind::Protocol => {}
+        Kind::Time => {
+            for v in ["0", "0.0005", "1.5", "-1"] {
+                values.push((v.to_string(), true));
+            }
+        }
+        Kind::Bytes => {
+            bytes.sort_unstable();
+            bytes.dedup();
+            for _ in 0..6.min(bytes.len()) {
+                let b = rng.pick(&bytes);
+                values.push((hex(&b[..1 + rng.below(b.len())]), true));
+            }
+            values.push(("\"GET \"".to_string(), true));
+            values.push(("00".to_string(), true));
+        }
         Kind::Mac => {
             let mut pool = numbers.clone();
             pool.extend([0xffff_ffff_ffff, 0, 0x0242_ac10_1065]);
@@ -275,6 +316,84 @@ fn values_for(
     values
 }
 
+/// Bytes as a filter writes them: `47:45:54`.
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Sets, masks, searches and slices of `field` (called `name`), from its interesting values.
+fn operator_atoms(
+    name: &str,
+    field: Field,
+    values: &[(String, bool)],
+    packets: &[labcap::wire::Packet<'_>],
+    rng: &mut Rng,
+) -> Vec<String> {
+    let mut atoms = Vec::new();
+    let plain: Vec<&String> = values.iter().filter(|(_, o)| *o).map(|(v, _)| v).collect();
+    if !plain.is_empty() {
+        for _ in 0..4 {
+            let elements: Vec<String> = (0..1 + rng.below(3))
+                .map(|_| {
+                    let low = rng.pick(&plain);
+                    // Ranges where values order (not of Ethernet addresses, flags or texts).
+                    if matches!(field.kind(), Kind::Number | Kind::Ipv4 | Kind::Ipv6)
+                        && rng.below(2) == 0
+                    {
+                        format!("{low}..{}", rng.pick(&plain))
+                    } else {
+                        low.to_string()
+                    }
+                })
+                .collect();
+            atoms.push(format!("{name} in {{{}}}", elements.join(", ")));
+        }
+    }
+    if field.kind() == Kind::Number {
+        for _ in 0..4 {
+            let mask = 1 + rng.next() % field.max();
+            atoms.push(format!("{name} & {mask:#x}"));
+            let value = (rng.next() % (field.max() + 1)) & mask;
+            let op = *rng.pick(&["==", "!=", ">", "<="]);
+            atoms.push(format!("{name} & {mask:#x} {op} {value}"));
+        }
+    }
+    if field.has_bytes() || matches!(field.kind(), Kind::Text | Kind::Bytes) {
+        for needle in ["\"GET\"", "0d:0a", "\"mesin\"", "00:00:00"] {
+            atoms.push(format!("{name} contains {needle}"));
+        }
+        for pattern in ["^get", r"(?-i)HTTP/1\\.[01]", r"\\x00{4}", r"its\\.ac"] {
+            atoms.push(format!("{name} matches \"{pattern}\""));
+        }
+    }
+    if field.has_bytes() {
+        let dns = labcap::wire::DnsPorts::default();
+        let seen: Vec<&[u8]> = packets
+            .iter()
+            .filter(|p| field.values(p, &dns) != Values::None)
+            .filter_map(|p| field.bytes(p, &dns))
+            .collect();
+        for _ in 0..8.min(seen.len()) {
+            let b = rng.pick(&seen);
+            let start = rng.below(b.len().min(40));
+            let len = [1, 2, 3, 4][rng.below(4)].min(b.len() - start);
+            let op = *rng.pick(&["==", "!=", "<", ">="]);
+            atoms.push(format!(
+                "{name}[{start}:{len}] {op} {}",
+                hex(&b[start..start + len])
+            ));
+        }
+        atoms.push(format!("{name}[-1] == 0a"));
+        atoms.push(format!("{name}[2-3] != 00:00"));
+        atoms.push(format!("{name}[4:] contains 00"));
+    }
+    atoms
+}
+
 /// One test of every field with every operator and its interesting values.
 fn atoms(packets: &[labcap::wire::Packet<'_>], rng: &mut Rng) -> Vec<String> {
     const OPERATORS: [(&str, &str, bool); 6] = [
@@ -288,7 +407,9 @@ fn atoms(packets: &[labcap::wire::Packet<'_>], rng: &mut Rng) -> Vec<String> {
     let mut atoms = Vec::new();
     for (name, field) in FIELD_NAMES {
         atoms.push(name.to_string());
-        for (value, orders) in values_for(*field, packets, rng) {
+        let values = values_for(*field, packets, rng);
+        atoms.extend(operator_atoms(name, *field, &values, packets, rng));
+        for (value, orders) in values {
             for (symbol, word, ordering) in OPERATORS {
                 let op = if rng.below(3) == 0 { word } else { symbol };
                 let text = format!("{name} {op} {value}");

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use super::fields::{Field, Kind};
 use super::lexer::CompareOp;
 use super::matcher;
-use super::parser::{Expr, Value};
+use super::parser::{Expr, Relation, Slice, Test, Value};
 use crate::wire::DnsPorts;
 
 /// A BPF expression and whether it matches exactly what the filter matches.
@@ -66,6 +66,10 @@ pub fn translate(expr: &Expr, dns: &DnsPorts) -> Bpf {
 fn tests(expr: &Expr) -> usize {
     match expr {
         Expr::Has(_) | Expr::Compare(..) => 1,
+        Expr::Test(t) => match &t.relation {
+            Relation::In(ranges) => ranges.len(),
+            _ => 1,
+        },
         Expr::And(terms) | Expr::Or(terms) => terms.iter().map(tests).sum(),
         Expr::Not(a) => tests(a),
     }
@@ -79,8 +83,7 @@ fn translate_tree(expr: &Expr, dns: &DnsPorts) -> Bpf {
         // Ethernet addresses exist on Ethernet links only (not on `any`'s cooked frames): the
         // kernel keeps everything and the matcher decides.
         Expr::Has(field) | Expr::Compare(field, ..)
-            if field.kind() == Kind::Mac
-                || matches!(field, Field::TcpStream | Field::UdpStream) =>
+            if field.kind() == Kind::Mac || pipeline_numbered(*field) =>
         {
             Bpf {
                 expr: None,
@@ -94,6 +97,7 @@ fn translate_tree(expr: &Expr, dns: &DnsPorts) -> Bpf {
         }
         Expr::Has(field) => has(*field),
         Expr::Compare(field, op, value) => compare(*field, *op, value),
+        Expr::Test(t) => test(t, dns),
         Expr::And(terms) => {
             let terms: Vec<Bpf> = terms.iter().map(translate).collect();
             let exact = terms.iter().all(|t| t.exact);
@@ -104,16 +108,7 @@ fn translate_tree(expr: &Expr, dns: &DnsPorts) -> Bpf {
                 exact,
             }
         }
-        Expr::Or(terms) => {
-            let terms: Vec<Bpf> = terms.iter().map(translate).collect();
-            let exact = terms.iter().all(|t| t.exact);
-            // A term without an expression lets every packet through: so does the chain.
-            let tests: Option<Vec<String>> = terms.into_iter().map(|t| t.expr).collect();
-            Bpf {
-                expr: tests.and_then(|tests| join(tests, "or")),
-                exact,
-            }
-        }
+        Expr::Or(terms) => any(terms.iter().map(translate).collect()),
         Expr::Not(a) => {
             let a = translate(a);
             match (a.exact, a.expr) {
@@ -126,6 +121,167 @@ fn translate_tree(expr: &Expr, dns: &DnsPorts) -> Bpf {
             }
         }
     }
+}
+
+/// Any of the terms.
+fn any(terms: Vec<Bpf>) -> Bpf {
+    let exact = terms.iter().all(|t| t.exact);
+    // A term without an expression lets every packet through: so does the chain.
+    let tests: Option<Vec<String>> = terms.into_iter().map(|t| t.expr).collect();
+    Bpf {
+        expr: tests.and_then(|tests| join(tests, "or")),
+        exact,
+    }
+}
+
+/// True for the fields the pipeline knows, not the packet (and `frame.cap_len`, which BPF
+/// cannot read): the kernel keeps everything.
+fn pipeline_numbered(field: Field) -> bool {
+    matches!(
+        field,
+        Field::TcpStream
+            | Field::UdpStream
+            | Field::FrameNumber
+            | Field::FrameTimeRelative
+            | Field::FrameCapLen
+    )
+}
+
+/// The packets that have `field`, as a superset.
+fn loose(field: Field, dns: &DnsPorts) -> Bpf {
+    Bpf {
+        exact: false,
+        ..translate_tree(&Expr::Has(field), dns)
+    }
+}
+
+/// A slice, a mask, `contains`, `matches` or `in`: exact where BPF reads the same bytes or
+/// numbers (a frame's bytes, IP header fields, ports), a superset of the packets that have the
+/// field elsewhere.
+fn test(t: &Test, dns: &DnsPorts) -> Bpf {
+    let field = t.field;
+    if field.is_dns() || field.is_stream() || field.kind() == Kind::Mac || pipeline_numbered(field)
+    {
+        return loose(field, dns);
+    }
+    if let Some(slice) = t.slice {
+        return sliced(field, slice, &t.relation).unwrap_or_else(|| loose(field, dns));
+    }
+    if let Some(mask) = t.mask {
+        return masked(field, mask, &t.relation).unwrap_or_else(|| loose(field, dns));
+    }
+    match &t.relation {
+        Relation::In(ranges) => any(ranges
+            .iter()
+            .map(|(low, high)| element(field, low, high, dns))
+            .collect()),
+        _ => loose(field, dns),
+    }
+}
+
+/// One element of a set, as a plain test: `== v`, a port range, or `>= low and <= high` for a
+/// field of one value (for one of two values, `ip.addr`, the two tests may hold of different
+/// ones: the field's packets, a superset, instead).
+fn element(field: Field, low: &Value, high: &Value, dns: &DnsPorts) -> Bpf {
+    if low == high {
+        return translate_tree(&Expr::Compare(field, CompareOp::Eq, low.clone()), dns);
+    }
+    let two_valued = matches!(
+        field,
+        Field::IpAddr | Field::Ipv6Addr | Field::EthAddr | Field::TlsHandshakeType
+    );
+    match (field, low, high) {
+        (Field::TcpPort | Field::UdpPort, Value::Number(low), Value::Number(high)) => {
+            port_range(field, *low, *high)
+        }
+        _ if two_valued => loose(field, dns),
+        _ => translate_tree(
+            &Expr::And(vec![
+                Expr::Compare(field, CompareOp::Ge, low.clone()),
+                Expr::Compare(field, CompareOp::Le, high.clone()),
+            ]),
+            dns,
+        ),
+    }
+}
+
+/// BPF arithmetic for a number field's value (two for ports), the protocol test of the
+/// packets that have it, and whether BPF reads it behind IPv4 only.
+fn arithmetic(field: Field) -> Option<(Vec<&'static str>, &'static str, bool)> {
+    Some(match field {
+        Field::FrameLen => (vec!["len"], "", false),
+        Field::IpProto => (vec!["ip[9]"], "ip", false),
+        Field::IpTtl => (vec!["ip[8]"], "ip", false),
+        Field::IpId => (vec!["ip[4:2]"], "ip", false),
+        Field::IpFlags => (vec!["(ip[6] >> 5)"], "ip", false),
+        Field::IpFragOffset => (vec!["(ip[6:2] & 0x1fff)"], "ip", false),
+        Field::Ipv6Nxt => (vec!["ip6[6]"], "ip6", false),
+        Field::Ipv6Hlim => (vec!["ip6[7]"], "ip6", false),
+        Field::TcpFlags => (vec!["(tcp[12:2] & 0x1ff)"], "tcp", true),
+        Field::TcpWindow => (vec!["tcp[14:2]"], "tcp", true),
+        Field::TcpSrcPort => (vec!["tcp[0:2]"], "tcp", true),
+        Field::TcpDstPort => (vec!["tcp[2:2]"], "tcp", true),
+        Field::TcpPort => (vec!["tcp[0:2]", "tcp[2:2]"], "tcp", true),
+        Field::UdpSrcPort => (vec!["udp[0:2]"], "udp", true),
+        Field::UdpDstPort => (vec!["udp[2:2]"], "udp", true),
+        Field::UdpPort => (vec!["udp[0:2]", "udp[2:2]"], "udp", true),
+        Field::UdpLength => (vec!["udp[4:2]"], "udp", true),
+        _ => return None,
+    })
+}
+
+/// `field & mask` alone (some bit set) or compared with a number.
+fn masked(field: Field, mask: u64, relation: &Relation) -> Option<Bpf> {
+    let (values, proto, ipv4_only) = arithmetic(field)?;
+    let (test, all) = match relation {
+        Relation::Has => ("!= 0".to_string(), false),
+        Relation::Compare(op, Value::Number(n)) => {
+            (format!("{} {n}", op.symbol()), *op == CompareOp::Ne)
+        }
+        _ => return None,
+    };
+    let terms: Vec<String> = values
+        .iter()
+        .map(|v| format!("({v} & {mask:#x}) {test}"))
+        .collect();
+    let joined = join(terms, if all { "and" } else { "or" })?;
+    Some(if ipv4_only {
+        ipv4_or_ipv6(&format!("({joined})"), proto)
+    } else if proto.is_empty() {
+        exact(joined)
+    } else {
+        exact(format!("{proto} and ({joined})"))
+    })
+}
+
+/// A slice of the frame compared with bytes BPF can load at once (1, 2 or 4 at a fixed
+/// offset), after checking the frame is long enough: a load past the end would end the whole
+/// BPF program with "reject", whatever the rest of the filter says. Slices of a protocol's
+/// bytes start where its header does, which BPF finds only for some (and reads past their end
+/// into padding): for them, the protocol's packets. `None`: only the field's packets can be
+/// kept.
+fn sliced(field: Field, slice: Slice, relation: &Relation) -> Option<Bpf> {
+    let Relation::Compare(op, Value::Bytes(bytes)) = relation else {
+        return None;
+    };
+    let start = u64::try_from(slice.start).ok()?;
+    if field != Field::Frame
+        || slice.len != Some(bytes.len() as u64)
+        || ![1, 2, 4].contains(&bytes.len())
+    {
+        return None;
+    }
+    let n = bytes.iter().fold(0u64, |n, b| n << 8 | u64::from(*b));
+    let end = start + bytes.len() as u64;
+    // BPF offsets are 32-bit.
+    if end > u64::from(u32::MAX) {
+        return None;
+    }
+    Some(exact(format!(
+        "len >= {end} and link[{start}:{}] {} {n:#x}",
+        bytes.len(),
+        op.symbol()
+    )))
 }
 
 /// `(a) op (b) op …`, or the one test alone, or none.
@@ -146,11 +302,27 @@ fn join(tests: Vec<String>, op: &str) -> Option<String> {
 /// The BPF test for "this packet carries the field's protocol".
 fn layer(field: Field) -> Option<&'static str> {
     match field {
-        Field::FrameLen => None,
-        Field::Ip | Field::IpAddr | Field::IpSrc | Field::IpDst | Field::IpProto | Field::IpTtl => {
-            Some("ip")
-        }
-        Field::Ipv6 | Field::Ipv6Addr | Field::Ipv6Src | Field::Ipv6Dst => Some("ip6"),
+        Field::Frame
+        | Field::FrameLen
+        | Field::FrameCapLen
+        | Field::FrameNumber
+        | Field::FrameTimeRelative => None,
+        Field::Ip
+        | Field::IpAddr
+        | Field::IpSrc
+        | Field::IpDst
+        | Field::IpProto
+        | Field::IpTtl
+        | Field::IpId
+        | Field::IpFlags
+        | Field::IpFlag(_)
+        | Field::IpFragOffset => Some("ip"),
+        Field::Ipv6
+        | Field::Ipv6Addr
+        | Field::Ipv6Src
+        | Field::Ipv6Dst
+        | Field::Ipv6Nxt
+        | Field::Ipv6Hlim => Some("ip6"),
         Field::Tcp
         | Field::TcpPort
         | Field::TcpSrcPort
@@ -158,10 +330,14 @@ fn layer(field: Field) -> Option<&'static str> {
         | Field::TcpLen
         | Field::TcpFlags
         | Field::TcpFlag(_)
-        | Field::TcpWindow => Some("tcp"),
-        Field::Udp | Field::UdpPort | Field::UdpSrcPort | Field::UdpDstPort | Field::UdpLength => {
-            Some("udp")
-        }
+        | Field::TcpWindow
+        | Field::TcpPayload => Some("tcp"),
+        Field::Udp
+        | Field::UdpPort
+        | Field::UdpSrcPort
+        | Field::UdpDstPort
+        | Field::UdpLength
+        | Field::UdpPayload => Some("udp"),
         // Translated by `translate` (no kernel test).
         Field::EthAddr | Field::EthSrc | Field::EthDst => None,
         Field::TcpStream
@@ -189,12 +365,18 @@ fn layer(field: Field) -> Option<&'static str> {
         | Field::DnsRcode
         | Field::DnsQryType
         | Field::DnsAnswers
-        | Field::DnsQryName => None,
+        | Field::DnsQryName
+        | Field::DnsRespName
+        | Field::DnsA
+        | Field::DnsAaaa
+        | Field::DnsCname => None,
     }
 }
 
 fn has(field: Field) -> Bpf {
     match (field, layer(field)) {
+        // Present when not empty: the protocol's packets.
+        (Field::TcpPayload | Field::UdpPayload, Some(test)) => superset(test),
         (_, Some(test)) => exact(test),
         (_, None) => Bpf {
             expr: None,
@@ -256,6 +438,18 @@ fn number(field: Field, op: CompareOp, n: u64) -> Bpf {
         | Field::UdpDstPort => port(field, op, n),
         Field::IpProto => exact(format!("ip and ip[9] {sym} {n}")),
         Field::IpTtl => exact(format!("ip and ip[8] {sym} {n}")),
+        Field::IpId | Field::IpFlags | Field::IpFragOffset | Field::Ipv6Nxt | Field::Ipv6Hlim => {
+            match arithmetic(field) {
+                Some((values, proto, _)) => exact(format!("{proto} and {} {sym} {n}", values[0])),
+                None => has(field),
+            }
+        }
+        Field::IpFlag(mask) => match (matcher::number(op, 0, n), matcher::number(op, 1, n)) {
+            (false, false) => exact(NOTHING),
+            (true, true) => has(field),
+            (false, true) => exact(format!("ip and (ip[6] & {mask:#x}) != 0")),
+            (true, false) => exact(format!("ip and (ip[6] & {mask:#x}) == 0")),
+        },
         // Header fields BPF reads only behind IPv4: exact for IPv4, every IPv6 packet let through.
         Field::TcpFlag(bit) => {
             let (offset, mask) = if bit > 0xff {
@@ -289,25 +483,35 @@ fn ipv4_or_ipv6(ipv4_test: &str, proto: &str) -> Bpf {
     ))
 }
 
-fn port(field: Field, op: CompareOp, n: u64) -> Bpf {
+/// The protocol of a port field and its direction (`src `, `dst ` or none for either).
+fn port_words(field: Field) -> (&'static str, &'static str) {
     let proto = layer(field).unwrap_or("tcp");
     let direction = match field {
         Field::TcpSrcPort | Field::UdpSrcPort => "src ",
         Field::TcpDstPort | Field::UdpDstPort => "dst ",
         _ => "",
     };
-    let range = |lo: u64, hi: u64| -> Bpf {
-        if lo > hi || lo > 65535 {
-            exact(NOTHING)
-        } else if lo == hi {
-            exact(format!("{proto} {direction}port {lo}"))
-        } else {
-            exact(format!(
-                "{proto} {direction}portrange {lo}-{}",
-                hi.min(65535)
-            ))
-        }
-    };
+    (proto, direction)
+}
+
+/// A port from `lo` to `hi`: exact whichever family (libpcap reads ports of IPv6 too).
+fn port_range(field: Field, lo: u64, hi: u64) -> Bpf {
+    let (proto, direction) = port_words(field);
+    if lo > hi || lo > 65535 {
+        exact(NOTHING)
+    } else if lo == hi {
+        exact(format!("{proto} {direction}port {lo}"))
+    } else {
+        exact(format!(
+            "{proto} {direction}portrange {lo}-{}",
+            hi.min(65535)
+        ))
+    }
+}
+
+fn port(field: Field, op: CompareOp, n: u64) -> Bpf {
+    let (proto, direction) = port_words(field);
+    let range = |lo: u64, hi: u64| port_range(field, lo, hi);
     match op {
         CompareOp::Eq => range(n, n),
         CompareOp::Ne if n > 65535 => exact(proto),

@@ -28,8 +28,16 @@ fn dns_message<'a>(packet: &Packet<'a>, ports: &DnsPorts) -> Option<&'a [u8]> {
 /// A filter field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
+    /// `frame`: every frame, its captured bytes.
+    Frame,
     /// `frame.len`: length on the wire.
     FrameLen,
+    /// `frame.cap_len`: length captured.
+    FrameCapLen,
+    /// `frame.number`: 1 for the capture's first frame (numbered by the pipeline).
+    FrameNumber,
+    /// `frame.time_relative`: seconds since the capture's first frame (known to the pipeline).
+    FrameTimeRelative,
     /// `ip`: an IPv4 packet.
     Ip,
     /// `ip.addr`: IPv4 source or destination.
@@ -42,6 +50,14 @@ pub enum Field {
     IpProto,
     /// `ip.ttl`
     IpTtl,
+    /// `ip.id`: the identification field.
+    IpId,
+    /// `ip.flags`: the three flag bits as a number (DF is 2, MF 1).
+    IpFlags,
+    /// `ip.flags.<name>`: one flag bit of the header's byte 6 (`rb` 0x80, `df` 0x40, `mf` 0x20).
+    IpFlag(u8),
+    /// `ip.frag_offset`: the fragment's offset in bytes.
+    IpFragOffset,
     /// `ipv6`: an IPv6 packet.
     Ipv6,
     /// `ipv6.addr`
@@ -50,6 +66,10 @@ pub enum Field {
     Ipv6Src,
     /// `ipv6.dst`
     Ipv6Dst,
+    /// `ipv6.nxt`: the fixed header's next header.
+    Ipv6Nxt,
+    /// `ipv6.hlim`: the hop limit.
+    Ipv6Hlim,
     /// `tcp`
     Tcp,
     /// `tcp.port`: source or destination.
@@ -66,6 +86,8 @@ pub enum Field {
     TcpFlag(u16),
     /// `tcp.window_size_value`: the raw window field.
     TcpWindow,
+    /// `tcp.payload`: the segment's captured payload bytes (present when not empty).
+    TcpPayload,
     /// `udp`
     Udp,
     /// `udp.port`
@@ -76,6 +98,8 @@ pub enum Field {
     UdpDstPort,
     /// `udp.length`: the UDP length field, header included.
     UdpLength,
+    /// `udp.payload`: the datagram's captured payload bytes (present when not empty).
+    UdpPayload,
     /// `dns`
     Dns,
     /// `dns.id`: the transaction id.
@@ -90,6 +114,15 @@ pub enum Field {
     DnsAnswers,
     /// `dns.qry.name`: the first question's name.
     DnsQryName,
+    /// `dns.resp.name`: the owner name of every record (answers, authority, additional; the
+    /// EDNS OPT record's is `<Root>`).
+    DnsRespName,
+    /// `dns.a`: the address of every A record.
+    DnsA,
+    /// `dns.aaaa`: the address of every AAAA record.
+    DnsAaaa,
+    /// `dns.cname`: the target of every CNAME record.
+    DnsCname,
     /// `http`: the segment opens with an HTTP request or status line.
     Http,
     /// `http.request`
@@ -150,21 +183,37 @@ pub enum Kind {
     Text,
     /// An Ethernet address (`ff:ff:ff:ff:ff:ff`), held as a 48-bit number.
     Mac,
+    /// A byte string (`47:45:54` or `"GET"`).
+    Bytes,
+    /// A relative time in seconds (`1.5`), held in nanoseconds.
+    Time,
 }
 
 /// Every field name labcap accepts, with its field.
 pub const NAMES: &[(&str, Field)] = &[
+    ("frame", Field::Frame),
     ("frame.len", Field::FrameLen),
+    ("frame.cap_len", Field::FrameCapLen),
+    ("frame.number", Field::FrameNumber),
+    ("frame.time_relative", Field::FrameTimeRelative),
     ("ip", Field::Ip),
     ("ip.addr", Field::IpAddr),
     ("ip.src", Field::IpSrc),
     ("ip.dst", Field::IpDst),
     ("ip.proto", Field::IpProto),
     ("ip.ttl", Field::IpTtl),
+    ("ip.id", Field::IpId),
+    ("ip.flags", Field::IpFlags),
+    ("ip.flags.rb", Field::IpFlag(0x80)),
+    ("ip.flags.df", Field::IpFlag(0x40)),
+    ("ip.flags.mf", Field::IpFlag(0x20)),
+    ("ip.frag_offset", Field::IpFragOffset),
     ("ipv6", Field::Ipv6),
     ("ipv6.addr", Field::Ipv6Addr),
     ("ipv6.src", Field::Ipv6Src),
     ("ipv6.dst", Field::Ipv6Dst),
+    ("ipv6.nxt", Field::Ipv6Nxt),
+    ("ipv6.hlim", Field::Ipv6Hlim),
     ("tcp", Field::Tcp),
     ("tcp.port", Field::TcpPort),
     ("tcp.srcport", Field::TcpSrcPort),
@@ -246,11 +295,13 @@ pub const NAMES: &[(&str, Field)] = &[
         "tcp.analysis.reused_ports",
         Field::TcpAnalysis(Findings::REUSED_PORTS),
     ),
+    ("tcp.payload", Field::TcpPayload),
     ("udp", Field::Udp),
     ("udp.port", Field::UdpPort),
     ("udp.srcport", Field::UdpSrcPort),
     ("udp.dstport", Field::UdpDstPort),
     ("udp.length", Field::UdpLength),
+    ("udp.payload", Field::UdpPayload),
     ("dns", Field::Dns),
     ("dns.id", Field::DnsId),
     ("dns.flags.response", Field::DnsResponse),
@@ -258,6 +309,10 @@ pub const NAMES: &[(&str, Field)] = &[
     ("dns.qry.type", Field::DnsQryType),
     ("dns.count.answers", Field::DnsAnswers),
     ("dns.qry.name", Field::DnsQryName),
+    ("dns.resp.name", Field::DnsRespName),
+    ("dns.a", Field::DnsA),
+    ("dns.aaaa", Field::DnsAaaa),
+    ("dns.cname", Field::DnsCname),
     ("http", Field::Http),
     ("http.request", Field::HttpRequest),
     ("http.response", Field::HttpResponse),
@@ -276,9 +331,10 @@ pub const NAMES: &[(&str, Field)] = &[
     ("tls.handshake.extensions_server_name", Field::TlsSni),
 ];
 
-/// The values one field has in one packet: none (absent), one, or two (`ip.addr`, `tcp.port`).
+/// The values one field has in one packet: none (absent), one, or two (`ip.addr`, `tcp.port`),
+/// or one per occurrence.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Values {
+pub enum Values<'a> {
     /// The field is absent.
     None,
     /// One number.
@@ -295,6 +351,14 @@ pub enum Values {
     Many(Vec<u64>),
     /// A text.
     Text(String),
+    /// Texts (one per occurrence).
+    Texts(Vec<String>),
+    /// Addresses (one per occurrence).
+    AddrList(Vec<IpAddr>),
+    /// Bytes of the packet.
+    Bytes(&'a [u8]),
+    /// A relative time, in nanoseconds.
+    Time(i64),
 }
 
 impl Field {
@@ -329,7 +393,8 @@ impl Field {
     /// The kind of value the field holds.
     pub fn kind(self) -> Kind {
         match self {
-            Field::Ip
+            Field::Frame
+            | Field::Ip
             | Field::Ipv6
             | Field::Tcp
             | Field::Udp
@@ -344,11 +409,15 @@ impl Field {
             | Field::HttpHost
             | Field::HttpContentType
             | Field::TlsSni
-            | Field::DnsQryName => Kind::Text,
+            | Field::DnsQryName
+            | Field::DnsRespName
+            | Field::DnsCname => Kind::Text,
             Field::EthAddr | Field::EthSrc | Field::EthDst => Kind::Mac,
-            Field::IpAddr | Field::IpSrc | Field::IpDst => Kind::Ipv4,
-            Field::Ipv6Addr | Field::Ipv6Src | Field::Ipv6Dst => Kind::Ipv6,
-            Field::TcpFlag(_) | Field::DnsResponse => Kind::Boolean,
+            Field::IpAddr | Field::IpSrc | Field::IpDst | Field::DnsA => Kind::Ipv4,
+            Field::Ipv6Addr | Field::Ipv6Src | Field::Ipv6Dst | Field::DnsAaaa => Kind::Ipv6,
+            Field::TcpFlag(_) | Field::IpFlag(_) | Field::DnsResponse => Kind::Boolean,
+            Field::TcpPayload | Field::UdpPayload => Kind::Bytes,
+            Field::FrameTimeRelative => Kind::Time,
             _ => Kind::Number,
         }
     }
@@ -357,7 +426,8 @@ impl Field {
     /// `FT_UINT8/16/32`, 1 for a flag): a value that does not fit is an error. 0 for a protocol.
     pub fn bits(self) -> u32 {
         match self {
-            Field::Ip | Field::Ipv6 | Field::Tcp | Field::Udp | Field::Dns => 0,
+            Field::Frame | Field::Ip | Field::Ipv6 | Field::Tcp | Field::Udp | Field::Dns => 0,
+            Field::TcpPayload | Field::UdpPayload | Field::FrameTimeRelative => 0,
             Field::Http | Field::HttpRequest | Field::HttpResponse | Field::Tls => 0,
             Field::TcpAnalysis(_) => 0,
             Field::TcpDupAckNum | Field::TcpDupAckFrame | Field::TcpWindowSize => 32,
@@ -366,12 +436,14 @@ impl Field {
             | Field::HttpHost
             | Field::HttpContentType
             | Field::TlsSni
-            | Field::DnsQryName => 0,
-            Field::TlsHandshakeType => 8,
+            | Field::DnsQryName
+            | Field::DnsRespName
+            | Field::DnsCname => 0,
+            Field::TlsHandshakeType | Field::IpFlags | Field::Ipv6Nxt | Field::Ipv6Hlim => 8,
             Field::EthAddr | Field::EthSrc | Field::EthDst => 48,
             Field::TcpStream | Field::UdpStream => 32,
             Field::HttpCode => 16,
-            Field::TcpFlag(_) | Field::DnsResponse => 1,
+            Field::TcpFlag(_) | Field::IpFlag(_) | Field::DnsResponse => 1,
             Field::IpProto | Field::IpTtl => 8,
             Field::TcpPort
             | Field::TcpSrcPort
@@ -385,10 +457,12 @@ impl Field {
             | Field::DnsId
             | Field::DnsRcode
             | Field::DnsQryType
-            | Field::DnsAnswers => 16,
-            Field::FrameLen | Field::TcpLen => 32,
-            Field::IpAddr | Field::IpSrc | Field::IpDst => 32,
-            Field::Ipv6Addr | Field::Ipv6Src | Field::Ipv6Dst => 128,
+            | Field::DnsAnswers
+            | Field::IpId
+            | Field::IpFragOffset => 16,
+            Field::FrameLen | Field::FrameCapLen | Field::FrameNumber | Field::TcpLen => 32,
+            Field::IpAddr | Field::IpSrc | Field::IpDst | Field::DnsA => 32,
+            Field::Ipv6Addr | Field::Ipv6Src | Field::Ipv6Dst | Field::DnsAaaa => 128,
         }
     }
 
@@ -401,7 +475,7 @@ impl Field {
     }
 
     /// The field's values in `packet`, DNS read on the `dns` ports.
-    pub fn values(self, packet: &Packet<'_>, dns: &DnsPorts) -> Values {
+    pub fn values<'a>(self, packet: &Packet<'a>, dns: &DnsPorts) -> Values<'a> {
         let ip = packet.ip.as_ref();
         let v4 = ip.filter(|ip| ip.src.is_ipv4());
         let v6 = ip.filter(|ip| ip.src.is_ipv6());
@@ -409,8 +483,39 @@ impl Field {
         let udp = packet.udp();
         let present = |yes: bool| if yes { Values::Present } else { Values::None };
         let num = |n: Option<u64>| n.map_or(Values::None, Values::Number);
+        let v4_header = |at: usize| v4.and(packet.ip_header.get(at)).copied();
+        let v6_header = |at: usize| v6.and(packet.ip_header.get(at)).copied();
+        let payload = |bytes: Option<&'a [u8]>| match bytes {
+            Some(b) if !b.is_empty() => Values::Bytes(b),
+            _ => Values::None,
+        };
         match self {
+            Field::Frame => Values::Present,
             Field::FrameLen => Values::Number(u64::from(packet.frame_len)),
+            Field::FrameCapLen => Values::Number(u64::from(packet.cap_len)),
+            // Known to the pipeline (see `Filter::matches_in`).
+            Field::FrameNumber | Field::FrameTimeRelative => Values::None,
+            Field::IpId => num(v4_header(4)
+                .zip(v4_header(5))
+                .map(|(a, b)| u64::from(u16::from_be_bytes([a, b])))),
+            Field::IpFlags => num(v4_header(6).map(|b| u64::from(b >> 5))),
+            Field::IpFlag(mask) => num(v4_header(6).map(|b| u64::from(b & mask != 0))),
+            Field::IpFragOffset => num(v4_header(6)
+                .zip(v4_header(7))
+                .map(|(a, b)| u64::from(u16::from_be_bytes([a, b]) & 0x1fff))),
+            Field::Ipv6Nxt => num(v6_header(6).map(u64::from)),
+            Field::Ipv6Hlim => num(v6_header(7).map(u64::from)),
+            Field::TcpPayload => payload(match &packet.transport {
+                Transport::Tcp(t) => Some(t.payload),
+                _ => None,
+            }),
+            Field::UdpPayload => payload(match &packet.transport {
+                Transport::Udp(u) => Some(u.payload),
+                _ => None,
+            }),
+            Field::DnsRespName | Field::DnsA | Field::DnsAaaa | Field::DnsCname => {
+                dns_records(self, packet, dns)
+            }
             Field::Ip => present(v4.is_some()),
             Field::IpAddr => v4.map_or(Values::None, |ip| Values::Addrs(ip.src, ip.dst)),
             Field::IpSrc => v4.map_or(Values::None, |ip| Values::Addr(ip.src)),
@@ -529,7 +634,140 @@ impl Field {
                 | Field::DnsQryType
                 | Field::DnsQryName
                 | Field::DnsAnswers
+                | Field::DnsRespName
+                | Field::DnsA
+                | Field::DnsAaaa
+                | Field::DnsCname
         )
+    }
+
+    /// The bytes a protocol or byte field covers in `packet`, for slices, `contains` and
+    /// `matches`: the frame's, the IP packet's (header first, to its total length), the TCP
+    /// segment's or UDP datagram's (header first), a payload's, the DNS message's (after its
+    /// TCP length prefix, as Wireshark's), the HTTP or TLS segment's payload. `None` when the
+    /// packet does not have it, or for a field that is no byte string.
+    pub fn bytes<'a>(self, packet: &Packet<'a>, dns: &DnsPorts) -> Option<&'a [u8]> {
+        let frame = packet.frame_data;
+        let v4 = packet.ip.as_ref().is_some_and(|ip| ip.src.is_ipv4());
+        match (self, &packet.transport) {
+            (Field::Frame, _) => Some(frame),
+            (Field::Ip | Field::Ipv6, _) if packet.ip.is_some() && v4 == (self == Field::Ip) => {
+                let header = packet.ip_header;
+                let start = offset_in(frame, header)?;
+                let length = if v4 {
+                    usize::from(u16::from_be_bytes([*header.get(2)?, *header.get(3)?]))
+                } else {
+                    40 + usize::from(u16::from_be_bytes([*header.get(4)?, *header.get(5)?]))
+                };
+                frame.get(start..(start + length.max(header.len())).min(frame.len()))
+            }
+            (Field::Tcp, Transport::Tcp(t)) => {
+                let start = offset_in(frame, t.payload)?.checked_sub(t.header_len.into())?;
+                frame.get(start..start + usize::from(t.header_len) + t.payload.len())
+            }
+            (Field::Udp, Transport::Udp(u)) => {
+                let start = offset_in(frame, u.payload)?.checked_sub(8)?;
+                frame.get(start..start + 8 + u.payload.len())
+            }
+            (Field::TcpPayload, Transport::Tcp(t)) => Some(t.payload),
+            (Field::UdpPayload, Transport::Udp(u)) => Some(u.payload),
+            (Field::Dns, Transport::Udp(u)) if dns.is_dns(packet) => Some(u.payload),
+            (Field::Dns, Transport::Tcp(t)) if dns.is_dns(packet) => {
+                let len = usize::from(u16::from_be_bytes([
+                    *t.payload.first()?,
+                    *t.payload.get(1)?,
+                ]));
+                t.payload.get(..2 + len)
+            }
+            (Field::Http, Transport::Tcp(t)) => stream_fields::http(t.payload).map(|_| t.payload),
+            (Field::Tls, Transport::Tcp(t)) => stream_fields::tls(t.payload).map(|_| t.payload),
+            _ => None,
+        }
+    }
+
+    /// What the field holds, for people: "a 16-bit number", "a protocol", "text".
+    pub fn describe(self) -> &'static str {
+        match self.kind() {
+            Kind::Protocol => "a protocol",
+            Kind::Ipv4 => "an IPv4 address",
+            Kind::Ipv6 => "an IPv6 address",
+            Kind::Boolean => "a flag",
+            Kind::Text => "text",
+            Kind::Mac => "an Ethernet address",
+            Kind::Bytes => "bytes",
+            Kind::Time => "a time in seconds",
+            Kind::Number => match self.bits() {
+                8 => "an 8-bit number",
+                16 => "a 16-bit number",
+                _ => "a 32-bit number",
+            },
+        }
+    }
+
+    /// The operators the field takes (beside `and`, `or`, `not`), for people.
+    pub fn operators(self) -> &'static str {
+        match self.kind() {
+            Kind::Protocol if self.has_bytes() => "alone, contains, matches, [slice]",
+            Kind::Protocol => "alone",
+            Kind::Bytes => "alone, == != < <= > >=, contains, matches, in, [slice]",
+            Kind::Text => "alone, == != < <= > >=, contains, matches, in",
+            Kind::Number => "alone, == != < <= > >=, in, & mask",
+            _ => "alone, == != < <= > >=, in",
+        }
+    }
+
+    /// True for the fields whose bytes [`Field::bytes`] gives: they can be sliced and searched.
+    pub fn has_bytes(self) -> bool {
+        matches!(
+            self,
+            Field::Frame
+                | Field::Ip
+                | Field::Ipv6
+                | Field::Tcp
+                | Field::Udp
+                | Field::Dns
+                | Field::Http
+                | Field::Tls
+                | Field::TcpPayload
+                | Field::UdpPayload
+        )
+    }
+}
+
+/// Where `part` starts inside `whole`, when it is a part of it.
+fn offset_in(whole: &[u8], part: &[u8]) -> Option<usize> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    (start + part.len() <= whole.len()).then_some(start)
+}
+
+/// The values of a field read from a DNS message's records.
+fn dns_records<'a>(field: Field, packet: &Packet<'_>, ports: &DnsPorts) -> Values<'a> {
+    let Some(message) = dns_message(packet, ports).and_then(dns::Message::parse) else {
+        return Values::None;
+    };
+    let records = message.answers.iter().chain(&message.others);
+    let values: Vec<String> = match field {
+        Field::DnsRespName => records.map(|r| r.name.clone()).collect(),
+        _ => {
+            let rtype = match field {
+                Field::DnsA => 1,
+                Field::DnsAaaa => 28,
+                _ => 5,
+            };
+            records
+                .filter(|r| r.rtype == rtype)
+                .map(|r| r.data.clone())
+                .collect()
+        }
+    };
+    if values.is_empty() {
+        return Values::None;
+    }
+    match field {
+        Field::DnsA | Field::DnsAaaa => {
+            Values::AddrList(values.iter().filter_map(|a| a.parse().ok()).collect())
+        }
+        _ => Values::Texts(values),
     }
 }
 
@@ -566,7 +804,10 @@ mod tests {
         for (_, field) in NAMES {
             assert_eq!(
                 field.bits() == 0,
-                matches!(field.kind(), Kind::Protocol | Kind::Text),
+                matches!(
+                    field.kind(),
+                    Kind::Protocol | Kind::Text | Kind::Bytes | Kind::Time
+                ),
                 "{field:?}"
             );
         }

@@ -7,8 +7,9 @@ use super::FilterError;
 pub enum Token {
     /// A field name or a value: letters, digits and `_ . : / -`.
     Word(String),
-    /// A double-quoted string.
-    Text(String),
+    /// A double-quoted string, its escapes (`\x47`, `\107`, `\n`, `\\`, …) resolved; `r"…"`
+    /// keeps its backslashes.
+    Text(Vec<u8>),
     /// `==`, `!=`, `<`, `<=`, `>`, `>=` or their word forms.
     Compare(CompareOp),
     /// `and` / `&&`.
@@ -21,6 +22,26 @@ pub enum Token {
     Open,
     /// `)`.
     Close,
+    /// `contains`.
+    Contains,
+    /// `matches` / `~`.
+    Matches,
+    /// `in`.
+    In,
+    /// `{`.
+    OpenSet,
+    /// `}`.
+    CloseSet,
+    /// `,` between set elements.
+    Comma,
+    /// `..` between the ends of a range.
+    Range,
+    /// `[`.
+    OpenSlice,
+    /// `]`.
+    CloseSlice,
+    /// `&` / `bitwise_and`.
+    BitAnd,
 }
 
 /// A comparison operator.
@@ -59,6 +80,93 @@ pub type Spanned = (Token, usize);
 
 fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '/' | '-')
+}
+
+/// The string literal whose opening quote is at `chars[open]`, its bytes and the index past its
+/// closing quote; `raw` (`r"…"`) keeps backslashes as they are (only `\"` does not end it).
+fn string(chars: &[char], open: usize, raw: bool) -> Result<(Vec<u8>, usize), FilterError> {
+    let column = if raw { open } else { open + 1 };
+    let mut j = open + 1;
+    let mut value = Vec::new();
+    let push = |value: &mut Vec<u8>, c: char| {
+        let mut buf = [0; 4];
+        value.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    };
+    loop {
+        match chars.get(j) {
+            None => {
+                return Err(FilterError::new(
+                    column,
+                    "unterminated string: add the closing \"",
+                ))
+            }
+            Some('"') => return Ok((value, j + 1)),
+            Some('\\') if raw => {
+                push(&mut value, '\\');
+                if let Some(&next) = chars.get(j + 1) {
+                    push(&mut value, next);
+                }
+                j += 2;
+            }
+            Some('\\') => {
+                let (byte, used) = escape(&chars[j + 1..]).ok_or_else(|| {
+                    let shown: String = chars[j..(j + 2).min(chars.len())].iter().collect();
+                    FilterError::new(
+                        j + 1,
+                        format!(
+                            "{shown} is not a valid escape in a string (write \\\\ for a \
+                             backslash, as in \"\\\\d+\", or use a raw string r\"\\d+\")"
+                        ),
+                    )
+                })?;
+                match byte {
+                    Some(b) => value.push(b),
+                    None => push(&mut value, chars[j + 1]),
+                }
+                j += 1 + used;
+            }
+            Some(&other) => {
+                push(&mut value, other);
+                j += 1;
+            }
+        }
+    }
+}
+
+/// The escape after a backslash, as Wireshark reads it: a byte (`\x47`, `\107`, `\n`, …) or
+/// `None` for a character kept as it is (`\\`, `\"`), and how many characters it took.
+fn escape(after: &[char]) -> Option<(Option<u8>, usize)> {
+    let c = *after.first()?;
+    let simple = |b: u8| Some((Some(b), 1));
+    match c {
+        'a' => simple(7),
+        'b' => simple(8),
+        'f' => simple(12),
+        'n' => simple(b'\n'),
+        'r' => simple(b'\r'),
+        't' => simple(b'\t'),
+        'v' => simple(11),
+        '\\' | '"' | '\'' | '?' => Some((None, 1)),
+        'x' => {
+            let digits: String = after[1..]
+                .iter()
+                .take(2)
+                .take_while(|d| d.is_ascii_hexdigit())
+                .collect();
+            let byte = u8::from_str_radix(&digits, 16).ok()?;
+            Some((Some(byte), 1 + digits.len()))
+        }
+        '0'..='7' => {
+            let digits: String = after
+                .iter()
+                .take(3)
+                .take_while(|d| ('0'..='7').contains(d))
+                .collect();
+            let byte = u8::try_from(u32::from_str_radix(&digits, 8).ok()?).ok()?;
+            Some((Some(byte), digits.len()))
+        }
+        _ => None,
+    }
 }
 
 /// Splits `text` into tokens.
@@ -103,33 +211,44 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, FilterError> {
                 1
             }
             ('"', _) => {
-                let mut j = i + 1;
-                let mut value = String::new();
-                loop {
-                    match chars.get(j) {
-                        None => {
-                            return Err(FilterError::new(
-                                column,
-                                "unterminated string: add the closing \"",
-                            ))
-                        }
-                        Some('"') => break,
-                        Some('\\') if j + 1 < chars.len() => {
-                            value.push(chars[j + 1]);
-                            j += 2;
-                        }
-                        Some(&other) => {
-                            value.push(other);
-                            j += 1;
-                        }
-                    }
-                }
+                let (value, end) = string(&chars, i, false)?;
                 tokens.push((Token::Text(value), column));
-                j + 1 - i
+                end - i
+            }
+            ('r', Some('"')) => {
+                let (value, end) = string(&chars, i + 1, true)?;
+                tokens.push((Token::Text(value), column));
+                end - i
+            }
+            ('.', Some('.')) => two(Token::Range, &mut tokens),
+            ('&', _) => {
+                tokens.push((Token::BitAnd, column));
+                1
+            }
+            ('~', _) => {
+                tokens.push((Token::Matches, column));
+                1
+            }
+            ('{' | '}' | ',' | '[' | ']', _) => {
+                tokens.push((
+                    match c {
+                        '{' => Token::OpenSet,
+                        '}' => Token::CloseSet,
+                        ',' => Token::Comma,
+                        '[' => Token::OpenSlice,
+                        _ => Token::CloseSlice,
+                    },
+                    column,
+                ));
+                1
             }
             (c, _) if is_word_char(c) => {
+                // A word ends where a range's `..` starts (`1000..2000`).
                 let mut j = i;
-                while j < chars.len() && is_word_char(chars[j]) {
+                while j < chars.len()
+                    && is_word_char(chars[j])
+                    && !(chars[j] == '.' && chars.get(j + 1) == Some(&'.'))
+                {
                     j += 1;
                 }
                 let word: String = chars[i..j].iter().collect();
@@ -143,6 +262,10 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, FilterError> {
                     "le" => Token::Compare(CompareOp::Le),
                     "gt" => Token::Compare(CompareOp::Gt),
                     "ge" => Token::Compare(CompareOp::Ge),
+                    "contains" => Token::Contains,
+                    "matches" => Token::Matches,
+                    "in" => Token::In,
+                    "bitwise_and" => Token::BitAnd,
                     _ => Token::Word(word),
                 };
                 tokens.push((token, column));

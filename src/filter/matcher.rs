@@ -7,41 +7,48 @@ use std::net::IpAddr;
 
 use super::fields::{Field, Values};
 use super::lexer::CompareOp;
-use super::parser::{Expr, Value};
-use super::Streams;
+use super::parser::{Expr, Relation, Test, Value};
+use super::Context;
 use crate::wire::{DnsPorts, Packet};
 
-/// True when `packet` matches `expr`; `streams` are its stream numbers, when known.
-pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts, streams: Streams) -> bool {
-    let values = |field: &Field| match field {
-        Field::TcpStream => streams
-            .tcp
-            .map_or(Values::None, |s| Values::Number(s.into())),
-        Field::UdpStream => streams
-            .udp
-            .map_or(Values::None, |s| Values::Number(s.into())),
-        Field::TcpAnalysis(bits) => match streams.tcp_event {
-            Some(e) if e.findings.any(*bits) => Values::Present,
+/// True when `packet` matches `expr`; `context` is what the pipeline knows of it.
+pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts, context: &Context) -> bool {
+    match expr {
+        Expr::Has(field) => values(*field, packet, dns, context) != Values::None,
+        Expr::Compare(field, op, value) => {
+            compare(&values(*field, packet, dns, context), *op, value)
+        }
+        Expr::Test(t) => test(t, packet, dns, context),
+        Expr::And(terms) => terms.iter().all(|e| matches(e, packet, dns, context)),
+        Expr::Or(terms) => terms.iter().any(|e| matches(e, packet, dns, context)),
+        Expr::Not(a) => !matches(a, packet, dns, context),
+    }
+}
+
+/// The values of `field`, those the pipeline numbers taken from `context`.
+fn values<'a>(field: Field, packet: &Packet<'a>, dns: &DnsPorts, context: &Context) -> Values<'a> {
+    let number = |n: Option<u32>| n.map_or(Values::None, |n| Values::Number(n.into()));
+    match field {
+        Field::TcpStream => number(context.streams.tcp),
+        Field::UdpStream => number(context.streams.udp),
+        Field::FrameNumber => number(context.number),
+        Field::FrameTimeRelative => context.time_relative.map_or(Values::None, Values::Time),
+        Field::TcpAnalysis(bits) => match context.streams.tcp_event {
+            Some(e) if e.findings.any(bits) => Values::Present,
             _ => Values::None,
         },
         Field::TcpDupAckNum | Field::TcpDupAckFrame => {
-            match streams.tcp_event.and_then(|e| e.dup_ack) {
-                Some(d) if *field == Field::TcpDupAckNum => Values::Number(d.number.into()),
+            match context.streams.tcp_event.and_then(|e| e.dup_ack) {
+                Some(d) if field == Field::TcpDupAckNum => Values::Number(d.number.into()),
                 Some(d) => Values::Number(d.of_frame),
                 None => Values::None,
             }
         }
-        Field::TcpWindowSize => streams
+        Field::TcpWindowSize => context
+            .streams
             .tcp_event
             .map_or(Values::None, |e| Values::Number(e.win.into())),
         _ => field.values(packet, dns),
-    };
-    match expr {
-        Expr::Has(field) => values(field) != Values::None,
-        Expr::Compare(field, op, value) => compare(values(field), *op, value),
-        Expr::And(terms) => terms.iter().all(|e| matches(e, packet, dns, streams)),
-        Expr::Or(terms) => terms.iter().any(|e| matches(e, packet, dns, streams)),
-        Expr::Not(a) => !matches(a, packet, dns, streams),
     }
 }
 
@@ -49,20 +56,95 @@ pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts, streams: Stream
 pub fn uses(expr: &Expr, which: &dyn Fn(Field) -> bool) -> bool {
     match expr {
         Expr::Has(field) | Expr::Compare(field, ..) => which(*field),
+        Expr::Test(t) => which(t.field),
         Expr::And(terms) | Expr::Or(terms) => terms.iter().any(|e| uses(e, which)),
         Expr::Not(a) => uses(a, which),
     }
 }
 
-fn compare(values: Values, op: CompareOp, value: &Value) -> bool {
+/// A test with a slice, a mask, `contains`, `matches` or `in`.
+fn test(t: &Test, packet: &Packet<'_>, dns: &DnsPorts, context: &Context) -> bool {
+    let searching = matches!(t.relation, Relation::Contains(_) | Relation::Matches(_));
+    let mut found = if let Some(slice) = t.slice {
+        t.field
+            .bytes(packet, dns)
+            .and_then(|b| slice.of(b))
+            .map_or(Values::None, Values::Bytes)
+    } else if searching && t.field.has_bytes() {
+        // A payload field is absent when empty, a protocol's bytes are never empty.
+        match values(t.field, packet, dns, context) {
+            Values::None => Values::None,
+            _ => t
+                .field
+                .bytes(packet, dns)
+                .map_or(Values::None, Values::Bytes),
+        }
+    } else {
+        values(t.field, packet, dns, context)
+    };
+    if let Some(mask) = t.mask {
+        found = match found {
+            Values::Number(n) => Values::Number(n & mask),
+            Values::Numbers(a, b) => Values::Numbers(a & mask, b & mask),
+            Values::Many(all) => Values::Many(all.into_iter().map(|n| n & mask).collect()),
+            other => other,
+        };
+    }
+    match &t.relation {
+        Relation::Has if t.mask.is_some() => each(&found)
+            .iter()
+            .any(|v| matches!(v, Values::Number(n) if *n != 0)),
+        Relation::Has => found != Values::None,
+        Relation::Compare(op, value) => compare(&found, *op, value),
+        Relation::Contains(needle) => texts(&found)
+            .iter()
+            .any(|b| needle.is_empty() || b.windows(needle.len()).any(|w| w == needle.as_slice())),
+        Relation::Matches(pattern) => texts(&found).iter().any(|b| pattern.is_match(b)),
+        Relation::In(ranges) => each(&found).iter().any(|one| {
+            ranges.iter().any(|(low, high)| {
+                if low == high {
+                    compare(one, CompareOp::Eq, low)
+                } else {
+                    compare(one, CompareOp::Ge, low) && compare(one, CompareOp::Le, high)
+                }
+            })
+        }),
+    }
+}
+
+/// The values one by one (an address of `ip.addr`, a port of `tcp.port`, a name of many).
+fn each<'a>(values: &Values<'a>) -> Vec<Values<'a>> {
+    match values {
+        Values::None => Vec::new(),
+        Values::Numbers(a, b) => vec![Values::Number(*a), Values::Number(*b)],
+        Values::Addrs(a, b) => vec![Values::Addr(*a), Values::Addr(*b)],
+        Values::Many(all) => all.iter().map(|n| Values::Number(*n)).collect(),
+        Values::Texts(all) => all.iter().map(|t| Values::Text(t.clone())).collect(),
+        Values::AddrList(all) => all.iter().map(|a| Values::Addr(*a)).collect(),
+        one => vec![one.clone()],
+    }
+}
+
+/// The byte strings and texts among the values, as bytes, for `contains` and `matches`.
+fn texts<'v>(values: &'v Values<'_>) -> Vec<&'v [u8]> {
+    match values {
+        Values::Bytes(b) => vec![b],
+        Values::Text(t) => vec![t.as_bytes()],
+        Values::Texts(all) => all.iter().map(|t| t.as_bytes()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn compare(values: &Values<'_>, op: CompareOp, value: &Value) -> bool {
     let one = |ordering: Option<Ordering>| ordering.is_some_and(|o| holds(op, o));
-    match (&values, value) {
+    match (values, value) {
         (Values::None | Values::Present, _) => false,
         (_, Value::Net(net, prefix)) if op == CompareOp::Eq || op == CompareOp::Ne => {
-            let inside = |a: IpAddr| in_net(a, *net, *prefix);
+            let inside = |a: &IpAddr| in_net(*a, *net, *prefix);
             let any_equal = match values {
                 Values::Addr(a) => inside(a),
                 Values::Addrs(a, b) => inside(a) || inside(b),
+                Values::AddrList(all) => all.iter().any(inside),
                 _ => false,
             };
             if op == CompareOp::Eq {
@@ -87,8 +169,21 @@ fn compare(values: Values, op: CompareOp, value: &Value) -> bool {
             }
         }
         (Values::Text(a), Value::Text(v)) => holds(op, a.as_str().cmp(v.as_str())),
+        (Values::Texts(all), Value::Text(v)) => {
+            if op == CompareOp::Ne {
+                all.iter().all(|a| a != v)
+            } else {
+                all.iter().any(|a| holds(op, a.as_str().cmp(v.as_str())))
+            }
+        }
+        // As Wireshark orders byte strings: the shorter first, then byte by byte.
+        (Values::Bytes(a), Value::Bytes(v)) => {
+            holds(op, (a.len(), *a).cmp(&(v.len(), v.as_slice())))
+        }
+        (Values::Time(a), Value::Time(v)) => holds(op, a.cmp(v)),
         (Values::Addr(a), Value::Net(v, _)) => one(a.partial_cmp(v)),
         (Values::Addrs(a, b), Value::Net(v, _)) => one(a.partial_cmp(v)) || one(b.partial_cmp(v)),
+        (Values::AddrList(all), Value::Net(v, _)) => all.iter().any(|a| one(a.partial_cmp(v))),
         _ => false,
     }
 }

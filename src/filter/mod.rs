@@ -6,6 +6,7 @@ mod fields;
 mod lexer;
 mod matcher;
 mod parser;
+mod pattern;
 mod stream_fields;
 
 use std::fmt;
@@ -68,6 +69,18 @@ pub struct Streams {
     pub tcp_event: Option<Event>,
 }
 
+/// What the pipeline knows of a packet beyond its bytes: its stream numbers and its place in
+/// the capture (`frame.number`, `frame.time_relative`). Fields it does not know never match.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    /// Its stream numbers.
+    pub streams: Streams,
+    /// Its frame number, 1 for the capture's first.
+    pub number: Option<u32>,
+    /// Nanoseconds since the capture's first frame.
+    pub time_relative: Option<i64>,
+}
+
 /// A parsed display filter.
 #[derive(Clone, Debug)]
 pub struct Filter {
@@ -99,15 +112,27 @@ impl Filter {
         &self.text
     }
 
-    /// True when `packet` matches (`tcp.stream`, `udp.stream`, `tcp.analysis.*` and
-    /// `tcp.window_size` never do: they need [`Filter::matches_with`]).
+    /// True when `packet` matches (tests of `tcp.stream`, `udp.stream`, `tcp.analysis.*`,
+    /// `tcp.window_size`, `frame.number` and `frame.time_relative` never do: they need
+    /// [`Filter::matches_in`]).
     pub fn matches(&self, packet: &Packet<'_>) -> bool {
-        matcher::matches(&self.expr, packet, &self.dns_ports, Streams::default())
+        matcher::matches(&self.expr, packet, &self.dns_ports, &Context::default())
     }
 
     /// True when `packet`, of the streams numbered `streams`, matches.
     pub fn matches_with(&self, packet: &Packet<'_>, streams: Streams) -> bool {
-        matcher::matches(&self.expr, packet, &self.dns_ports, streams)
+        self.matches_in(
+            packet,
+            &Context {
+                streams,
+                ..Context::default()
+            },
+        )
+    }
+
+    /// True when `packet`, of which the pipeline knows `context`, matches.
+    pub fn matches_in(&self, packet: &Packet<'_>, context: &Context) -> bool {
+        matcher::matches(&self.expr, packet, &self.dns_ports, context)
     }
 
     /// True when the filter tests `tcp.stream`, `udp.stream`, `tcp.analysis.*` or

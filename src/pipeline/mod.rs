@@ -19,7 +19,7 @@ use crate::analysis::udp::{UdpAnalysis, UdpAnalyzer};
 use crate::analysis::Endpoint;
 use crate::checks::observe::Observation;
 use crate::checks::{Expectations, Needs, ObserverSets};
-use crate::filter::{Filter, Streams};
+use crate::filter::{Context, Filter, Streams};
 use crate::report::list::{self, ListedPacket};
 use crate::source::{FileSource, Frame, SourceError};
 use crate::wire::{self, Packet, Status};
@@ -315,20 +315,31 @@ impl Pipeline {
                 *stats.malformed_reasons.entry(reason).or_default() += 1;
             }
         }
-        let matched = match (&self.options.filter, &mut self.udp_streams) {
-            (None, _) => true,
-            (Some(f), None) => f.matches(packet),
-            (Some(f), Some(udp)) => {
-                let segment = self
-                    .tcp
-                    .as_ref()
-                    .and_then(|t| t.peek(packet, stats.packets));
-                let streams = Streams {
-                    tcp: segment.map(|s| s.stream),
-                    udp: udp.number(packet),
-                    tcp_event: segment.map(|s| s.event),
+        let matched = match &self.options.filter {
+            None => true,
+            Some(f) => {
+                let streams = match &mut self.udp_streams {
+                    None => Streams::default(),
+                    Some(udp) => {
+                        let segment = self
+                            .tcp
+                            .as_ref()
+                            .and_then(|t| t.peek(packet, stats.packets));
+                        Streams {
+                            tcp: segment.map(|s| s.stream),
+                            udp: udp.number(packet),
+                            tcp_event: segment.map(|s| s.event),
+                        }
+                    }
                 };
-                f.matches_with(packet, streams)
+                let first = stats.first_ts.unwrap_or(packet.ts);
+                let relative = signed_nanos(packet.ts) - signed_nanos(first);
+                let context = Context {
+                    streams,
+                    number: u32::try_from(stats.packets).ok(),
+                    time_relative: i64::try_from(relative).ok(),
+                };
+                f.matches_in(packet, &context)
             }
         };
         if matched {

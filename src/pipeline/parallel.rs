@@ -100,6 +100,8 @@ pub fn replay(
                         packet_type: None,
                         ether_type: None,
                         ip: None,
+                        frame_data: &[],
+                        ip_header: &[],
                         transport: Transport::Tcp(Tcp {
                             payload: &batch.bytes[s.payload.clone()],
                             option_bytes: &batch.bytes[s.option_bytes.clone()],

@@ -195,8 +195,17 @@ fn ipv4_fast<'a>(packet: &mut Packet<'a>, data: &'a [u8]) -> bool {
         ttl: h[8],
         fragment: false,
     });
+    packet.ip_header = &data[..ihl];
     packet.transport = transport;
     true
+}
+
+/// The bytes of `whole` where `part` lies, when it lies inside it (empty otherwise).
+fn same_bytes<'a>(whole: &'a [u8], part: &[u8]) -> &'a [u8] {
+    (part.as_ptr() as usize)
+        .checked_sub(whole.as_ptr() as usize)
+        .and_then(|start| whole.get(start..start + part.len()))
+        .unwrap_or(&[])
 }
 
 /// Linux ARPHRD_NETLINK: the SLL protocol field is a netlink family, not an Ethernet type.
@@ -236,6 +245,9 @@ fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'
                 ttl: header.ttl(),
                 fragment: payload.fragmented,
             });
+            // etherparse lends the IPv4 header for less long than the frame: the same bytes,
+            // taken from the frame.
+            packet.ip_header = same_bytes(packet.frame_data, header.slice());
             claimed_payload = Some(if (payload.incomplete || cut) && header.total_len() != 0 {
                 let headers = usize::from(header.ihl()) * 4
                     + ipv4.extensions().auth.map_or(0, |a| a.slice().len());
@@ -259,6 +271,7 @@ fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'
                 ttl: header.hop_limit(),
                 fragment: payload.fragmented,
             });
+            packet.ip_header = header.slice();
             claimed_payload = Some(
                 if (payload.incomplete || cut) && header.payload_length() != 0 {
                     usize::from(header.payload_length())

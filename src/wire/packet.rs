@@ -24,6 +24,12 @@ pub struct Packet<'a> {
     pub ether_type: Option<u16>,
     /// The IP layer, if any.
     pub ip: Option<Ip>,
+    /// The captured bytes of the whole frame (the filters' `frame`, `frame[…]`).
+    pub frame_data: &'a [u8],
+    /// The IP header's bytes (IPv4 with its options, IPv6's fixed 40), inside `frame_data`;
+    /// empty without an IP layer. The filters read `ip.id`, `ip.flags.*`, `ip.frag_offset` and
+    /// `ipv6.nxt` from it, and find where `ip`, `tcp` and `udp` start in the frame.
+    pub ip_header: &'a [u8],
     /// The transport layer.
     pub transport: Transport<'a>,
     /// Whether the frame decoded whole.
@@ -163,6 +169,8 @@ impl<'a> Packet<'a> {
                 ttl: 64,
                 fragment: false,
             }),
+            frame_data: &[],
+            ip_header: &[],
             transport,
             status: Status::Ok,
         }
@@ -179,6 +187,8 @@ impl<'a> Packet<'a> {
             packet_type: None,
             ether_type: None,
             ip: None,
+            frame_data: frame.data,
+            ip_header: &[],
             transport: Transport::None,
             status: Status::Ok,
         }

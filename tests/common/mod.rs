@@ -104,6 +104,37 @@ fn golden_dir() -> PathBuf {
 /// any other file (a live capture) tshark runs.
 /// tshark is the oracle: its absence fails the test (CI installs it).
 pub fn tshark_output<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    saved_tshark(args, run_tshark)
+}
+
+/// tshark's verdict on a display filter, saved as [`tshark_output`] saves its answers: `Ok` when
+/// it takes it (reading `fixtures/dns.pcapng`), `Err` with its message when it refuses it.
+pub fn tshark_filter_verdict(filter: &str) -> Result<(), String> {
+    let file = fixture("dns.pcapng");
+    let args = ["-n", "-r", file.to_str().unwrap(), "-c", "1", "-Y", filter];
+    let out = saved_tshark(&args, |args| {
+        let out = Command::new("tshark").args(args).output().expect("tshark");
+        if out.status.success() {
+            "ok\n".to_string()
+        } else {
+            // The first line is the message; the filter and a caret follow.
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            let message = err
+                .lines()
+                .find(|l| l.starts_with("tshark: "))
+                .unwrap_or("refused")
+                .to_string();
+            format!("error: {message}\n")
+        }
+    });
+    match out.trim_end().strip_prefix("error: ") {
+        Some(message) => Err(message.to_string()),
+        None => Ok(()),
+    }
+}
+
+/// `run`'s answer for `args`, saved in `fixtures/golden/` when they name a fixture.
+fn saved_tshark<S: AsRef<std::ffi::OsStr>>(args: &[S], run: fn(&[String]) -> String) -> String {
     let args: Vec<String> = args
         .iter()
         .map(|a| a.as_ref().to_string_lossy().into_owned())
@@ -113,7 +144,7 @@ pub fn tshark_output<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
         .iter()
         .find(|a| Path::new(a).starts_with(&root) && Path::new(a).is_file());
     let Some(file) = fixture_arg else {
-        return run_tshark(&args);
+        return run(&args);
     };
     // The key names the fixture by its place and its content, so a remade fixture with stale
     // golden files fails loudly instead of comparing against the old capture.
@@ -130,7 +161,7 @@ pub fn tshark_output<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
     let path = golden_dir().join(format!("{}.txt", hex16(key.as_bytes())));
     let header = format!("# tshark {key}\n");
     if std::env::var_os("LABCAP_GOLDEN").is_some_and(|v| v == "write") {
-        let out = run_tshark(&args);
+        let out = run(&args);
         std::fs::create_dir_all(golden_dir()).unwrap();
         std::fs::write(&path, format!("{header}{out}")).unwrap();
         return out;
