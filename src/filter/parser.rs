@@ -490,12 +490,9 @@ impl Parser {
                     self.pos += 1;
                     return Ok(elements);
                 }
-                Some(Token::Word(_) | Token::Text(_)) => {
-                    return Err(FilterError::new(
-                        self.column(),
-                        "set elements are separated by commas in Wireshark 4 ({80, 8000}, not {80 8000})",
-                    ))
-                }
+                // Wireshark 3 separated elements by spaces (`{80 8000}`), and its documents
+                // still show it; Wireshark 4 wants commas. Both are read.
+                Some(Token::Word(_) | Token::Text(_)) => {}
                 _ => {
                     return Err(FilterError::new(
                         self.column(),
