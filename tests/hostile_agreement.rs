@@ -108,6 +108,9 @@ fn analysis_filters_select_the_frames_tshark_selects() {
             "tcp.window_size == 0",
             "tcp.window_size > 1000 && tcp.window_size_value < 100",
             "tcp.window_size <= 948",
+            "tcp.seq == 1 and tcp.ack == 1",
+            "tcp.seq > 20000 or (tcp.ack >= 1 and tcp.ack < 100)",
+            "tcp.seq_raw > 2147483648 and tcp.ack_raw == 0",
             "tcp.stream == 1 and tcp.analysis.retransmission",
         ]
         .map(String::from),

@@ -219,6 +219,8 @@ fn arithmetic(field: Field) -> Option<(Vec<&'static str>, &'static str, bool)> {
         Field::Ipv6Hlim => (vec!["ip6[7]"], "ip6", false),
         Field::TcpFlags => (vec!["(tcp[12:2] & 0x1ff)"], "tcp", true),
         Field::TcpWindow => (vec!["tcp[14:2]"], "tcp", true),
+        Field::TcpSeqRaw => (vec!["tcp[4:4]"], "tcp", true),
+        Field::TcpAckRaw => (vec!["tcp[8:4]"], "tcp", true),
         Field::TcpSrcPort => (vec!["tcp[0:2]"], "tcp", true),
         Field::TcpDstPort => (vec!["tcp[2:2]"], "tcp", true),
         Field::TcpPort => (vec!["tcp[0:2]", "tcp[2:2]"], "tcp", true),
@@ -331,6 +333,8 @@ fn layer(field: Field) -> Option<&'static str> {
         | Field::TcpFlags
         | Field::TcpFlag(_)
         | Field::TcpWindow
+        | Field::TcpSeqRaw
+        | Field::TcpAckRaw
         | Field::TcpPayload => Some("tcp"),
         Field::Udp
         | Field::UdpPort
@@ -345,7 +349,9 @@ fn layer(field: Field) -> Option<&'static str> {
         | Field::TcpAnalysis(_)
         | Field::TcpDupAckNum
         | Field::TcpDupAckFrame
-        | Field::TcpWindowSize => None,
+        | Field::TcpWindowSize
+        | Field::TcpSeq
+        | Field::TcpAck => None,
         // Read from the payload: `translate` keeps TCP.
         Field::Http
         | Field::HttpRequest
@@ -473,7 +479,13 @@ fn number(field: Field, op: CompareOp, n: u64) -> Bpf {
             "tcp",
         ),
         Field::UdpLength => ipv4_or_ipv6(&format!("udp[4:2] {sym} {n}"), "udp"),
-        _ => has(field),
+        Field::TcpSeqRaw => ipv4_or_ipv6(&format!("tcp[4:4] {sym} {n}"), "tcp"),
+        Field::TcpAckRaw => ipv4_or_ipv6(&format!("tcp[8:4] {sym} {n}"), "tcp"),
+        // Any other field: its packets, which the matcher refines (never claimed exact).
+        _ => Bpf {
+            exact: false,
+            ..has(field)
+        },
     }
 }
 

@@ -158,6 +158,15 @@ pub enum Field {
     TcpDupAckFrame,
     /// `tcp.window_size`: the window scaled by the handshake's window scale.
     TcpWindowSize,
+    /// `tcp.seq`: the sequence number relative to the connection's base.
+    TcpSeq,
+    /// `tcp.ack`: the acknowledgment number relative to the other side's base (0 without
+    /// the ACK flag).
+    TcpAck,
+    /// `tcp.seq_raw`: the sequence number as sent.
+    TcpSeqRaw,
+    /// `tcp.ack_raw`: the acknowledgment number as sent.
+    TcpAckRaw,
     /// `eth.addr`: Ethernet source or destination.
     EthAddr,
     /// `eth.src`
@@ -232,6 +241,10 @@ pub const NAMES: &[(&str, Field)] = &[
     ("tcp.flags.ae", Field::TcpFlag(TcpFlags::AE)),
     ("tcp.window_size_value", Field::TcpWindow),
     ("tcp.window_size", Field::TcpWindowSize),
+    ("tcp.seq", Field::TcpSeq),
+    ("tcp.ack", Field::TcpAck),
+    ("tcp.seq_raw", Field::TcpSeqRaw),
+    ("tcp.ack_raw", Field::TcpAckRaw),
     ("tcp.analysis.flags", Field::TcpAnalysis(Findings::ALL)),
     (
         "tcp.analysis.retransmission",
@@ -378,6 +391,8 @@ impl Field {
                 | Field::TcpDupAckNum
                 | Field::TcpDupAckFrame
                 | Field::TcpWindowSize
+                | Field::TcpSeq
+                | Field::TcpAck
         )
     }
 
@@ -431,6 +446,7 @@ impl Field {
             Field::Http | Field::HttpRequest | Field::HttpResponse | Field::Tls => 0,
             Field::TcpAnalysis(_) => 0,
             Field::TcpDupAckNum | Field::TcpDupAckFrame | Field::TcpWindowSize => 32,
+            Field::TcpSeq | Field::TcpAck | Field::TcpSeqRaw | Field::TcpAckRaw => 32,
             Field::HttpMethod
             | Field::HttpUri
             | Field::HttpHost
@@ -581,7 +597,12 @@ impl Field {
             | Field::TcpAnalysis(_)
             | Field::TcpDupAckNum
             | Field::TcpDupAckFrame
-            | Field::TcpWindowSize => Values::None,
+            | Field::TcpWindowSize
+            | Field::TcpSeq
+            | Field::TcpAck => Values::None,
+            Field::TcpSeqRaw => num(tcp.map(|t| u64::from(t.seq))),
+            // Present without the ACK flag too (0, as the header has it), as in Wireshark 4.0.
+            Field::TcpAckRaw => num(tcp.map(|t| u64::from(t.ack))),
             Field::EthAddr => packet
                 .eth
                 .map_or(Values::None, |e| Values::Numbers(e.src, e.dst)),

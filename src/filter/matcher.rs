@@ -48,6 +48,14 @@ fn values<'a>(field: Field, packet: &Packet<'a>, dns: &DnsPorts, context: &Conte
             .streams
             .tcp_event
             .map_or(Values::None, |e| Values::Number(e.win.into())),
+        Field::TcpSeq => context
+            .streams
+            .tcp_event
+            .map_or(Values::None, |e| Values::Number(e.seq.into())),
+        Field::TcpAck => context
+            .streams
+            .tcp_event
+            .map_or(Values::None, |e| Values::Number(e.ack.into())),
         _ => field.values(packet, dns),
     }
 }
