@@ -159,6 +159,8 @@ fn layer(field: Field) -> Option<&'static str> {
         Field::Udp | Field::UdpPort | Field::UdpSrcPort | Field::UdpDstPort | Field::UdpLength => {
             Some("udp")
         }
+        Field::Icmp => Some("icmp"),
+        Field::Icmpv6 => Some("icmp6"),
         // Translated by `translate` (no kernel test).
         Field::EthAddr | Field::EthSrc | Field::EthDst => None,
         Field::TcpStream | Field::UdpStream => None,

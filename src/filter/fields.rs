@@ -65,6 +65,10 @@ pub enum Field {
     TcpFlag(u16),
     /// `tcp.window_size_value`: the raw window field.
     TcpWindow,
+    /// `icmp`: an ICMP message (not a fragment).
+    Icmp,
+    /// `icmpv6`
+    Icmpv6,
     /// `udp`
     Udp,
     /// `udp.port`
@@ -172,6 +176,8 @@ pub const NAMES: &[(&str, Field)] = &[
     ("tcp.flags.cwr", Field::TcpFlag(TcpFlags::CWR)),
     ("tcp.flags.ae", Field::TcpFlag(TcpFlags::AE)),
     ("tcp.window_size_value", Field::TcpWindow),
+    ("icmp", Field::Icmp),
+    ("icmpv6", Field::Icmpv6),
     ("udp", Field::Udp),
     ("udp.port", Field::UdpPort),
     ("udp.srcport", Field::UdpSrcPort),
@@ -245,6 +251,8 @@ impl Field {
             | Field::Ipv6
             | Field::Tcp
             | Field::Udp
+            | Field::Icmp
+            | Field::Icmpv6
             | Field::Dns
             | Field::Http
             | Field::HttpRequest
@@ -269,6 +277,7 @@ impl Field {
     pub fn bits(self) -> u32 {
         match self {
             Field::Ip | Field::Ipv6 | Field::Tcp | Field::Udp | Field::Dns => 0,
+            Field::Icmp | Field::Icmpv6 => 0,
             Field::Http | Field::HttpRequest | Field::HttpResponse | Field::Tls => 0,
             Field::HttpMethod
             | Field::HttpUri
@@ -320,7 +329,11 @@ impl Field {
         let num = |n: Option<u64>| n.map_or(Values::None, Values::Number);
         match self {
             Field::FrameLen => Values::Number(u64::from(packet.frame_len)),
-            Field::Ip => present(v4.is_some()),
+            // An IPv4 header too bogus for its fields is still `ip` (Wireshark's "Bogus IP
+            // length").
+            Field::Ip => {
+                present(v4.is_some() || (ip.is_none() && packet.ether_type == Some(0x0800)))
+            }
             Field::IpAddr => v4.map_or(Values::None, |ip| Values::Addrs(ip.src, ip.dst)),
             Field::IpSrc => v4.map_or(Values::None, |ip| Values::Addr(ip.src)),
             Field::IpDst => v4.map_or(Values::None, |ip| Values::Addr(ip.dst)),
@@ -340,6 +353,8 @@ impl Field {
             Field::TcpFlags => num(tcp.map(|t| u64::from(t.flags.0))),
             Field::TcpFlag(bit) => num(tcp.map(|t| u64::from(t.flags.0 & bit != 0))),
             Field::TcpWindow => num(tcp.map(|t| u64::from(t.window))),
+            Field::Icmp => present(v4.is_some_and(|ip| ip.protocol == 1 && !ip.fragment)),
+            Field::Icmpv6 => present(v6.is_some_and(|ip| ip.protocol == 58 && !ip.fragment)),
             Field::Udp => present(udp.is_some()),
             Field::UdpPort => udp.map_or(Values::None, |u| {
                 Values::Numbers(u64::from(u.src_port), u64::from(u.dst_port))

@@ -9,11 +9,14 @@ use super::fields::{Field, Values};
 use super::lexer::CompareOp;
 use super::parser::{Expr, Value};
 use super::Streams;
-use crate::wire::{DnsPorts, Packet};
+use crate::wire::{DnsPorts, Layer, LayerRole, Packet};
 
 /// True when `packet` matches `expr`; `streams` are its stream numbers, when known.
+/// A field's occurrences in the frame's other layers (a tunnel's outer headers, the packet an
+/// ICMP error quotes, a malformed transport header) count as Wireshark counts them: a test
+/// holds when it holds for some occurrence, `!=` when no occurrence is equal.
 pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts, streams: Streams) -> bool {
-    let values = |field: &Field| match field {
+    let own = |field: &Field| match field {
         Field::TcpStream => streams
             .tcp
             .map_or(Values::None, |s| Values::Number(s.into())),
@@ -22,12 +25,59 @@ pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts, streams: Stream
             .map_or(Values::None, |s| Values::Number(s.into())),
         _ => field.values(packet, dns),
     };
+    // Every occurrence's values: the packet's own, then its other layers'.
+    let all = |field: &Field| {
+        let mut all = vec![own(field)];
+        for layer in &packet.other_layers {
+            let streamed = matches!(field, Field::TcpStream | Field::UdpStream);
+            let dns_less = layer.role == LayerRole::Broken && field.is_dns();
+            if !streamed && !dns_less {
+                all.push(field.values(&layer_view(packet, layer), dns));
+            }
+        }
+        all
+    };
     match expr {
-        Expr::Has(field) => values(field) != Values::None,
-        Expr::Compare(field, op, value) => compare(values(field), *op, value),
+        Expr::Has(field) if packet.other_layers.is_empty() => own(field) != Values::None,
+        Expr::Has(field) => all(field).iter().any(|v| *v != Values::None),
+        Expr::Compare(field, op, value) if packet.other_layers.is_empty() => {
+            compare(own(field), *op, value)
+        }
+        Expr::Compare(field, op, value) => {
+            let present: Vec<Values> = all(field)
+                .into_iter()
+                .filter(|v| *v != Values::None)
+                .collect();
+            if *op == CompareOp::Ne {
+                !present.is_empty() && present.into_iter().all(|v| compare(v, *op, value))
+            } else {
+                present.into_iter().any(|v| compare(v, *op, value))
+            }
+        }
         Expr::And(terms) => terms.iter().all(|e| matches(e, packet, dns, streams)),
         Expr::Or(terms) => terms.iter().any(|e| matches(e, packet, dns, streams)),
         Expr::Not(a) => !matches(a, packet, dns, streams),
+    }
+}
+
+/// One of `packet`'s other layers seen as a packet of its own (its IP and transport headers,
+/// the frame's facts), for reading fields from.
+fn layer_view<'a>(packet: &Packet<'a>, layer: &Layer<'a>) -> Packet<'a> {
+    Packet {
+        ts: packet.ts,
+        frame_len: packet.frame_len,
+        cap_len: packet.cap_len,
+        interface: packet.interface,
+        eth: packet.eth,
+        packet_type: packet.packet_type,
+        ether_type: layer
+            .ip
+            .map(|ip| if ip.src.is_ipv4() { 0x0800 } else { 0x86dd }),
+        ip: layer.ip,
+        transport: layer.transport.clone(),
+        status: packet.status.clone(),
+        ip_fragment: None,
+        other_layers: Vec::new(),
     }
 }
 

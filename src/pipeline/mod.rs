@@ -21,10 +21,13 @@ use crate::checks::{Expectations, Needs, ObserverSets};
 use crate::filter::{Filter, Streams};
 use crate::report::list::{self, ListedPacket};
 use crate::source::{FileSource, Frame, SourceError};
-use crate::wire::{self, Packet, Status};
+use crate::wire::defrag::{DefragLimits, DefragStats};
+use crate::wire::{Packet, Status};
 
+mod decoder;
 mod parallel;
 
+pub use decoder::Decoder;
 pub use parallel::replay;
 
 /// The tag of the messages analyzer among the TCP core's observers (checks have their index).
@@ -59,6 +62,8 @@ pub struct PipelineOptions {
     pub expectations: Expectations,
     /// Follow this `tcp.stream`, keeping up to this many bytes (`--follow`).
     pub follow: Option<(u32, usize)>,
+    /// IP fragment reassembly's memory caps and timeouts.
+    pub defrag: DefragLimits,
 }
 
 impl PipelineOptions {
@@ -92,6 +97,7 @@ impl Default for PipelineOptions {
             },
             expectations: Expectations::default(),
             follow: None,
+            defrag: DefragLimits::default(),
         }
     }
 }
@@ -109,6 +115,8 @@ pub struct Stats {
     pub truncated: u64,
     /// Why frames were malformed, with counts.
     pub malformed_reasons: BTreeMap<String, u64>,
+    /// IP fragments: datagrams reassembled, and those that could not be.
+    pub fragments: DefragStats,
     /// Time of the first frame.
     pub first_ts: Option<Duration>,
     /// Time of the last frame.
@@ -145,6 +153,8 @@ pub struct Analysis {
 /// The pipeline's state over one capture.
 pub struct Pipeline {
     options: PipelineOptions,
+    /// Decodes frames and reassembles fragments for [`Pipeline::push`].
+    decoder: Decoder,
     stats: Stats,
     /// TCP connections and their reassembled bytes, when needed.
     tcp: Option<TcpAnalyzer>,
@@ -225,6 +235,7 @@ impl Pipeline {
             .is_some_and(Filter::needs_streams)
             .then(UdpNumbers::default);
         let pipeline = Pipeline {
+            decoder: Decoder::new(options.defrag),
             options,
             stats: Stats::default(),
             tcp: None,
@@ -236,9 +247,10 @@ impl Pipeline {
 
     /// Processes one frame. Returns its list line when listing is on and the filter matched.
     pub fn push(&mut self, frame: &Frame<'_>) -> Option<ListedPacket> {
-        let mut packet = Packet::undecoded(frame);
-        wire::decode_into(frame, &mut packet, true);
-        self.push_decoded(&packet)
+        let mut decoder = std::mem::take(&mut self.decoder);
+        let listed = decoder.decode(frame, |packet| self.push_decoded(packet));
+        self.decoder = decoder;
+        listed
     }
 
     /// Processes one frame decoded already (several pipelines may share one decode).
@@ -316,11 +328,14 @@ impl Pipeline {
     /// Ends the capture and returns what was found.
     pub fn finish(mut self) -> Analysis {
         let tcp = self.tcp.take().map(TcpAnalyzer::finish);
-        self.finish_with(tcp)
+        let fragments = self.decoder.fragment_stats();
+        self.finish_with(tcp, fragments)
     }
 
-    /// Ends the capture with a TCP analysis made elsewhere (see [`replay`]).
-    fn finish_with(self, tcp: Option<TcpAnalysis>) -> Analysis {
+    /// Ends the capture with a TCP analysis made elsewhere (see [`replay`]) and the counts of
+    /// the decoder that fed the pipeline.
+    fn finish_with(mut self, tcp: Option<TcpAnalysis>, fragments: DefragStats) -> Analysis {
+        self.stats.fragments = fragments;
         let mut found = Found::default();
         for analyzer in self.analyzers {
             analyzer.finish_into(&mut found);
@@ -411,15 +426,25 @@ pub fn analyse_source(
         }
     }
     let mut pipelines: Vec<Pipeline> = views.iter().cloned().map(Pipeline::new).collect();
+    let limits = views.first().map(|v| v.defrag).unwrap_or_default();
+    let mut decoder = Decoder::new(limits);
     let read = source.for_each_frame(&mut |frame| {
-        let mut packet = Packet::undecoded(&frame);
-        wire::decode_into(&frame, &mut packet, true);
-        for pipeline in &mut pipelines {
-            pipeline.push_decoded(&packet);
-        }
+        decoder.decode(&frame, |packet| {
+            for pipeline in &mut pipelines {
+                pipeline.push_decoded(packet);
+            }
+        });
         ControlFlow::Continue(())
     });
-    (pipelines.into_iter().map(Pipeline::finish).collect(), read)
+    let fragments = decoder.fragment_stats();
+    let analyses = pipelines
+        .into_iter()
+        .map(|mut p| {
+            let tcp = p.tcp.take().map(TcpAnalyzer::finish);
+            p.finish_with(tcp, fragments)
+        })
+        .collect();
+    (analyses, read)
 }
 
 /// Nanoseconds since the epoch as a signed number, so differences may be negative.

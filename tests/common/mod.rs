@@ -93,6 +93,34 @@ pub fn tshark_occurrences(
         .collect()
 }
 
+/// tshark's UDP conversations (`-z conv,udp`): each endpoint pair, sorted, with its frames.
+pub fn tshark_udp_conversations(path: &std::path::Path) -> Vec<(String, String, u64)> {
+    let text = tshark_output(&[
+        "-r".as_ref(),
+        path.as_os_str(),
+        "-q".as_ref(),
+        "-z".as_ref(),
+        "conv,udp".as_ref(),
+    ]);
+    let mut convs: Vec<(String, String, u64)> = text
+        .lines()
+        .filter(|l| l.contains(" <-> "))
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            // a <-> b frames bytes "bytes" frames bytes "bytes" total-frames ...
+            let (a, b) = (words[0].to_string(), words[2].to_string());
+            let total: u64 = words[9].parse().unwrap();
+            if a <= b {
+                (a, b, total)
+            } else {
+                (b, a, total)
+            }
+        })
+        .collect();
+    convs.sort();
+    convs
+}
+
 /// Where the saved tshark outputs live: `fixtures/golden/`, one file per (fixture, arguments).
 fn golden_dir() -> PathBuf {
     fixture("golden")
