@@ -639,6 +639,59 @@ mod tests {
         assert_eq!(tcp.payload, b"INI ADALAH");
     }
 
+    /// An IPv4 header (checksum left 0: the decoder does not check it) before `payload`.
+    fn ipv4_raw(protocol: u8, payload: &[u8]) -> Vec<u8> {
+        let total = (20 + payload.len()) as u16;
+        let mut out = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, protocol, 0, 0];
+        out[2..4].copy_from_slice(&total.to_be_bytes());
+        out.extend([10, 0, 0, 1, 10, 0, 0, 2]);
+        out.extend(payload);
+        out
+    }
+
+    #[test]
+    fn tunnels_nest_to_a_bounded_depth() {
+        let udp = {
+            let mut u = vec![0x9c, 0x40, 0, 53, 0, 9, 0, 0];
+            u.push(b'q');
+            u
+        };
+        let mut packet = ipv4_raw(17, &udp);
+        for _ in 0..6 {
+            packet = ipv4_raw(47, &[&[0, 0, 0x08, 0x00][..], &packet].concat());
+        }
+        let p = decode(&frame(LinkType::RAW, &packet, packet.len() as u32));
+        let envelopes = p
+            .other_layers
+            .iter()
+            .filter(|l| l.role == LayerRole::Envelope);
+        assert_eq!(envelopes.count(), usize::from(tunnel::MAX_DEPTH));
+        assert_eq!(p.ip.unwrap().protocol, 47, "the fifth GRE is left wrapped");
+        assert_eq!(p.transport, Transport::None);
+        // Two deep, the UDP datagram inside is the packet's own.
+        let two = ipv4_raw(47, &[&[0, 0, 0x08, 0x00][..], &ipv4_raw(17, &udp)].concat());
+        let p = decode(&frame(LinkType::RAW, &two, two.len() as u32));
+        assert_eq!(p.udp().unwrap().dst_port, 53);
+        assert_eq!(p.other_layers.len(), 1);
+    }
+
+    #[test]
+    fn icmp_errors_quote_and_broken_headers_stay_visible() {
+        let udp = [0x9c, 0x40, 0, 53, 0, 30, 0, 0];
+        let quoted = ipv4_raw(17, &udp);
+        let icmp = ipv4_raw(1, &[&[3, 3, 0, 0, 0, 0, 0, 0][..], &quoted].concat());
+        let p = decode(&frame(LinkType::RAW, &icmp, icmp.len() as u32));
+        assert_eq!(p.transport, Transport::None, "no datagram of its own");
+        let layer = &p.other_layers[0];
+        assert_eq!(layer.role, LayerRole::Quoted);
+        assert!(matches!(&layer.transport, Transport::Udp(u) if u.dst_port == 53));
+        // A UDP length below its header: the ports stay, as a broken layer.
+        let bad = ipv4_raw(17, &[0x9c, 0x40, 0, 53, 0, 4, 0, 0, 1, 2]);
+        let p = decode(&frame(LinkType::RAW, &bad, bad.len() as u32));
+        assert_eq!(p.transport, Transport::None);
+        assert_eq!(p.other_layers[0].role, LayerRole::Broken);
+    }
+
     #[test]
     fn bad_ip_version_and_short_frames() {
         let p = decode(&frame(LinkType::RAW, &[0x75, 0, 0, 0], 4));
