@@ -181,6 +181,9 @@ fn filters_select_tsharks_frames() {
         "dns.id==0x1001",
         "tcp.flags.syn==1",
         "ip.src==10.99.4.1 && tcp",
+        "udp.stream==2",
+        "udp.stream==3",
+        "udp.stream==5 && tcp",
     ];
     for path in wire_fixtures() {
         for f in filters {

@@ -28,6 +28,11 @@ pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts, streams: Stream
     // Every occurrence's values: the packet's own, then its other layers'.
     let all = |field: &Field| {
         let mut all = vec![own(field)];
+        if *field == Field::UdpStream {
+            let layers = streams.layer_udp.iter().flatten();
+            all.extend(layers.map(|s| Values::Number(u64::from(*s))));
+            return all;
+        }
         for layer in &packet.other_layers {
             let streamed = matches!(field, Field::TcpStream | Field::UdpStream);
             let dns_less = layer.role == LayerRole::Broken && field.is_dns();

@@ -62,6 +62,10 @@ pub struct Streams {
     pub tcp: Option<u32>,
     /// Its UDP conversation's `udp.stream`.
     pub udp: Option<u32>,
+    /// The `udp.stream` of the UDP headers of its other layers (the tunnels it came through,
+    /// an ICMP error's quote), in layer order: Wireshark's `udp.stream` has an occurrence per
+    /// UDP header.
+    pub layer_udp: [Option<u32>; crate::wire::tunnel::MAX_DEPTH as usize + 2],
 }
 
 /// A parsed display filter.

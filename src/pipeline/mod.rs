@@ -22,7 +22,7 @@ use crate::filter::{Filter, Streams};
 use crate::report::list::{self, ListedPacket};
 use crate::source::{FileSource, Frame, SourceError};
 use crate::wire::defrag::{DefragLimits, DefragStats};
-use crate::wire::{Packet, Status};
+use crate::wire::{Layer, LayerRole, Packet, Status, Transport};
 
 mod decoder;
 mod parallel;
@@ -171,11 +171,37 @@ struct UdpNumbers {
 }
 
 impl UdpNumbers {
-    fn number(&mut self, packet: &Packet<'_>) -> Option<u32> {
-        let (a, b) = crate::analysis::udp::endpoints(packet)?;
+    /// Numbers the packet's UDP conversations as Wireshark numbers every UDP header: those of
+    /// the tunnels it came through first, then its own (`streams.udp`), then those its other
+    /// layers hold (all but its own in `streams.layer_udp`, in layer order).
+    fn number(&mut self, packet: &Packet<'_>, streams: &mut Streams) {
+        let mut slots = streams.layer_udp.iter_mut();
+        let mut layer = |numbers: &mut UdpNumbers, layer: &Layer<'_>| {
+            if let (Some(ip), Transport::Udp(udp)) = (layer.ip, &layer.transport) {
+                let at = |ip, port| Endpoint { ip, port };
+                let n = numbers.key(at(ip.src, udp.src_port), at(ip.dst, udp.dst_port));
+                if let Some(slot) = slots.next() {
+                    *slot = Some(n);
+                }
+            }
+        };
+        let (envelopes, others): (Vec<&Layer<'_>>, Vec<&Layer<'_>>) = packet
+            .other_layers
+            .iter()
+            .partition(|l| l.role == LayerRole::Envelope);
+        for l in envelopes {
+            layer(self, l);
+        }
+        streams.udp = crate::analysis::udp::endpoints(packet).map(|(a, b)| self.key(a, b));
+        for l in others {
+            layer(self, l);
+        }
+    }
+
+    fn key(&mut self, a: Endpoint, b: Endpoint) -> u32 {
         let key = if a <= b { (a, b) } else { (b, a) };
         let next = self.seen.len() as u32;
-        Some(*self.seen.entry(key).or_insert(next))
+        *self.seen.entry(key).or_insert(next)
     }
 }
 
@@ -302,10 +328,11 @@ impl Pipeline {
             (None, _) => true,
             (Some(f), None) => f.matches(packet),
             (Some(f), Some(udp)) => {
-                let streams = Streams {
+                let mut streams = Streams {
                     tcp: self.tcp.as_ref().and_then(|t| t.peek_stream(packet)),
-                    udp: udp.number(packet),
+                    ..Streams::default()
                 };
+                udp.number(packet, &mut streams);
                 f.matches_with(packet, streams)
             }
         };
