@@ -1,6 +1,7 @@
 //! IP fragment reassembly, IPv4 and IPv6, in bounded memory: a cap on the bytes held and on
-//! the datagrams pending, a timeout by capture time (Linux's: 30 s for IPv4, 60 s for IPv6),
-//! the oldest pending datagram evicted first. What could not be completed is counted.
+//! the datagrams pending, a timeout by capture time counted from a datagram's first fragment
+//! (Linux's: 30 s for IPv4, 60 s for IPv6; checked once a capture second), the oldest pending
+//! datagram evicted first. What could not be completed is counted.
 //! Pure code over fragments and timestamps.
 
 use std::collections::{HashMap, VecDeque};
@@ -22,7 +23,7 @@ pub struct DefragLimits {
     pub max_bytes: usize,
     /// Datagrams pending at most.
     pub max_pending: usize,
-    /// A pending IPv4 datagram is dropped when no fragment came for this long.
+    /// A pending IPv4 datagram is dropped this long after its first fragment.
     pub ipv4_timeout: Duration,
     /// The same for IPv6.
     pub ipv6_timeout: Duration,
@@ -83,8 +84,8 @@ struct Pending {
     have: Vec<(u32, u32)>,
     /// The payload's length, once the last fragment came.
     end: Option<u32>,
-    /// Time of the latest fragment.
-    last: Duration,
+    /// Time of its first fragment.
+    first: Duration,
     /// Set when fragments disagreed: the datagram will be dropped.
     inconsistent: bool,
     /// Its place in the age order (to tell a stale queue entry from the live one).
@@ -103,6 +104,9 @@ pub struct Defragmenter {
     held: usize,
     generation: u64,
     stats: DefragStats,
+    /// When timeouts were last checked (at most once a capture second: a check reads every
+    /// pending datagram).
+    swept: Duration,
 }
 
 impl Defragmenter {
@@ -159,7 +163,7 @@ impl Defragmenter {
                     data: Vec::new(),
                     have: Vec::new(),
                     end: None,
-                    last: ts,
+                    first: ts,
                     inconsistent: false,
                     generation: self.generation,
                 },
@@ -171,7 +175,6 @@ impl Defragmenter {
         let Some(p) = self.pending.get_mut(&key) else {
             return false;
         };
-        p.last = ts;
         if !fragment.more {
             if p.end.is_some_and(|e| e != end) || p.have.last().is_some_and(|&(_, e)| e > end) {
                 p.inconsistent = true;
@@ -209,6 +212,10 @@ impl Defragmenter {
 
     /// Drops the datagrams whose timeout passed by `now`.
     fn expire(&mut self, now: Duration) {
+        if now < self.swept + Duration::from_secs(1) && now >= self.swept {
+            return;
+        }
+        self.swept = now;
         let limits = self.limits;
         let expired: Vec<DatagramKey> = self
             .pending
@@ -219,7 +226,7 @@ impl Defragmenter {
                 } else {
                     limits.ipv6_timeout
                 };
-                now.saturating_sub(p.last) > timeout
+                now.saturating_sub(p.first) > timeout
             })
             .map(|(k, _)| *k)
             .collect();
