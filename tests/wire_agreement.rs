@@ -9,23 +9,11 @@ mod common;
 
 use std::net::IpAddr;
 use std::ops::ControlFlow;
-use std::path::PathBuf;
 
-use common::{fixture, replay, tshark, tshark_occurrences};
+use common::{fixture, replay, tshark, tshark_occurrences, wire_fixtures};
 use labcap::pipeline::Decoder;
 use labcap::source::FileSource;
 use labcap::wire::{LayerRole, Packet, Transport};
-
-/// The captures of fixtures/wire/.
-fn wire_fixtures() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture("wire"))
-        .expect("fixtures/wire: run scripts/make-wire-fixtures.sh")
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    assert_eq!(files.len(), 6, "{files:?}");
-    files
-}
 
 /// One layer's IP and transport headers.
 type Headers<'p, 'a> = (Option<labcap::wire::Ip>, &'p Transport<'a>);
@@ -278,5 +266,38 @@ fn udp_conversations_agree_with_tshark() {
             "{}",
             path.display()
         );
+    }
+}
+
+#[test]
+fn tcp_inside_a_tunnel_and_cut_by_the_snaplen_is_analysed_as_tshark_does() {
+    for name in [
+        "wire/vxlan.pcap",
+        "wire/gre-geneve.pcap",
+        "wire/snaplen.pcap",
+    ] {
+        let path = fixture(name);
+        let (lines, _) = replay(&path, None);
+        let fields = ["tcp.stream", "tcp.seq", "tcp.ack", "tcp.len", "tcp.flags"];
+        let rows = tshark(&path, None, &fields);
+        assert_eq!(lines.len(), rows.len(), "{name}");
+        let mut segments = 0;
+        for (n, (line, row)) in lines.iter().zip(&rows).enumerate() {
+            let at = format!("{name} frame {}", n + 1);
+            let Some(e) = line.tcp else {
+                assert_eq!(row[0], "", "{at}: TCP for tshark");
+                continue;
+            };
+            segments += 1;
+            let ours = [
+                line.stream.unwrap().to_string(),
+                e.seq.to_string(),
+                e.ack.to_string(),
+                e.len.to_string(),
+                format!("0x{:04x}", e.flags.0),
+            ];
+            assert_eq!(ours.as_slice(), row.as_slice(), "{at}");
+        }
+        assert!(segments >= 2, "{name}: {segments} segments");
     }
 }

@@ -33,6 +33,17 @@ pub fn all_fixtures() -> Vec<PathBuf> {
     files
 }
 
+/// The captures of fixtures/wire/ (`scripts/make-wire-fixtures.sh`).
+pub fn wire_fixtures() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture("wire"))
+        .expect("fixtures/wire: run scripts/make-wire-fixtures.sh")
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 6, "{files:?}");
+    files
+}
+
 /// Replays a file through the library, returning every listed packet and the analysis.
 pub fn replay(path: &Path, filter: Option<&str>) -> (Vec<ListedPacket>, Analysis) {
     let options = PipelineOptions {
