@@ -34,9 +34,10 @@ pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts, streams: Stream
             return all;
         }
         for layer in &packet.other_layers {
-            let streamed = matches!(field, Field::TcpStream | Field::UdpStream);
+            // tcp.stream numbers the packet's own connection only; a malformed UDP header
+            // is no DNS message.
             let dns_less = layer.role == LayerRole::Broken && field.is_dns();
-            if !streamed && !dns_less {
+            if *field != Field::TcpStream && !dns_less {
                 all.push(field.values(&layer_view(packet, layer), dns));
             }
         }
