@@ -40,7 +40,7 @@ fn both(path: &Path) -> (Analysis, Analysis) {
 
 #[test]
 fn every_fixture_analyses_the_same_on_two_cores() {
-    for path in all_fixtures() {
+    for path in all_fixtures().into_iter().chain(common::wire_fixtures()) {
         let (serial, parallel) = both(&path);
         assert_eq!(
             format!("{serial:?}"),

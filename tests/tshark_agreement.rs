@@ -209,34 +209,6 @@ fn two_clients_overlap_on_32434() {
     assert!(b.start < a.end);
 }
 
-/// tshark's UDP conversations (`-z conv,udp`): each endpoint pair, sorted, with its frames.
-fn tshark_udp_conversations(path: &std::path::Path) -> Vec<(String, String, u64)> {
-    let text = common::tshark_output(&[
-        "-r".as_ref(),
-        path.as_os_str(),
-        "-q".as_ref(),
-        "-z".as_ref(),
-        "conv,udp".as_ref(),
-    ]);
-    let mut convs: Vec<(String, String, u64)> = text
-        .lines()
-        .filter(|l| l.contains(" <-> "))
-        .map(|l| {
-            let words: Vec<&str> = l.split_whitespace().collect();
-            // a <-> b frames bytes "bytes" frames bytes "bytes" total-frames ...
-            let (a, b) = (words[0].to_string(), words[2].to_string());
-            let total: u64 = words[9].parse().unwrap();
-            if a <= b {
-                (a, b, total)
-            } else {
-                (b, a, total)
-            }
-        })
-        .collect();
-    convs.sort();
-    convs
-}
-
 #[test]
 fn udp_conversations_agree_with_tshark_on_every_fixture() {
     for path in common::all_fixtures() {
@@ -256,7 +228,12 @@ fn udp_conversations_agree_with_tshark_on_every_fixture() {
             })
             .collect();
         ours.sort();
-        assert_eq!(ours, tshark_udp_conversations(&path), "{}", path.display());
+        assert_eq!(
+            ours,
+            common::tshark_udp_conversations(&path),
+            "{}",
+            path.display()
+        );
     }
 }
 

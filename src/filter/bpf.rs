@@ -342,6 +342,8 @@ fn layer(field: Field) -> Option<&'static str> {
         | Field::UdpDstPort
         | Field::UdpLength
         | Field::UdpPayload => Some("udp"),
+        Field::Icmp => Some("icmp"),
+        Field::Icmpv6 => Some("icmp6"),
         // Translated by `translate` (no kernel test).
         Field::EthAddr | Field::EthSrc | Field::EthDst => None,
         Field::TcpStream

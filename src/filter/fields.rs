@@ -88,6 +88,10 @@ pub enum Field {
     TcpWindow,
     /// `tcp.payload`: the segment's captured payload bytes (present when not empty).
     TcpPayload,
+    /// `icmp`: an ICMP message (not a fragment).
+    Icmp,
+    /// `icmpv6`
+    Icmpv6,
     /// `udp`
     Udp,
     /// `udp.port`
@@ -309,6 +313,8 @@ pub const NAMES: &[(&str, Field)] = &[
         Field::TcpAnalysis(Findings::REUSED_PORTS),
     ),
     ("tcp.payload", Field::TcpPayload),
+    ("icmp", Field::Icmp),
+    ("icmpv6", Field::Icmpv6),
     ("udp", Field::Udp),
     ("udp.port", Field::UdpPort),
     ("udp.srcport", Field::UdpSrcPort),
@@ -413,6 +419,8 @@ impl Field {
             | Field::Ipv6
             | Field::Tcp
             | Field::Udp
+            | Field::Icmp
+            | Field::Icmpv6
             | Field::Dns
             | Field::Http
             | Field::HttpRequest
@@ -443,6 +451,7 @@ impl Field {
         match self {
             Field::Frame | Field::Ip | Field::Ipv6 | Field::Tcp | Field::Udp | Field::Dns => 0,
             Field::TcpPayload | Field::UdpPayload | Field::FrameTimeRelative => 0,
+            Field::Icmp | Field::Icmpv6 => 0,
             Field::Http | Field::HttpRequest | Field::HttpResponse | Field::Tls => 0,
             Field::TcpAnalysis(_) => 0,
             Field::TcpDupAckNum | Field::TcpDupAckFrame | Field::TcpWindowSize => 32,
@@ -532,7 +541,11 @@ impl Field {
             Field::DnsRespName | Field::DnsA | Field::DnsAaaa | Field::DnsCname => {
                 dns_records(self, packet, dns)
             }
-            Field::Ip => present(v4.is_some()),
+            // An IPv4 header too bogus for its fields is still `ip` (Wireshark's "Bogus IP
+            // length").
+            Field::Ip => {
+                present(v4.is_some() || (ip.is_none() && packet.ether_type == Some(0x0800)))
+            }
             Field::IpAddr => v4.map_or(Values::None, |ip| Values::Addrs(ip.src, ip.dst)),
             Field::IpSrc => v4.map_or(Values::None, |ip| Values::Addr(ip.src)),
             Field::IpDst => v4.map_or(Values::None, |ip| Values::Addr(ip.dst)),
@@ -552,6 +565,8 @@ impl Field {
             Field::TcpFlags => num(tcp.map(|t| u64::from(t.flags.0))),
             Field::TcpFlag(bit) => num(tcp.map(|t| u64::from(t.flags.0 & bit != 0))),
             Field::TcpWindow => num(tcp.map(|t| u64::from(t.window))),
+            Field::Icmp => present(v4.is_some_and(|ip| ip.protocol == 1 && !ip.fragment)),
+            Field::Icmpv6 => present(v6.is_some_and(|ip| ip.protocol == 58 && !ip.fragment)),
             Field::Udp => present(udp.is_some()),
             Field::UdpPort => udp.map_or(Values::None, |u| {
                 Values::Numbers(u64::from(u.src_port), u64::from(u.dst_port))

@@ -8,21 +8,76 @@ use std::net::IpAddr;
 use super::fields::{Field, Values};
 use super::lexer::CompareOp;
 use super::parser::{Expr, Relation, Test, Value};
-use super::Context;
-use crate::wire::{DnsPorts, Packet};
+use super::{Context, Streams};
+use crate::wire::{DnsPorts, Layer, LayerRole, Packet};
 
-/// True when `packet` matches `expr`; `context` is what the pipeline knows of it.
+/// True when `packet` matches `expr`; `context` is what the pipeline knows of it. A field's
+/// occurrences in the frame's other layers (a tunnel's outer headers, the packet an ICMP error
+/// quotes, a malformed transport header) count as Wireshark counts them: a test holds when it
+/// holds for some occurrence, `!=` when no occurrence is equal.
 pub fn matches(expr: &Expr, packet: &Packet<'_>, dns: &DnsPorts, context: &Context) -> bool {
+    let layered = !packet.other_layers.is_empty();
     match expr {
-        Expr::Has(field) => values(*field, packet, dns, context) != Values::None,
-        Expr::Compare(field, op, value) => {
+        Expr::Has(field) if !layered => values(*field, packet, dns, context) != Values::None,
+        Expr::Has(field) => occurrences(*field, packet, dns, context)
+            .iter()
+            .any(|v| *v != Values::None),
+        Expr::Compare(field, op, value) if !layered => {
             compare(&values(*field, packet, dns, context), *op, value)
         }
-        Expr::Test(t) => test(t, packet, dns, context),
+        Expr::Compare(field, op, value) => {
+            let present: Vec<Values> = occurrences(*field, packet, dns, context)
+                .into_iter()
+                .filter(|v| *v != Values::None)
+                .collect();
+            if *op == CompareOp::Ne {
+                !present.is_empty() && present.iter().all(|v| compare(v, *op, value))
+            } else {
+                present.iter().any(|v| compare(v, *op, value))
+            }
+        }
+        Expr::Test(t) => {
+            test(t, packet, dns, context)
+                || layers_for(t.field, packet).any(|layer| {
+                    // The pipeline's numbers belong to the packet's own headers.
+                    let own_only = Context {
+                        streams: Streams::default(),
+                        ..*context
+                    };
+                    test(t, &layer_view(packet, layer), dns, &own_only)
+                })
+        }
         Expr::And(terms) => terms.iter().all(|e| matches(e, packet, dns, context)),
         Expr::Or(terms) => terms.iter().any(|e| matches(e, packet, dns, context)),
         Expr::Not(a) => !matches(a, packet, dns, context),
     }
+}
+
+/// Every occurrence of `field` in the frame: the packet's own, then its other layers'.
+fn occurrences<'a>(
+    field: Field,
+    packet: &Packet<'a>,
+    dns: &DnsPorts,
+    context: &Context,
+) -> Vec<Values<'a>> {
+    let mut all = vec![values(field, packet, dns, context)];
+    if field == Field::UdpStream {
+        let layers = context.streams.layer_udp.iter().flatten();
+        all.extend(layers.map(|s| Values::Number(u64::from(*s))));
+        return all;
+    }
+    for layer in layers_for(field, packet) {
+        all.push(field.values(&layer_view(packet, layer), dns));
+    }
+    all
+}
+
+/// The other layers `field` can occur in: not for what the pipeline numbers or analyses
+/// (the packet's own connection), and a malformed UDP header is no DNS message.
+fn layers_for<'p, 'a>(field: Field, packet: &'p Packet<'a>) -> impl Iterator<Item = &'p Layer<'a>> {
+    packet.other_layers.iter().filter(move |layer| {
+        !field.is_analysed() && !(layer.role == LayerRole::Broken && field.is_dns())
+    })
 }
 
 /// The values of `field`, those the pipeline numbers taken from `context`.
@@ -57,6 +112,29 @@ fn values<'a>(field: Field, packet: &Packet<'a>, dns: &DnsPorts, context: &Conte
             .tcp_event
             .map_or(Values::None, |e| Values::Number(e.ack.into())),
         _ => field.values(packet, dns),
+    }
+}
+
+/// One of `packet`'s other layers seen as a packet of its own (its IP and transport headers,
+/// the frame's facts), for reading fields from.
+fn layer_view<'a>(packet: &Packet<'a>, layer: &Layer<'a>) -> Packet<'a> {
+    Packet {
+        ts: packet.ts,
+        frame_len: packet.frame_len,
+        cap_len: packet.cap_len,
+        interface: packet.interface,
+        eth: packet.eth,
+        packet_type: packet.packet_type,
+        ether_type: layer
+            .ip
+            .map(|ip| if ip.src.is_ipv4() { 0x0800 } else { 0x86dd }),
+        ip: layer.ip,
+        transport: layer.transport.clone(),
+        status: packet.status.clone(),
+        ip_fragment: None,
+        other_layers: Vec::new(),
+        frame_data: packet.frame_data,
+        ip_header: &[],
     }
 }
 

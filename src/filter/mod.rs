@@ -67,6 +67,10 @@ pub struct Streams {
     pub udp: Option<u32>,
     /// Its TCP segment as the analysis sees it.
     pub tcp_event: Option<Event>,
+    /// The `udp.stream` of the UDP headers of its other layers (the tunnels it came through,
+    /// an ICMP error's quote), in layer order: Wireshark's `udp.stream` has an occurrence per
+    /// UDP header.
+    pub layer_udp: [Option<u32>; crate::wire::tunnel::MAX_DEPTH as usize + 2],
 }
 
 /// What the pipeline knows of a packet beyond its bytes: its stream numbers and its place in

@@ -22,10 +22,13 @@ use crate::checks::{Expectations, Needs, ObserverSets};
 use crate::filter::{Context, Filter, Streams};
 use crate::report::list::{self, ListedPacket};
 use crate::source::{FileSource, Frame, SourceError};
-use crate::wire::{self, Packet, Status};
+use crate::wire::defrag::{DefragLimits, DefragStats};
+use crate::wire::{Layer, LayerRole, Packet, Status, Transport};
 
+mod decoder;
 mod parallel;
 
+pub use decoder::Decoder;
 pub use parallel::replay;
 
 /// The tag of the messages analyzer among the TCP core's observers (checks have their index).
@@ -63,6 +66,8 @@ pub struct PipelineOptions {
     /// The memory cap of analysis state (`--memcap`): it sets the TCP, DNS and UDP tables'
     /// budgets.
     pub memcap: MemCap,
+    /// IP fragment reassembly's memory caps and timeouts.
+    pub defrag: DefragLimits,
 }
 
 impl PipelineOptions {
@@ -97,6 +102,7 @@ impl Default for PipelineOptions {
             expectations: Expectations::default(),
             follow: None,
             memcap: MemCap::default(),
+            defrag: DefragLimits::default(),
         }
     }
 }
@@ -114,6 +120,8 @@ pub struct Stats {
     pub truncated: u64,
     /// Why frames were malformed, with counts.
     pub malformed_reasons: BTreeMap<String, u64>,
+    /// IP fragments: datagrams reassembled, and those that could not be.
+    pub fragments: DefragStats,
     /// Time of the first frame.
     pub first_ts: Option<Duration>,
     /// Time of the last frame.
@@ -164,6 +172,8 @@ impl Analysis {
 /// The pipeline's state over one capture.
 pub struct Pipeline {
     options: PipelineOptions,
+    /// Decodes frames and reassembles fragments for [`Pipeline::push`].
+    decoder: Decoder,
     stats: Stats,
     /// TCP connections and their reassembled bytes, when needed.
     tcp: Option<TcpAnalyzer>,
@@ -180,11 +190,37 @@ struct UdpNumbers {
 }
 
 impl UdpNumbers {
-    fn number(&mut self, packet: &Packet<'_>) -> Option<u32> {
-        let (a, b) = crate::analysis::udp::endpoints(packet)?;
+    /// Numbers the packet's UDP conversations as Wireshark numbers every UDP header: those of
+    /// the tunnels it came through first, then its own (`streams.udp`), then those its other
+    /// layers hold (all but its own in `streams.layer_udp`, in layer order).
+    fn number(&mut self, packet: &Packet<'_>, streams: &mut Streams) {
+        let mut slots = streams.layer_udp.iter_mut();
+        let mut layer = |numbers: &mut UdpNumbers, layer: &Layer<'_>| {
+            if let (Some(ip), Transport::Udp(udp)) = (layer.ip, &layer.transport) {
+                let at = |ip, port| Endpoint { ip, port };
+                let n = numbers.key(at(ip.src, udp.src_port), at(ip.dst, udp.dst_port));
+                if let Some(slot) = slots.next() {
+                    *slot = Some(n);
+                }
+            }
+        };
+        let (envelopes, others): (Vec<&Layer<'_>>, Vec<&Layer<'_>>) = packet
+            .other_layers
+            .iter()
+            .partition(|l| l.role == LayerRole::Envelope);
+        for l in envelopes {
+            layer(self, l);
+        }
+        streams.udp = crate::analysis::udp::endpoints(packet).map(|(a, b)| self.key(a, b));
+        for l in others {
+            layer(self, l);
+        }
+    }
+
+    fn key(&mut self, a: Endpoint, b: Endpoint) -> u32 {
         let key = if a <= b { (a, b) } else { (b, a) };
         let next = self.seen.len() as u32;
-        Some(*self.seen.entry(key).or_insert(next))
+        *self.seen.entry(key).or_insert(next)
     }
 }
 
@@ -250,6 +286,7 @@ impl Pipeline {
             .is_some_and(Filter::needs_streams)
             .then(UdpNumbers::default);
         let pipeline = Pipeline {
+            decoder: Decoder::new(options.defrag),
             options,
             stats: Stats::default(),
             tcp: None,
@@ -261,9 +298,10 @@ impl Pipeline {
 
     /// Processes one frame. Returns its list line when listing is on and the filter matched.
     pub fn push(&mut self, frame: &Frame<'_>) -> Option<ListedPacket> {
-        let mut packet = Packet::undecoded(frame);
-        wire::decode_into(frame, &mut packet, true);
-        self.push_decoded(&packet)
+        let mut decoder = std::mem::take(&mut self.decoder);
+        let listed = decoder.decode(frame, |packet| self.push_decoded(packet));
+        self.decoder = decoder;
+        listed
     }
 
     /// Processes one frame decoded already (several pipelines may share one decode).
@@ -325,11 +363,13 @@ impl Pipeline {
                             .tcp
                             .as_ref()
                             .and_then(|t| t.peek(packet, stats.packets));
-                        Streams {
+                        let mut streams = Streams {
                             tcp: segment.map(|s| s.stream),
-                            udp: udp.number(packet),
                             tcp_event: segment.map(|s| s.event),
-                        }
+                            ..Streams::default()
+                        };
+                        udp.number(packet, &mut streams);
+                        streams
                     }
                 };
                 let first = stats.first_ts.unwrap_or(packet.ts);
@@ -361,11 +401,14 @@ impl Pipeline {
     /// Ends the capture and returns what was found.
     pub fn finish(mut self) -> Analysis {
         let tcp = self.tcp.take().map(TcpAnalyzer::finish);
-        self.finish_with(tcp)
+        let fragments = self.decoder.fragment_stats();
+        self.finish_with(tcp, fragments)
     }
 
-    /// Ends the capture with a TCP analysis made elsewhere (see [`replay`]).
-    fn finish_with(self, tcp: Option<TcpAnalysis>) -> Analysis {
+    /// Ends the capture with a TCP analysis made elsewhere (see [`replay`]) and the counts of
+    /// the decoder that fed the pipeline.
+    fn finish_with(mut self, tcp: Option<TcpAnalysis>, fragments: DefragStats) -> Analysis {
+        self.stats.fragments = fragments;
         let mut found = Found::default();
         for analyzer in self.analyzers {
             analyzer.finish_into(&mut found);
@@ -457,15 +500,25 @@ pub fn analyse_source(
         }
     }
     let mut pipelines: Vec<Pipeline> = views.iter().cloned().map(Pipeline::new).collect();
+    let limits = views.first().map(|v| v.defrag).unwrap_or_default();
+    let mut decoder = Decoder::new(limits);
     let read = source.for_each_frame(&mut |frame| {
-        let mut packet = Packet::undecoded(&frame);
-        wire::decode_into(&frame, &mut packet, true);
-        for pipeline in &mut pipelines {
-            pipeline.push_decoded(&packet);
-        }
+        decoder.decode(&frame, |packet| {
+            for pipeline in &mut pipelines {
+                pipeline.push_decoded(packet);
+            }
+        });
         ControlFlow::Continue(())
     });
-    (pipelines.into_iter().map(Pipeline::finish).collect(), read)
+    let fragments = decoder.fragment_stats();
+    let analyses = pipelines
+        .into_iter()
+        .map(|mut p| {
+            let tcp = p.tcp.take().map(TcpAnalyzer::finish);
+            p.finish_with(tcp, fragments)
+        })
+        .collect();
+    (analyses, read)
 }
 
 /// Nanoseconds since the epoch as a signed number, so differences may be negative.

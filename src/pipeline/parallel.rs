@@ -12,7 +12,7 @@ use super::{Analysis, Pipeline, PipelineOptions};
 use crate::analysis::analyzer::PacketNotes;
 use crate::analysis::tcp::SegmentKey;
 use crate::source::{FileSource, SourceError};
-use crate::wire::{self, Packet, Status, Tcp, Transport};
+use crate::wire::{Packet, Status, Tcp, Transport};
 
 /// Segments per batch.
 const BATCH: usize = 2048;
@@ -82,7 +82,8 @@ pub fn replay(
             front.push(&frame);
             ControlFlow::Continue(())
         });
-        return (front.finish_with(None), read);
+        let fragments = front.decoder.fragment_stats();
+        return (front.finish_with(None, fragments), read);
     };
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
@@ -108,6 +109,8 @@ pub fn replay(
                             ..s.tcp.clone()
                         }),
                         status: Status::Ok,
+                        ip_fragment: None,
+                        other_layers: Vec::new(),
                     };
                     tcp.on_keyed(&packet, s.key, s.frame, s.matched);
                 }
@@ -119,15 +122,16 @@ pub fn replay(
         });
         let mut batch = Batch::default();
         let mut worker_gone = false;
+        let mut decoder = std::mem::take(&mut front.decoder);
         let read = source.for_each_frame(&mut |frame| {
-            let mut packet = Packet::undecoded(&frame);
-            wire::decode_into(&frame, &mut packet, true);
-            let matched = front.observe(&packet);
-            let mut notes = PacketNotes::default();
-            for analyzer in &mut front.analyzers {
-                analyzer.packet(&packet, matched, &mut notes);
-            }
-            batch.push(&packet, front.stats.packets, matched);
+            decoder.decode(&frame, |packet| {
+                let matched = front.observe(packet);
+                let mut notes = PacketNotes::default();
+                for analyzer in &mut front.analyzers {
+                    analyzer.packet(packet, matched, &mut notes);
+                }
+                batch.push(packet, front.stats.packets, matched);
+            });
             if batch.segments.len() >= BATCH {
                 let next = empty_rx.try_recv().unwrap_or_default();
                 if full_tx.send(std::mem::replace(&mut batch, next)).is_err() {
@@ -142,6 +146,6 @@ pub fn replay(
         }
         drop(full_tx);
         let tcp = worker.join().expect("the TCP analysis thread panicked");
-        (front.finish_with(Some(tcp)), read)
+        (front.finish_with(Some(tcp), decoder.fragment_stats()), read)
     })
 }

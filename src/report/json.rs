@@ -230,6 +230,20 @@ impl Serialize for Document<'_> {
                 },
             }),
         )?;
+        let f = &s.fragments;
+        map.serialize_entry(
+            "ip_fragments",
+            &json!({
+                "fragments": f.fragments,
+                "reassembled": f.reassembled,
+                "evicted": f.evicted,
+                "timed_out": f.timed_out,
+                "inconsistent": f.inconsistent,
+                "too_large": f.too_large,
+                "incomplete_at_end": f.incomplete_at_end,
+                "late_duplicates": f.duplicates,
+            }),
+        )?;
         map.serialize_entry(
             "tcp_totals",
             &json!({

@@ -64,7 +64,15 @@ pub fn describe(
         _ if !dns.is_empty() => (
             "DNS",
             dns.iter()
-                .map(|m| escape_text(&m.info()).into_owned())
+                .map(|m| {
+                    let info = m.info();
+                    // A message the snapshot length cut is marked as that, not as malformed.
+                    let info = match info.strip_suffix(" [Malformed Packet]") {
+                        Some(cut) if packet.status == Status::Truncated => cut,
+                        _ => &info,
+                    };
+                    escape_text(info).into_owned()
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
@@ -99,7 +107,10 @@ pub fn describe(
     };
     match &packet.status {
         Status::Ok => {}
-        Status::Truncated => info.push_str(" [Packet size limited during capture]"),
+        Status::Truncated if limited_where_read(packet, dns_ports) => {
+            info.push_str(" [Packet size limited during capture]");
+        }
+        Status::Truncated => {}
         Status::Malformed(reason) => {
             info.push_str(" [Malformed Packet: ");
             info.push_str(reason);
@@ -116,6 +127,18 @@ pub fn describe(
         info,
         stream: segment.map(|s| s.stream),
         tcp: segment.map(|s| s.event),
+    }
+}
+
+/// Whether Wireshark marks a snaplen-cut frame `[Packet size limited during capture]`: when a
+/// dissector reads past the captured bytes, that is when a header is cut (nothing decoded past
+/// IP, or a transport header cut) or a DNS message is; a cut payload nobody reads (TCP or UDP
+/// data on a port without a dissector) is not marked.
+fn limited_where_read(packet: &Packet<'_>, dns_ports: &DnsPorts) -> bool {
+    match &packet.transport {
+        Transport::None => !packet.ip.is_some_and(|ip| ip.fragment),
+        Transport::Udp(udp) => dns_ports.is_dns(packet) && (udp.payload.len() as u32) < udp.len,
+        Transport::Tcp(tcp) => dns_ports.is_dns(packet) && (tcp.payload.len() as u32) < tcp.len,
     }
 }
 

@@ -567,6 +567,26 @@ pub fn summary(name: &str, analysis: &Analysis) -> String {
             plural(n(dns.counts.malformed), "malformed DNS message")
         );
     }
+    let f = &stats.fragments;
+    if f.fragments > 0 {
+        let _ = write!(
+            line,
+            "\n  IP fragments: {} read, {} reassembled",
+            f.fragments,
+            plural(n(f.reassembled), "datagram")
+        );
+        let lost = [
+            (f.evicted, "evicted over the memory cap"),
+            (f.timed_out, "timed out"),
+            (f.inconsistent, "inconsistent (overlaps differ)"),
+            (f.too_large, "too large"),
+            (f.incomplete_at_end, "incomplete at the end"),
+            (f.duplicates, "late duplicate fragments"),
+        ];
+        for (count, what) in lost.iter().filter(|(count, _)| *count > 0) {
+            let _ = write!(line, ", {count} {what}");
+        }
+    }
     if !stats.malformed_reasons.is_empty() {
         let reasons: Vec<String> = stats
             .malformed_reasons

@@ -5,7 +5,10 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, LenSource, TransportSlice};
 
-use super::packet::{EthAddrs, Ip, Packet, Status, Tcp, Transport, Udp};
+use super::packet::{
+    EthAddrs, Ip, IpFragment, Layer, LayerRole, Packet, Status, Tcp, Transport, Udp,
+};
+use super::tunnel::{self, Inner};
 use super::{null, sll, sll2, TcpFlags};
 use crate::source::{Frame, LinkType};
 
@@ -130,7 +133,7 @@ pub(crate) fn decode_into<'a>(frame: &Frame<'a>, packet: &mut Packet<'a>, fast: 
             return;
         }
     };
-    network_and_transport(packet, &sliced, cut);
+    network_and_transport(packet, &sliced, cut, 0);
 }
 
 /// The common case decoded directly: a whole, unfragmented IPv4 packet without options
@@ -147,15 +150,37 @@ fn ipv4_fast<'a>(packet: &mut Packet<'a>, data: &'a [u8]) -> bool {
         return false;
     }
     let protocol = h[9];
-    let body = &data[ihl..total];
-    let transport = match protocol {
+    let Some(transport) = transport_direct(protocol, &data[ihl..total]) else {
+        return false;
+    };
+    if let Transport::Udp(u) = &transport {
+        if tunnel::is_tunnel_port(u.src_port, u.dst_port) {
+            return false; // unwrapped by the slow path
+        }
+    }
+    packet.ether_type = Some(0x0800);
+    packet.ip = Some(Ip {
+        src: IpAddr::V4(Ipv4Addr::new(h[12], h[13], h[14], h[15])),
+        dst: IpAddr::V4(Ipv4Addr::new(h[16], h[17], h[18], h[19])),
+        protocol,
+        ttl: h[8],
+        fragment: false,
+    });
+    packet.ip_header = &data[..ihl];
+    packet.transport = transport;
+    true
+}
+
+/// A whole TCP segment or UDP datagram (`protocol` 6 or 17) read directly from an IP payload;
+/// `None` for another protocol or a header that does not fit.
+#[inline]
+fn transport_direct(protocol: u8, body: &[u8]) -> Option<Transport<'_>> {
+    Some(match protocol {
         6 => {
-            let Some(t) = body.get(..20) else {
-                return false;
-            };
+            let t = body.get(..20)?;
             let header_len = usize::from(t[12] >> 4) * 4;
             if header_len < 20 || header_len > body.len() {
-                return false;
+                return None;
             }
             Transport::Tcp(Tcp {
                 src_port: u16::from_be_bytes([t[0], t[1]]),
@@ -171,12 +196,10 @@ fn ipv4_fast<'a>(packet: &mut Packet<'a>, data: &'a [u8]) -> bool {
             })
         }
         17 => {
-            let Some(u) = body.get(..8) else {
-                return false;
-            };
+            let u = body.get(..8)?;
             let length = usize::from(u16::from_be_bytes([u[4], u[5]]));
             if length < 8 || length > body.len() {
-                return false;
+                return None;
             }
             Transport::Udp(Udp {
                 src_port: u16::from_be_bytes([u[0], u[1]]),
@@ -185,19 +208,34 @@ fn ipv4_fast<'a>(packet: &mut Packet<'a>, data: &'a [u8]) -> bool {
                 payload: &body[8..length],
             })
         }
-        _ => return false,
+        _ => return None,
+    })
+}
+
+/// Makes `packet`, the fragment that completed an IP datagram, the packet carrying the
+/// datagram: its transport decoded from `datagram`, the reassembled payload.
+pub fn decode_reassembled<'a>(packet: &mut Packet<'a>, datagram: &'a [u8]) {
+    let Some(ip) = packet.ip.as_mut() else {
+        return;
     };
-    packet.ether_type = Some(0x0800);
-    packet.ip = Some(Ip {
-        src: IpAddr::V4(Ipv4Addr::new(h[12], h[13], h[14], h[15])),
-        dst: IpAddr::V4(Ipv4Addr::new(h[16], h[17], h[18], h[19])),
-        protocol,
-        ttl: h[8],
-        fragment: false,
-    });
-    packet.ip_header = &data[..ihl];
-    packet.transport = transport;
-    true
+    ip.fragment = false;
+    let protocol = ip.protocol;
+    packet.ip_fragment = None;
+    packet.transport = match transport_direct(protocol, datagram) {
+        Some(transport) => transport,
+        None => {
+            let broken =
+                broken_transport(protocol, datagram).filter(|_| matches!(protocol, 6 | 17));
+            if let Some(broken) = broken {
+                packet.other_layers.push(Layer {
+                    role: LayerRole::Broken,
+                    ip: None,
+                    transport: broken,
+                });
+            }
+            Transport::None
+        }
+    };
 }
 
 /// The bytes of `whole` where `part` lies, when it lies inside it (empty otherwise).
@@ -230,14 +268,31 @@ fn by_ether_type<'a>(
     ))
 }
 
-fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'a>, cut: bool) {
+/// Decodes the network and transport layers `sliced` holds into `packet`, then what they
+/// carry: a tunnel's inner packet (`depth` tunnels deep already), the packet an ICMP error
+/// quotes, a cut or invalid transport header.
+fn network_and_transport<'a>(
+    packet: &mut Packet<'a>,
+    sliced: &LaxSlicedPacket<'a>,
+    cut: bool,
+    depth: u8,
+) {
     // The IP payload length the headers claim, which a snaplen cut does not change.
     let mut claimed_payload: Option<usize> = None;
+    // The IP payload as captured (a fragment's piece for a fragment).
+    let mut ip_payload: &'a [u8] = &[];
     match &sliced.net {
         Some(LaxNetSlice::Ipv4(ipv4)) => {
             let header = ipv4.header();
             let payload = ipv4.payload();
             packet.ether_type = Some(0x0800);
+            let total = header.total_len();
+            if total != 0 && usize::from(total) < usize::from(header.ihl()) * 4 {
+                // Wireshark: "Bogus IP length", the header's fields not shown.
+                packet.status =
+                    Status::Malformed("IPv4 total length is smaller than its header".into());
+                return;
+            }
             packet.ip = Some(Ip {
                 src: IpAddr::V4(header.source_addr()),
                 dst: IpAddr::V4(header.destination_addr()),
@@ -248,10 +303,19 @@ fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'
             // etherparse lends the IPv4 header for less long than the frame: the same bytes,
             // taken from the frame.
             packet.ip_header = same_bytes(packet.frame_data, header.slice());
-            claimed_payload = Some(if (payload.incomplete || cut) && header.total_len() != 0 {
+            if payload.fragmented && !payload.incomplete && !cut {
+                packet.ip_fragment = Some(IpFragment {
+                    id: u32::from(header.identification()),
+                    offset: u32::from(header.fragments_offset().value()) * 8,
+                    more: header.more_fragments(),
+                    payload: payload.payload,
+                });
+            }
+            ip_payload = payload.payload;
+            claimed_payload = Some(if (payload.incomplete || cut) && total != 0 {
                 let headers = usize::from(header.ihl()) * 4
                     + ipv4.extensions().auth.map_or(0, |a| a.slice().len());
-                usize::from(header.total_len()).saturating_sub(headers)
+                usize::from(total).saturating_sub(headers)
             } else {
                 payload.payload.len()
             });
@@ -272,6 +336,10 @@ fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'
                 fragment: payload.fragmented,
             });
             packet.ip_header = header.slice();
+            if payload.fragmented && !payload.incomplete && !cut {
+                packet.ip_fragment = ipv6_fragment(ipv6.extensions(), payload.payload);
+            }
+            ip_payload = payload.payload;
             claimed_payload = Some(
                 if (payload.incomplete || cut) && header.payload_length() != 0 {
                     usize::from(header.payload_length())
@@ -307,7 +375,7 @@ fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'
                 option_bytes: &header[20..],
             });
         }
-        Some(TransportSlice::Udp(udp)) => {
+        Some(TransportSlice::Udp(udp)) if udp.length() >= 8 => {
             let len = u32::from(udp.length()).saturating_sub(8);
             packet.transport = Transport::Udp(Udp {
                 src_port: udp.source_port(),
@@ -327,6 +395,158 @@ fn network_and_transport<'a>(packet: &mut Packet<'a>, sliced: &LaxSlicedPacket<'
         };
     } else if cut && packet.status == Status::Ok {
         packet.status = Status::Truncated;
+    }
+    let Some(ip) = packet.ip.filter(|ip| !ip.fragment) else {
+        return;
+    };
+    match (&packet.transport, ip.protocol) {
+        (Transport::None, 6 | 17) => {
+            if let Some(broken) = broken_transport(ip.protocol, ip_payload) {
+                packet.other_layers.push(Layer {
+                    role: LayerRole::Broken,
+                    ip: None,
+                    transport: broken,
+                });
+            }
+        }
+        (Transport::Udp(udp), _) if depth < tunnel::MAX_DEPTH => {
+            if let Some(inner) = tunnel::over_udp(udp.src_port, udp.dst_port, udp.payload) {
+                unwrap_tunnel(packet, inner, cut, depth);
+            }
+        }
+        (Transport::None, tunnel::GRE_PROTOCOL) if depth < tunnel::MAX_DEPTH => {
+            if let Some(inner) = tunnel::gre(ip_payload) {
+                unwrap_tunnel(packet, inner, cut, depth);
+            }
+        }
+        (Transport::None, 1 | 58) if depth == 0 => {
+            if let Some(quoted) = tunnel::icmp_quote(ip_payload, ip.protocol == 58) {
+                quote(packet, quoted);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The fragment header's fields, when IPv6 extension headers hold one that fragments.
+fn ipv6_fragment<'a>(
+    extensions: &etherparse::Ipv6ExtensionsSlice<'a>,
+    payload: &'a [u8],
+) -> Option<IpFragment<'a>> {
+    extensions.clone().into_iter().find_map(|ext| match ext {
+        etherparse::Ipv6ExtensionSlice::Fragment(f) => Some(IpFragment {
+            id: f.identification(),
+            offset: u32::from(f.fragment_offset().value()) * 8,
+            more: f.more_fragments(),
+            payload,
+        }),
+        _ => None,
+    })
+}
+
+/// What Wireshark still shows of a TCP or UDP header that is cut or invalid: its ports (and
+/// the TCP fields captured). `None` when not even the ports are there.
+fn broken_transport(protocol: u8, bytes: &[u8]) -> Option<Transport<'_>> {
+    let b = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    let (src_port, dst_port) = (
+        u16::from_be_bytes([*bytes.first()?, *bytes.get(1)?]),
+        u16::from_be_bytes([*bytes.get(2)?, *bytes.get(3)?]),
+    );
+    Some(if protocol == 6 {
+        Transport::Tcp(Tcp {
+            src_port,
+            dst_port,
+            seq: u32::from_be_bytes([b(4), b(5), b(6), b(7)]),
+            ack: u32::from_be_bytes([b(8), b(9), b(10), b(11)]),
+            flags: TcpFlags::from_header(b(12), b(13)),
+            window: u16::from_be_bytes([b(14), b(15)]),
+            header_len: (b(12) >> 4) * 4,
+            len: 0,
+            payload: &[],
+            option_bytes: &[],
+        })
+    } else {
+        Transport::Udp(Udp {
+            src_port,
+            dst_port,
+            len: u32::from(u16::from_be_bytes([b(4), b(5)])).saturating_sub(8),
+            payload: &[],
+        })
+    })
+}
+
+/// A packet with `packet`'s frame facts and nothing decoded, for a layer inside it.
+fn inside<'a>(packet: &Packet<'a>) -> Packet<'a> {
+    Packet {
+        ts: packet.ts,
+        frame_len: packet.frame_len,
+        cap_len: packet.cap_len,
+        interface: packet.interface,
+        eth: packet.eth,
+        packet_type: packet.packet_type,
+        ether_type: None,
+        ip: None,
+        transport: Transport::None,
+        status: Status::Ok,
+        ip_fragment: None,
+        other_layers: Vec::new(),
+        frame_data: packet.frame_data,
+        ip_header: &[],
+    }
+}
+
+/// Makes the packet a tunnel carries the packet, its outer headers an envelope layer. A
+/// tunnel carrying no IP packet (ARP, …) is left as it is: the outer headers stay the packet's.
+fn unwrap_tunnel<'a>(packet: &mut Packet<'a>, inner: Inner<'a>, cut: bool, depth: u8) {
+    let sliced = match inner {
+        Inner::Ethernet(bytes) => LaxSlicedPacket::from_ethernet(bytes).ok(),
+        Inner::EtherType(ether_type, bytes) => Some(LaxSlicedPacket::from_ether_type(
+            EtherType(ether_type),
+            bytes,
+        )),
+    };
+    let Some(sliced) = sliced else { return };
+    let mut carried = inside(packet);
+    network_and_transport(&mut carried, &sliced, cut, depth + 1);
+    if carried.ip.is_none() {
+        return;
+    }
+    let outer = Layer {
+        role: LayerRole::Envelope,
+        ip: packet.ip.take(),
+        transport: std::mem::replace(&mut packet.transport, carried.transport),
+    };
+    packet.other_layers.push(outer);
+    packet.other_layers.append(&mut carried.other_layers);
+    packet.ip = carried.ip;
+    packet.ether_type = carried.ether_type;
+    packet.ip_fragment = carried.ip_fragment;
+    if carried.status != Status::Ok {
+        packet.status = carried.status;
+    }
+}
+
+/// Adds the headers an ICMP error quotes as a quoted layer.
+fn quote<'a>(packet: &mut Packet<'a>, quoted: &'a [u8]) {
+    let Ok(sliced) = LaxSlicedPacket::from_ip(quoted) else {
+        return;
+    };
+    let mut carried = inside(packet);
+    // Nothing inside a quote is unwrapped or quoted again.
+    network_and_transport(&mut carried, &sliced, false, tunnel::MAX_DEPTH);
+    if carried.ip.is_none() {
+        return;
+    }
+    packet.other_layers.push(Layer {
+        role: LayerRole::Quoted,
+        ip: carried.ip,
+        transport: carried.transport,
+    });
+    for layer in carried.other_layers {
+        packet.other_layers.push(Layer {
+            role: LayerRole::Quoted,
+            ..layer
+        });
     }
 }
 
@@ -432,6 +652,59 @@ mod tests {
         let tcp = p.tcp().unwrap();
         assert_eq!(tcp.len, 15);
         assert_eq!(tcp.payload, b"INI ADALAH");
+    }
+
+    /// An IPv4 header (checksum left 0: the decoder does not check it) before `payload`.
+    fn ipv4_raw(protocol: u8, payload: &[u8]) -> Vec<u8> {
+        let total = (20 + payload.len()) as u16;
+        let mut out = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, protocol, 0, 0];
+        out[2..4].copy_from_slice(&total.to_be_bytes());
+        out.extend([10, 0, 0, 1, 10, 0, 0, 2]);
+        out.extend(payload);
+        out
+    }
+
+    #[test]
+    fn tunnels_nest_to_a_bounded_depth() {
+        let udp = {
+            let mut u = vec![0x9c, 0x40, 0, 53, 0, 9, 0, 0];
+            u.push(b'q');
+            u
+        };
+        let mut packet = ipv4_raw(17, &udp);
+        for _ in 0..6 {
+            packet = ipv4_raw(47, &[&[0, 0, 0x08, 0x00][..], &packet].concat());
+        }
+        let p = decode(&frame(LinkType::RAW, &packet, packet.len() as u32));
+        let envelopes = p
+            .other_layers
+            .iter()
+            .filter(|l| l.role == LayerRole::Envelope);
+        assert_eq!(envelopes.count(), usize::from(tunnel::MAX_DEPTH));
+        assert_eq!(p.ip.unwrap().protocol, 47, "the fifth GRE is left wrapped");
+        assert_eq!(p.transport, Transport::None);
+        // Two deep, the UDP datagram inside is the packet's own.
+        let two = ipv4_raw(47, &[&[0, 0, 0x08, 0x00][..], &ipv4_raw(17, &udp)].concat());
+        let p = decode(&frame(LinkType::RAW, &two, two.len() as u32));
+        assert_eq!(p.udp().unwrap().dst_port, 53);
+        assert_eq!(p.other_layers.len(), 1);
+    }
+
+    #[test]
+    fn icmp_errors_quote_and_broken_headers_stay_visible() {
+        let udp = [0x9c, 0x40, 0, 53, 0, 30, 0, 0];
+        let quoted = ipv4_raw(17, &udp);
+        let icmp = ipv4_raw(1, &[&[3, 3, 0, 0, 0, 0, 0, 0][..], &quoted].concat());
+        let p = decode(&frame(LinkType::RAW, &icmp, icmp.len() as u32));
+        assert_eq!(p.transport, Transport::None, "no datagram of its own");
+        let layer = &p.other_layers[0];
+        assert_eq!(layer.role, LayerRole::Quoted);
+        assert!(matches!(&layer.transport, Transport::Udp(u) if u.dst_port == 53));
+        // A UDP length below its header: the ports stay, as a broken layer.
+        let bad = ipv4_raw(17, &[0x9c, 0x40, 0, 53, 0, 4, 0, 0, 1, 2]);
+        let p = decode(&frame(LinkType::RAW, &bad, bad.len() as u32));
+        assert_eq!(p.transport, Transport::None);
+        assert_eq!(p.other_layers[0].role, LayerRole::Broken);
     }
 
     #[test]

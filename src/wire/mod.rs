@@ -2,6 +2,7 @@
 //! turns a [`Frame`](crate::source::Frame) into a [`Packet`]. Pure code over bytes: no I/O.
 
 mod decode;
+pub mod defrag;
 pub mod dns;
 mod dns_ports;
 pub mod null;
@@ -9,13 +10,14 @@ mod packet;
 pub mod sll;
 pub mod sll2;
 mod tcp;
+pub mod tunnel;
 
-pub use decode::decode;
 pub(crate) use decode::decode_into;
 #[doc(hidden)]
 pub use decode::decode_paths;
+pub use decode::{decode, decode_reassembled};
 pub use dns_ports::DnsPorts;
-pub use packet::{EthAddrs, Ip, Packet, Status, Tcp, Transport, Udp};
+pub use packet::{EthAddrs, Ip, IpFragment, Layer, LayerRole, Packet, Status, Tcp, Transport, Udp};
 pub use tcp::{TcpFlags, TcpOptions};
 
 /// Where a Linux cooked-capture packet was going (the SLL packet type).

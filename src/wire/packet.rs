@@ -34,6 +34,51 @@ pub struct Packet<'a> {
     pub transport: Transport<'a>,
     /// Whether the frame decoded whole.
     pub status: Status,
+    /// This frame's piece of a fragmented IP datagram (slow path only), for the reassembler.
+    pub ip_fragment: Option<IpFragment<'a>>,
+    /// The frame's other IP/transport headers, which display filters see (Wireshark matches
+    /// every occurrence of a field) but the analyzers do not take for this packet's own; see
+    /// [`LayerRole`]. Empty for an ordinary packet (no allocation).
+    pub other_layers: Vec<Layer<'a>>,
+}
+
+/// One fragment of an IPv4 or IPv6 datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpFragment<'a> {
+    /// The identification field (16 bits in IPv4, 32 in IPv6's fragment header).
+    pub id: u32,
+    /// Where the piece starts in the datagram's payload, in bytes.
+    pub offset: u32,
+    /// More fragments follow (the MF / M flag).
+    pub more: bool,
+    /// The piece.
+    pub payload: &'a [u8],
+}
+
+/// Headers a frame carries besides its own IP and transport layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layer<'a> {
+    /// What these headers are to the packet.
+    pub role: LayerRole,
+    /// The IP header, if the layer has one.
+    pub ip: Option<Ip>,
+    /// Its transport header.
+    pub transport: Transport<'a>,
+}
+
+/// Why a [`Layer`] is not the packet's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerRole {
+    /// The outer headers of a tunnel (VXLAN, Geneve, GRE, …), outermost first; the packet is
+    /// the innermost one. An envelope's UDP datagram counts as a datagram of its own, as in
+    /// tshark's `-z conv,udp`.
+    Envelope,
+    /// The headers an ICMP/ICMPv6 error quotes from the packet it refuses: filters match them,
+    /// they are no datagram or message of their own.
+    Quoted,
+    /// A transport header Wireshark still shows as that protocol though it is cut or invalid
+    /// (a malformed TCP/UDP): filters see `tcp`/`udp` and its ports, analyzers nothing.
+    Broken,
 }
 
 /// The IPv4 or IPv6 header fields labcap uses.
@@ -173,6 +218,8 @@ impl<'a> Packet<'a> {
             ip_header: &[],
             transport,
             status: Status::Ok,
+            ip_fragment: None,
+            other_layers: Vec::new(),
         }
     }
 
@@ -191,6 +238,8 @@ impl<'a> Packet<'a> {
             ip_header: &[],
             transport: Transport::None,
             status: Status::Ok,
+            ip_fragment: None,
+            other_layers: Vec::new(),
         }
     }
 

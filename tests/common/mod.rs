@@ -33,6 +33,17 @@ pub fn all_fixtures() -> Vec<PathBuf> {
     files
 }
 
+/// The captures of fixtures/wire/ (`scripts/make-wire-fixtures.sh`).
+pub fn wire_fixtures() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture("wire"))
+        .expect("fixtures/wire: run scripts/make-wire-fixtures.sh")
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 6, "{files:?}");
+    files
+}
+
 /// Replays a file through the library, returning every listed packet and the analysis.
 pub fn replay(path: &Path, filter: Option<&str>) -> (Vec<ListedPacket>, Analysis) {
     let options = PipelineOptions {
@@ -91,6 +102,34 @@ pub fn tshark_occurrences(
         .lines()
         .map(|l| l.split('\t').map(str::to_string).collect())
         .collect()
+}
+
+/// tshark's UDP conversations (`-z conv,udp`): each endpoint pair, sorted, with its frames.
+pub fn tshark_udp_conversations(path: &std::path::Path) -> Vec<(String, String, u64)> {
+    let text = tshark_output(&[
+        "-r".as_ref(),
+        path.as_os_str(),
+        "-q".as_ref(),
+        "-z".as_ref(),
+        "conv,udp".as_ref(),
+    ]);
+    let mut convs: Vec<(String, String, u64)> = text
+        .lines()
+        .filter(|l| l.contains(" <-> "))
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            // a <-> b frames bytes "bytes" frames bytes "bytes" total-frames ...
+            let (a, b) = (words[0].to_string(), words[2].to_string());
+            let total: u64 = words[9].parse().unwrap();
+            if a <= b {
+                (a, b, total)
+            } else {
+                (b, a, total)
+            }
+        })
+        .collect();
+    convs.sort();
+    convs
 }
 
 /// Where the saved tshark outputs live: `fixtures/golden/`, one file per (fixture, arguments).

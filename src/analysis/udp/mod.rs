@@ -13,7 +13,7 @@ use super::memory::{self, slot, Budget, Candidate};
 use super::observer::{finish_all, Observers};
 use super::{Endpoint, Linger};
 use crate::checks::observe::Observation;
-use crate::wire::{Packet, PacketType};
+use crate::wire::{Ip, LayerRole, Packet, PacketType, Transport, Udp};
 
 /// How long a conversation stays open without datagrams (capture time).
 const IDLE: Duration = Duration::from_secs(60);
@@ -225,11 +225,31 @@ impl UdpAnalyzer {
 }
 
 impl Analyzer for UdpAnalyzer {
+    /// Counts the packet's UDP datagram, and first those of the tunnels it came through (as
+    /// tshark's `-z conv,udp` counts every UDP layer; not those an ICMP error quotes).
     fn packet(&mut self, packet: &Packet<'_>, matched: bool, _notes: &mut PacketNotes) {
-        let (Some(udp), Some(ip), Some((src, dst))) = (packet.udp(), packet.ip, endpoints(packet))
-        else {
-            return;
-        };
+        for layer in &packet.other_layers {
+            if let (LayerRole::Envelope, Some(ip), Transport::Udp(udp)) =
+                (layer.role, layer.ip, &layer.transport)
+            {
+                self.datagram(packet, ip, udp, matched);
+            }
+        }
+        if let (Some(udp), Some(ip)) = (packet.udp(), packet.ip) {
+            self.datagram(packet, ip, udp, matched);
+        }
+    }
+
+    fn finish_into(self: Box<Self>, found: &mut Found) {
+        found.udp = Some((*self).finish());
+    }
+}
+
+impl UdpAnalyzer {
+    /// Counts one UDP datagram of `packet` (its own or a tunnel's).
+    fn datagram(&mut self, packet: &Packet<'_>, ip: Ip, udp: &Udp<'_>, matched: bool) {
+        let at = |ip, port| Endpoint { ip, port };
+        let (src, dst) = (at(ip.src, udp.src_port), at(ip.dst, udp.dst_port));
         let broadcast = match ip.dst {
             IpAddr::V4(d) => d == Ipv4Addr::BROADCAST || d == subnet_broadcast(),
             IpAddr::V6(_) => false,
@@ -289,10 +309,6 @@ impl Analyzer for UdpAnalyzer {
         if self.state.over() {
             self.evict();
         }
-    }
-
-    fn finish_into(self: Box<Self>, found: &mut Found) {
-        found.udp = Some((*self).finish());
     }
 }
 
