@@ -132,9 +132,36 @@ pub fn tshark_udp_conversations(path: &std::path::Path) -> Vec<(String, String, 
     convs
 }
 
-/// Where the saved tshark outputs live: `fixtures/golden/`, one file per (fixture, arguments).
-fn golden_dir() -> PathBuf {
-    fixture("golden")
+/// Where the saved tshark answers live: `fixtures/golden/tshark.txt`, every answer in one file, each
+/// record `@@ BYTES tshark KEY` and then the answer (one file: hundreds of small ones made the
+/// fixtures folder large on disk).
+fn golden_file() -> PathBuf {
+    fixture("golden/tshark.txt")
+}
+
+/// Where `LABCAP_GOLDEN=write` puts each answer, one file each (tests write at once);
+/// `scripts/make-golden.sh` then bundles them into [`golden_file`].
+fn golden_new_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/golden-new")
+}
+
+/// The saved answers by key, read once.
+fn golden_answers() -> &'static std::collections::HashMap<String, String> {
+    static ANSWERS: std::sync::OnceLock<std::collections::HashMap<String, String>> =
+        std::sync::OnceLock::new();
+    ANSWERS.get_or_init(|| {
+        let text = std::fs::read_to_string(golden_file()).unwrap_or_default();
+        let mut answers = std::collections::HashMap::new();
+        let mut rest = text.as_str();
+        while let Some(record) = rest.strip_prefix("@@ ") {
+            let (header, body) = record.split_once('\n').expect("a record header");
+            let (len, key) = header.split_once(" tshark ").expect("@@ BYTES tshark KEY");
+            let len: usize = len.parse().expect("a byte count");
+            answers.insert(key.to_string(), body[..len].to_string());
+            rest = &body[len..];
+        }
+        answers
+    })
 }
 
 /// tshark's standard output for `args`. On a bundled fixture it is read from the golden file
@@ -172,7 +199,7 @@ pub fn tshark_filter_verdict(filter: &str) -> Result<(), String> {
     }
 }
 
-/// `run`'s answer for `args`, saved in `fixtures/golden/` when they name a fixture.
+/// `run`'s answer for `args`, saved in `fixtures/golden/tshark.txt` when they name a fixture.
 fn saved_tshark<S: AsRef<std::ffi::OsStr>>(args: &[S], run: fn(&[String]) -> String) -> String {
     let args: Vec<String> = args
         .iter()
@@ -197,21 +224,19 @@ fn saved_tshark<S: AsRef<std::ffi::OsStr>>(args: &[S], run: fn(&[String]) -> Str
         })
         .collect();
     let key = key.join(" ");
-    let path = golden_dir().join(format!("{}.txt", hex16(key.as_bytes())));
-    let header = format!("# tshark {key}\n");
     if std::env::var_os("LABCAP_GOLDEN").is_some_and(|v| v == "write") {
         let out = run(&args);
-        std::fs::create_dir_all(golden_dir()).unwrap();
-        std::fs::write(&path, format!("{header}{out}")).unwrap();
+        let path = golden_new_dir().join(format!("{}.txt", hex16(key.as_bytes())));
+        std::fs::create_dir_all(golden_new_dir()).unwrap();
+        std::fs::write(&path, format!("{key}\n{out}")).unwrap();
         return out;
     }
-    let saved = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!("no saved tshark output for `tshark {key}`: run scripts/make-golden.sh")
-    });
-    let out = saved
-        .strip_prefix(&header)
-        .unwrap_or_else(|| panic!("{}: not the output of `tshark {key}`", path.display()));
-    out.to_string()
+    golden_answers()
+        .get(&key)
+        .unwrap_or_else(|| {
+            panic!("no saved tshark output for `tshark {key}`: run scripts/make-golden.sh")
+        })
+        .clone()
 }
 
 /// The first 16 hex digits of the SHA-256 of `bytes`.
