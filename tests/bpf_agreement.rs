@@ -565,3 +565,53 @@ fn every_field_and_operator_and_random_combinations_agree_with_libpcap() {
     // The generator is worth something: many filters select some frames and not others.
     assert!(selective * 3 > filters, "{selective} of {filters}");
 }
+
+#[test]
+fn live_capture_lets_through_what_carries_the_packets_a_filter_wants() {
+    // The kernel cannot reassemble fragments, read an ICMP error's quote or look into a
+    // tunnel: for live capture the filter is widened by those carriers, so that a fragmented
+    // DNS answer reaches labcap whole (the plain translation drops its later fragments).
+    let filters = [
+        "udp.port==53",
+        "dns",
+        "udp",
+        "tcp",
+        "ip.proto==17",
+        "icmp",
+        "dns.flags.response==1",
+    ];
+    for name in [
+        "frag-dns.pcap",
+        "icmp-unreach.pcap",
+        "vxlan.pcap",
+        "gre-geneve.pcap",
+    ] {
+        let path = common::fixture("wire").join(name);
+        let mut frames = Vec::new();
+        FileSource::open(&path)
+            .unwrap()
+            .for_each_frame(&mut |f| {
+                assert_eq!(f.data.len() as u32, f.orig_len, "{name} is not snaplen-cut");
+                let dlt = if f.link.0 == 101 { 12 } else { f.link.0 as i32 };
+                let fragment = labcap::wire::decode(&f).ip_fragment.is_some();
+                frames.push((dlt, f.data.to_vec(), fragment));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        for text in filters {
+            let (matched, _) = common::replay(&path, Some(text));
+            let kernel = Filter::parse(text).unwrap().to_kernel_bpf();
+            let expr = kernel.expr.expect("a kernel filter");
+            for (i, (dlt, data, fragment)) in frames.iter().enumerate() {
+                let number = i as u64 + 1;
+                let wanted = *fragment || matched.iter().any(|l| l.number == number);
+                let dead = pcap::Capture::dead(pcap::Linktype(*dlt)).unwrap();
+                let program = dead.compile(&expr, false).unwrap();
+                assert!(
+                    !wanted || program.filter(data),
+                    "{name} frame {number}: {text} → {expr} drops it"
+                );
+            }
+        }
+    }
+}

@@ -48,5 +48,12 @@ pub fn run(args: FilterArgs) -> anyhow::Result<Outcome> {
     if !bpf.exact {
         writeln!(out, "# superset: the kernel lets through more; labcap applies the display filter to what it captures")?;
     }
+    if let Some(kernel) = filter.to_kernel_bpf().expr {
+        writeln!(
+            out,
+            "# live capture installs it widened by what can carry such packets inside (IP \
+             fragments, ICMP errors, VXLAN/Geneve/GRE tunnels):\n# {kernel}"
+        )?;
+    }
     Ok(Outcome::Pass)
 }

@@ -81,7 +81,7 @@ pub fn run(args: LiveArgs, kind: Kind, style: Style) -> anyhow::Result<Outcome> 
     let options = options.with_dns_ports_in_filter();
     let bpf = match (&args.bpf, &options.filter) {
         (Some(raw), _) => Some(raw.clone()),
-        (None, Some(f)) => f.to_bpf().expr,
+        (None, Some(f)) => f.to_kernel_bpf().expr,
         (None, None) => None,
     };
     let mut live_options = LiveOptions::new(&args.iface);

@@ -151,4 +151,25 @@ impl Filter {
     pub fn to_bpf(&self) -> Bpf {
         bpf::translate(&self.expr, &self.dns_ports)
     }
+
+    /// The filter live capture installs: [`Filter::to_bpf`] widened by what can carry the
+    /// filter's packets where the kernel cannot look — IP fragments after the first, ICMP
+    /// errors quoting a packet, VXLAN, Geneve and GRE tunnels — which labcap reassembles,
+    /// reads and unwraps before the display filter decides.
+    pub fn to_kernel_bpf(&self) -> Bpf {
+        match self.to_bpf().expr {
+            Some(expr) => Bpf {
+                expr: Some(format!("({expr}) or {CARRIERS}")),
+                exact: false,
+            },
+            None => Bpf {
+                expr: None,
+                exact: false,
+            },
+        }
+    }
 }
+
+/// Frames that may carry a packet inside them (see [`Filter::to_kernel_bpf`]).
+const CARRIERS: &str = "(ip and ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] == 44) or icmp or icmp6 \
+     or (udp and (port 4789 or port 6081)) or (ip and ip[9] == 47) or (ip6 and ip6[6] == 47)";
