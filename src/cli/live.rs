@@ -79,10 +79,20 @@ pub fn run(args: LiveArgs, kind: Kind, style: Style) -> anyhow::Result<Outcome> 
         options.dns.ports.add(port);
     }
     let options = options.with_dns_ports_in_filter();
-    let bpf = match (&args.bpf, &options.filter) {
-        (Some(raw), _) => Some(raw.clone()),
-        (None, Some(f)) => f.to_kernel_bpf().expr,
-        (None, None) => None,
+    // What the kernel gets; the status line names the translation of `-Y` and says it is
+    // widened by what may carry such packets (`labcap filter EXPR` prints all of it).
+    let (bpf, shown) = match (&args.bpf, &options.filter) {
+        (Some(raw), _) => (Some(raw.clone()), Some(format!("\"{}\"", escape_text(raw)))),
+        (None, Some(f)) => (
+            f.to_kernel_bpf().expr,
+            f.to_bpf().expr.map(|e| {
+                format!(
+                    "\"{}\" + IP fragments, ICMP errors, tunnels",
+                    escape_text(&e)
+                )
+            }),
+        ),
+        (None, None) => (None, None),
     };
     let mut live_options = LiveOptions::new(&args.iface);
     live_options.sll2 = args.sll2;
@@ -102,10 +112,7 @@ pub fn run(args: LiveArgs, kind: Kind, style: Style) -> anyhow::Result<Outcome> 
         "labcap: capturing on {} ({}){}; Ctrl-C stops",
         escape_text(source.iface()),
         source.link(),
-        bpf.as_deref().map_or(String::new(), |b| format!(
-            ", kernel filter \"{}\"",
-            escape_text(b)
-        ))
+        shown.map_or(String::new(), |b| format!(", kernel filter {b}"))
     );
     let mut child = spawn(&args.command)?;
     let started = Instant::now();
