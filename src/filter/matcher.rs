@@ -76,7 +76,7 @@ fn occurrences<'a>(
 /// (the packet's own connection), and a malformed UDP header is no DNS message.
 fn layers_for<'p, 'a>(field: Field, packet: &'p Packet<'a>) -> impl Iterator<Item = &'p Layer<'a>> {
     packet.other_layers.iter().filter(move |layer| {
-        !field.is_analysed() && !(layer.role == LayerRole::Broken && field.is_dns())
+        !field.is_analysed() && (layer.role != LayerRole::Broken || !field.is_dns())
     })
 }
 

@@ -313,7 +313,7 @@ fn grade_machine(
     };
     let views: Vec<PipelineOptions> = tasks
         .iter()
-        .map(|(_, t)| task_options(t, &options))
+        .map(|(_, t)| task_options(t, options))
         .collect();
     let (analyses, read) = analyse_file(&path, &views);
     let capture = path

@@ -411,7 +411,7 @@ fn recognise(
             },
             0,
         )
-    } else if pcap::magic(&head).is_some() {
+    } else if pcap::magic(head).is_some() {
         // A pcap magic number, but fewer bytes than the file header needs.
         return Err(error(
             0,

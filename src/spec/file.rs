@@ -228,11 +228,14 @@ pub(super) fn parse(text: &str, source: &str) -> Result<Spec, SpecError> {
     })
 }
 
+/// Fills a spec's variables into a value: (the text, where it stands in the file, the key).
+type Fill<'a> = dyn Fn(&str, std::ops::Range<usize>, &str) -> Result<String, SpecError> + 'a;
+
 /// A task's `expect` table, in the vocabulary's order.
 fn expectations(
     table: &BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     at: &At<'_>,
-    fill: &dyn Fn(&str, std::ops::Range<usize>, &str) -> Result<String, SpecError>,
+    fill: &Fill<'_>,
 ) -> Result<Expectations, SpecError> {
     let mut found = Vec::new();
     for (key, value) in table {

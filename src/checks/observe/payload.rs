@@ -65,10 +65,8 @@ impl Observer for PayloadText {
     fn connection_closed(&mut self, conn: &Connection) {
         let c2s = self.open.remove(&(conn.stream, false));
         let s2c = self.open.remove(&(conn.stream, true));
-        if matches!(c2s, Some(None)) || matches!(s2c, Some(None)) {
-            if conn.matched {
-                self.found.add(|| conn.stream);
-            }
+        if (matches!(c2s, Some(None)) || matches!(s2c, Some(None))) && conn.matched {
+            self.found.add(|| conn.stream);
         }
     }
 
