@@ -66,6 +66,9 @@ impl MemCap {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(t.len());
         let (number, unit) = t.split_at(digits);
+        if number.is_empty() {
+            return Err(format!("`{text}` is not a size (64M, 1G, 100000000)"));
+        }
         let shift = match unit.trim().to_ascii_lowercase().as_str() {
             "" | "b" => 0,
             "k" | "kb" | "kib" => 10,
@@ -78,7 +81,9 @@ impl MemCap {
             .map_err(|_| format!("`{text}` is not a size (64M, 1G, 100000000)"))?;
         let total = value * (1u64 << shift) as f64;
         if !(total.is_finite() && total >= Self::MIN as f64 && total <= (1u64 << 46) as f64) {
-            return Err(format!("`{text}`: the cap must be between 1M and 64T"));
+            return Err(format!(
+                "`{text}`: the cap must be at least 1M (and at most 64T)"
+            ));
         }
         Ok(MemCap {
             total: total as usize,

@@ -172,10 +172,7 @@ fn evicted_under(topic: Topic, analysis: &Analysis) -> Option<String> {
         Topic::Tcp | Topic::Messages | Topic::Http | Topic::Tls => {
             (evicted.tcp_connections, "TCP connection")
         }
-        Topic::Dns => (
-            evicted.dns_queries + evicted.dns_tcp_flows,
-            "DNS transaction",
-        ),
+        Topic::Dns => (evicted.dns_queries + evicted.dns_tcp_flows, "DNS query"),
         // The UDP checks count datagrams as they pass: a conversation closed early loses
         // none of them.
         Topic::Udp => return None,

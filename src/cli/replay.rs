@@ -57,8 +57,6 @@ pub struct ReplayArgs {
     /// repeatable).
     #[arg(long, value_name = "N", requires = "diagram")]
     pub diagram_stream: Vec<u32>,
-    /// Write the packets the filter matched to this pcapng file (each frame's link type,
-    /// interface and time kept; several FILEs go into one).
     /// Follow TCP stream N, as `tshark -z follow,tcp,ascii,N`: each side's bytes in time order,
     /// escaped and wrapped, instead of the tables (checks and counts still follow).
     #[arg(long, value_name = "N", conflicts_with_all = ["json", "diagram"])]
@@ -66,6 +64,8 @@ pub struct ReplayArgs {
     /// Bytes the follow view shows at most (the rest is counted).
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024, requires = "follow")]
     pub follow_limit: usize,
+    /// Write the packets the filter matched to this pcapng file (each frame's link type,
+    /// interface and time kept; several FILEs go into one).
     #[arg(short = 'w', long = "write", value_name = "OUT.pcapng")]
     pub write: Option<PathBuf>,
     /// Report and expectations.

@@ -41,6 +41,16 @@ pub fn http(payload: &[u8]) -> Option<HttpHead> {
     let head = String::from_utf8_lossy(&payload[..end]);
     let mut lines = head.split("\r\n");
     let first = lines.next().unwrap_or("");
+    // A request line ends with its version, as Wireshark requires: `GET file.txt` of a course
+    // file server is no HTTP.
+    if request
+        && !first
+            .rsplit(' ')
+            .next()
+            .is_some_and(|v| v.starts_with("HTTP/"))
+    {
+        return None;
+    }
     let mut words = first.splitn(3, ' ');
     let mut out = HttpHead::default();
     if request {
