@@ -172,6 +172,11 @@ fn filters_select_tsharks_frames() {
         "udp.stream==2",
         "udp.stream==3",
         "udp.stream==5 && tcp",
+        // Fields read from the IP header's bytes, of every header: inner, outer and quoted.
+        "ip.flags.df == 1",
+        "ip.flags.mf == 0",
+        "ip.id == 0",
+        "ipv6.hlim == 64",
     ];
     for path in wire_fixtures() {
         for f in filters {

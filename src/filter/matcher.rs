@@ -134,7 +134,7 @@ fn layer_view<'a>(packet: &Packet<'a>, layer: &Layer<'a>) -> Packet<'a> {
         ip_fragment: None,
         other_layers: Vec::new(),
         frame_data: packet.frame_data,
-        ip_header: &[],
+        ip_header: layer.ip_header,
     }
 }
 

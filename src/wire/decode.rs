@@ -230,6 +230,7 @@ pub fn decode_reassembled<'a>(packet: &mut Packet<'a>, datagram: &'a [u8]) {
                 packet.other_layers.push(Layer {
                     role: LayerRole::Broken,
                     ip: None,
+                    ip_header: &[],
                     transport: broken,
                 });
             }
@@ -405,6 +406,7 @@ fn network_and_transport<'a>(
                 packet.other_layers.push(Layer {
                     role: LayerRole::Broken,
                     ip: None,
+                    ip_header: &[],
                     transport: broken,
                 });
             }
@@ -514,6 +516,7 @@ fn unwrap_tunnel<'a>(packet: &mut Packet<'a>, inner: Inner<'a>, cut: bool, depth
     let outer = Layer {
         role: LayerRole::Envelope,
         ip: packet.ip.take(),
+        ip_header: std::mem::replace(&mut packet.ip_header, carried.ip_header),
         transport: std::mem::replace(&mut packet.transport, carried.transport),
     };
     packet.other_layers.push(outer);
@@ -540,6 +543,7 @@ fn quote<'a>(packet: &mut Packet<'a>, quoted: &'a [u8]) {
     packet.other_layers.push(Layer {
         role: LayerRole::Quoted,
         ip: carried.ip,
+        ip_header: carried.ip_header,
         transport: carried.transport,
     });
     for layer in carried.other_layers {

@@ -62,6 +62,8 @@ pub struct Layer<'a> {
     pub role: LayerRole,
     /// The IP header, if the layer has one.
     pub ip: Option<Ip>,
+    /// That IP header's bytes (empty without one), for the fields read from them.
+    pub ip_header: &'a [u8],
     /// Its transport header.
     pub transport: Transport<'a>,
 }
