@@ -177,6 +177,9 @@ fn filters_select_tsharks_frames() {
         "ip.flags.mf == 0",
         "ip.id == 0",
         "ipv6.hlim == 64",
+        "icmp.type == 3",
+        "icmp.type == 3 && icmp.code == 3",
+        "icmpv6.type == 1 && icmpv6.code == 4",
     ];
     for path in wire_fixtures() {
         for f in filters {
@@ -305,4 +308,21 @@ fn tcp_inside_a_tunnel_and_cut_by_the_snaplen_is_analysed_as_tshark_does() {
         }
         assert!(segments >= 2, "{name}: {segments} segments");
     }
+}
+
+#[test]
+fn icmp_errors_read_as_tshark_reads_them() {
+    let path = fixture("wire/icmp-unreach.pcap");
+    let (lines, _) = replay(&path, Some("icmp or icmpv6"));
+    let ours: Vec<Vec<String>> = lines
+        .iter()
+        .map(|l| vec![l.number.to_string(), l.protocol.to_string(), l.info.clone()])
+        .collect();
+    let theirs = tshark(
+        &path,
+        Some("icmp or icmpv6"),
+        &["frame.number", "_ws.col.Protocol", "_ws.col.Info"],
+    );
+    assert!(!theirs.is_empty());
+    assert_eq!(ours, theirs);
 }

@@ -342,8 +342,8 @@ fn layer(field: Field) -> Option<&'static str> {
         | Field::UdpDstPort
         | Field::UdpLength
         | Field::UdpPayload => Some("udp"),
-        Field::Icmp => Some("icmp"),
-        Field::Icmpv6 => Some("icmp6"),
+        Field::Icmp | Field::IcmpType | Field::IcmpCode => Some("icmp"),
+        Field::Icmpv6 | Field::Icmpv6Type | Field::Icmpv6Code => Some("icmp6"),
         // Translated by `translate` (no kernel test).
         Field::EthAddr | Field::EthSrc | Field::EthDst => None,
         Field::TcpStream
@@ -385,6 +385,10 @@ fn has(field: Field) -> Bpf {
     match (field, layer(field)) {
         // Present when not empty: the protocol's packets.
         (Field::TcpPayload | Field::UdpPayload, Some(test)) => superset(test),
+        // The protocol's packets, fragments and cut messages among them: a superset.
+        (Field::IcmpType | Field::IcmpCode | Field::Icmpv6Type | Field::Icmpv6Code, Some(test)) => {
+            superset(test)
+        }
         (_, Some(test)) => exact(test),
         (_, None) => Bpf {
             expr: None,

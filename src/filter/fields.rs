@@ -92,6 +92,14 @@ pub enum Field {
     Icmp,
     /// `icmpv6`
     Icmpv6,
+    /// `icmp.type`
+    IcmpType,
+    /// `icmp.code`
+    IcmpCode,
+    /// `icmpv6.type`
+    Icmpv6Type,
+    /// `icmpv6.code`
+    Icmpv6Code,
     /// `udp`
     Udp,
     /// `udp.port`
@@ -315,6 +323,10 @@ pub const NAMES: &[(&str, Field)] = &[
     ("tcp.payload", Field::TcpPayload),
     ("icmp", Field::Icmp),
     ("icmpv6", Field::Icmpv6),
+    ("icmp.type", Field::IcmpType),
+    ("icmp.code", Field::IcmpCode),
+    ("icmpv6.type", Field::Icmpv6Type),
+    ("icmpv6.code", Field::Icmpv6Code),
     ("udp", Field::Udp),
     ("udp.port", Field::UdpPort),
     ("udp.srcport", Field::UdpSrcPort),
@@ -452,6 +464,7 @@ impl Field {
             Field::Frame | Field::Ip | Field::Ipv6 | Field::Tcp | Field::Udp | Field::Dns => 0,
             Field::TcpPayload | Field::UdpPayload | Field::FrameTimeRelative => 0,
             Field::Icmp | Field::Icmpv6 => 0,
+            Field::IcmpType | Field::IcmpCode | Field::Icmpv6Type | Field::Icmpv6Code => 8,
             Field::Http | Field::HttpRequest | Field::HttpResponse | Field::Tls => 0,
             Field::TcpAnalysis(_) => 0,
             Field::TcpDupAckNum | Field::TcpDupAckFrame | Field::TcpWindowSize => 32,
@@ -567,6 +580,13 @@ impl Field {
             Field::TcpWindow => num(tcp.map(|t| u64::from(t.window))),
             Field::Icmp => present(v4.is_some_and(|ip| ip.protocol == 1 && !ip.fragment)),
             Field::Icmpv6 => present(v6.is_some_and(|ip| ip.protocol == 58 && !ip.fragment)),
+            Field::IcmpType | Field::IcmpCode | Field::Icmpv6Type | Field::Icmpv6Code => {
+                let v6 = matches!(self, Field::Icmpv6Type | Field::Icmpv6Code);
+                let code = matches!(self, Field::IcmpCode | Field::Icmpv6Code);
+                num(crate::wire::icmp::Icmp::of(packet)
+                    .filter(|i| i.v6 == v6)
+                    .map(|i| u64::from(if code { i.code } else { i.kind })))
+            }
             Field::Udp => present(udp.is_some()),
             Field::UdpPort => udp.map_or(Values::None, |u| {
                 Values::Numbers(u64::from(u.src_port), u64::from(u.dst_port))

@@ -95,7 +95,10 @@ pub fn describe(
             ),
             Some(ip) => (
                 ip_protocol_name(ip.protocol),
-                format!("IP protocol {}", ip.protocol),
+                match crate::wire::icmp::Icmp::of(packet) {
+                    Some(icmp) => icmp.info(),
+                    None => format!("IP protocol {}", ip.protocol),
+                },
             ),
             None => (
                 ether_type_name(packet.ether_type),
