@@ -38,8 +38,7 @@ const FIELDS: &[&str] = &[
 /// The Info column without the snaplen note (labcap and tshark disagree on which cut frames
 /// get it, a matter of the payload dissectors, not of the sequence analysis).
 fn without_cut_note(info: &str) -> String {
-    info.replace(" [Packet size limited during capture]", "")
-        .replace("[Packet size limited during capture]", "")
+    info.replace("[Packet size limited during capture]", "")
 }
 
 #[test]

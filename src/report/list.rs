@@ -111,7 +111,7 @@ pub fn describe(
     match &packet.status {
         Status::Ok => {}
         Status::Truncated if limited_where_read(packet, dns_ports) => {
-            info.push_str(" [Packet size limited during capture]");
+            info.push_str("[Packet size limited during capture]");
         }
         Status::Truncated => {}
         Status::Malformed(reason) => {
