@@ -129,13 +129,7 @@ fn display_filters_select_the_packets_tshark_selects() {
     ];
     for path in all_fixtures() {
         for f in filters {
-            let (lines, _) = replay(&path, Some(f));
-            let ours: Vec<String> = lines.iter().map(|l| l.number.to_string()).collect();
-            let theirs: Vec<String> = tshark(&path, Some(f), &["frame.number"])
-                .into_iter()
-                .map(|r| r[0].clone())
-                .collect();
-            assert_eq!(ours, theirs, "{} with filter {f}", path.display());
+            common::assert_selects_tsharks_frames(&path, f);
         }
     }
 }

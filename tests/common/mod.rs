@@ -63,6 +63,17 @@ pub fn replay(path: &Path, filter: Option<&str>) -> (Vec<ListedPacket>, Analysis
     (lines, pipeline.finish())
 }
 
+/// Asserts that `filter` selects in `path` exactly the frames tshark selects.
+pub fn assert_selects_tsharks_frames(path: &Path, filter: &str) {
+    let (lines, _) = replay(path, Some(filter));
+    let ours: Vec<String> = lines.iter().map(|l| l.number.to_string()).collect();
+    let theirs: Vec<String> = tshark(path, Some(filter), &["frame.number"])
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(ours, theirs, "{} with filter {filter}", path.display());
+}
+
 /// tshark's fields for every packet of `path` (matching `filter`), one Vec per packet; the
 /// first occurrence of each field.
 /// tshark is the oracle: its absence fails the test (CI installs it).
