@@ -7,6 +7,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use simple_dns::rdata::RData;
 
+use super::dns_records;
+
 /// Length of the fixed DNS header.
 pub const HEADER_LEN: usize = 12;
 
@@ -104,6 +106,12 @@ pub struct Message {
 impl Message {
     /// Decodes a DNS message. `None` when not even the 12-byte header is there.
     pub fn parse(data: &[u8]) -> Option<Message> {
+        Message::parse_with(data, true)
+    }
+
+    /// Decodes a DNS message; its records only when `records` (otherwise `answers` and
+    /// `others` stay empty, but `malformed` and `error` say the same as when they are read).
+    pub fn parse_with(data: &[u8], records: bool) -> Option<Message> {
         let header = data.get(..HEADER_LEN)?;
         let flags = u16::from_be_bytes([header[2], header[3]]);
         let mut message = Message {
@@ -127,29 +135,19 @@ impl Message {
                 return Some(message);
             }
         }
-        let records = [6, 8, 10].map(|at| u16::from_be_bytes([header[at], header[at + 1]]));
-        if records == [0; 3] {
+        let counts = [6, 8, 10].map(|at| u16::from_be_bytes([header[at], header[at + 1]]));
+        if counts == [0; 3] {
             // No records (most queries): nothing more to read.
             return Some(message);
         }
+        if let Some((answers, others)) = dns_records::read(data, records) {
+            message.answers = answers;
+            message.others = others;
+            return Some(message);
+        }
         match simple_dns::Packet::parse(data) {
-            Ok(packet) => {
-                message.answers = packet.answers.iter().map(record).collect();
-                message.others = packet
-                    .name_servers
-                    .iter()
-                    .chain(&packet.additional_records)
-                    .map(record)
-                    .collect();
-                if packet.opt().is_some() {
-                    message.others.push(Record {
-                        name: "<Root>".into(),
-                        rtype: 41,
-                        ttl: 0,
-                        data: String::new(),
-                    });
-                }
-            }
+            Ok(packet) if records => (message.answers, message.others) = records_of(&packet),
+            Ok(_) => {}
             Err(e) => {
                 // simple-dns refuses a question of a type it does not know; the message is
                 // fine, only its records go unread.
@@ -215,7 +213,7 @@ fn read_questions(data: &[u8], count: u16) -> Result<Vec<Question>, String> {
 
 /// Reads a possibly compressed name at `offset`; returns it and the offset after it.
 fn read_name(data: &[u8], mut offset: usize) -> Result<(String, usize), String> {
-    let mut name = String::new();
+    let mut name = String::with_capacity(32);
     let mut end = None;
     // Each pointer must go backwards, so a loop is impossible; the bound is a second guard.
     for _ in 0..128 {
@@ -267,6 +265,27 @@ fn name_text(name: &simple_dns::Name<'_>) -> String {
     } else {
         text
     }
+}
+
+/// The answer section and the other records (authority, additional, the EDNS OPT record last)
+/// of a packet `simple-dns` read.
+pub(super) fn records_of(packet: &simple_dns::Packet<'_>) -> (Vec<Record>, Vec<Record>) {
+    let answers = packet.answers.iter().map(record).collect();
+    let mut others: Vec<Record> = packet
+        .name_servers
+        .iter()
+        .chain(&packet.additional_records)
+        .map(record)
+        .collect();
+    if packet.opt().is_some() {
+        others.push(Record {
+            name: "<Root>".into(),
+            rtype: 41,
+            ttl: 0,
+            data: String::new(),
+        });
+    }
+    (answers, others)
 }
 
 fn record(rr: &simple_dns::ResourceRecord<'_>) -> Record {

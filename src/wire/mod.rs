@@ -5,6 +5,7 @@ mod decode;
 pub mod defrag;
 pub mod dns;
 mod dns_ports;
+mod dns_records;
 pub mod icmp;
 pub mod null;
 mod packet;
