@@ -25,16 +25,17 @@ pub struct Found {
 
 /// Something that watches decoded packets and produces results.
 pub trait Analyzer: Send {
-    /// Feeds one packet; `matched` says whether the filter selected it.
-    fn packet(&mut self, packet: &Packet<'_>, matched: bool, notes: &mut PacketNotes);
+    /// Feeds one packet; `matched` says whether the filter selected it. `notes` is given when
+    /// the packet is listed, to be told what the analyzer found in it.
+    fn packet(&mut self, packet: &Packet<'_>, matched: bool, notes: Option<&mut PacketNotes>);
 
     /// Ends the capture, handing its results over.
     fn finish_into(self: Box<Self>, found: &mut Found);
 }
 
 impl Analyzer for super::dns::DnsAnalyzer {
-    fn packet(&mut self, packet: &Packet<'_>, matched: bool, notes: &mut PacketNotes) {
-        notes.dns = self.on_packet(packet, matched);
+    fn packet(&mut self, packet: &Packet<'_>, matched: bool, notes: Option<&mut PacketNotes>) {
+        self.feed(packet, matched, notes.map(|n| &mut n.dns));
     }
 
     fn finish_into(self: Box<Self>, found: &mut Found) {

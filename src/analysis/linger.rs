@@ -38,13 +38,6 @@ impl<K: Copy> Linger<K> {
         self.queue.pop_front()
     }
 
-    /// Puts back entries taken with [`Linger::pop_front`], in the order they were taken.
-    pub fn push_front(&mut self, entries: Vec<(Duration, K)>) {
-        for entry in entries.into_iter().rev() {
-            self.queue.push_front(entry);
-        }
-    }
-
     /// Keeps only the entries `keep` says yes to (after their owners were evicted).
     pub fn retain(&mut self, keep: impl Fn(&K) -> bool) {
         self.queue.retain(|(_, key)| keep(key));

@@ -312,11 +312,12 @@ impl Pipeline {
             .tcp
             .as_mut()
             .and_then(|t| t.on_packet(packet, frame, matched));
+        let listed = matched && self.options.list;
         let mut notes = PacketNotes::default();
         for analyzer in &mut self.analyzers {
-            analyzer.packet(packet, matched, &mut notes);
+            analyzer.packet(packet, matched, listed.then_some(&mut notes));
         }
-        if matched && self.options.list {
+        if listed {
             let first = self.stats.first_ts.unwrap_or(packet.ts);
             let rel = signed_nanos(packet.ts) - signed_nanos(first);
             Some(list::describe(

@@ -9,7 +9,6 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use super::{Analysis, Pipeline, PipelineOptions};
-use crate::analysis::analyzer::PacketNotes;
 use crate::analysis::tcp::SegmentKey;
 use crate::source::{FileSource, SourceError};
 use crate::wire::{Packet, Status, Tcp, Transport};
@@ -126,9 +125,8 @@ pub fn replay(
         let read = source.for_each_frame(&mut |frame| {
             decoder.decode(&frame, |packet| {
                 let matched = front.observe(packet);
-                let mut notes = PacketNotes::default();
                 for analyzer in &mut front.analyzers {
-                    analyzer.packet(packet, matched, &mut notes);
+                    analyzer.packet(packet, matched, None);
                 }
                 batch.push(packet, front.stats.packets, matched);
             });

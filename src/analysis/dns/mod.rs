@@ -9,6 +9,7 @@
 mod tcp_framing;
 mod totals;
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -178,6 +179,9 @@ pub struct DnsAnalyzer {
     open: HashMap<Key, Transaction, FxBuildHasher>,
     /// Transactions to look at once the linger time has passed: (last message, key).
     waiting: Linger<Key>,
+    /// Like `waiting`, the older entries found unanswered when the memory cap was reached, so
+    /// that closing answered transactions early does not look at them again each time.
+    unanswered: Linger<Key>,
     kept: Vec<Transaction>,
     totals: DnsTotals,
     counts: DnsCounts,
@@ -209,8 +213,20 @@ impl DnsAnalyzer {
     /// Feeds one packet; `matched` says whether the filter selected it. Returns the DNS
     /// messages it carried (for a TCP segment, those it completed).
     pub fn on_packet(&mut self, packet: &Packet<'_>, matched: bool) -> Vec<Message> {
+        let mut messages = Vec::new();
+        self.feed(packet, matched, Some(&mut messages));
+        messages
+    }
+
+    /// Feeds one packet, and gives the DNS messages it carried to `messages` when asked for.
+    pub(crate) fn feed(
+        &mut self,
+        packet: &Packet<'_>,
+        matched: bool,
+        mut messages: Option<&mut Vec<Message>>,
+    ) {
         let Some(ip) = packet.ip else {
-            return Vec::new();
+            return;
         };
         let (src_port, dst_port) = match packet.ports() {
             Some(ports)
@@ -218,7 +234,7 @@ impl DnsAnalyzer {
             {
                 ports
             }
-            _ => return Vec::new(),
+            _ => return,
         };
         let src = Endpoint {
             ip: ip.src,
@@ -228,36 +244,56 @@ impl DnsAnalyzer {
             ip: ip.dst,
             port: dst_port,
         };
-        let mut messages = Vec::new();
+        // A response's records are read only when something will look at them: the packet
+        // list, a check, or a transaction still to be kept in detail (once the detail is
+        // full it stays full). Whether the message is malformed is found out either way.
+        let records = messages.is_some()
+            || !self.observers.is_empty()
+            || self.kept.len() < self.config.max_transactions;
+        let ts = packet.ts;
+        let keep = messages.is_some();
         match &packet.transport {
-            Transport::Udp(udp) => messages.extend(Message::parse(udp.payload)),
+            Transport::Udp(udp) => {
+                if let Some(mut message) = Message::parse_with(udp.payload, records) {
+                    self.on_message(DnsTransport::Udp, src, dst, ts, &mut message, matched, keep);
+                    if let Some(messages) = messages.as_deref_mut() {
+                        messages.push(message);
+                    }
+                }
+            }
             Transport::Tcp(tcp) => {
-                self.framing
-                    .on_segment(src, dst, tcp, packet.ts, &mut |bytes| {
-                        messages.extend(Message::parse(bytes))
-                    })
+                let mut found = Vec::new();
+                self.framing.on_segment(src, dst, tcp, ts, &mut |bytes| {
+                    found.extend(Message::parse_with(bytes, records))
+                });
+                for mut message in found {
+                    self.on_message(DnsTransport::Tcp, src, dst, ts, &mut message, matched, keep);
+                    if let Some(messages) = messages.as_deref_mut() {
+                        messages.push(message);
+                    }
+                }
             }
             Transport::None => {}
         }
-        let transport = match packet.transport {
-            Transport::Tcp(_) => DnsTransport::Tcp,
-            _ => DnsTransport::Udp,
-        };
-        for message in &messages {
-            self.on_message(transport, src, dst, packet.ts, message, matched);
-        }
-        messages
     }
 
+    /// Pairs one message. Unless the message is to be `kept`, its question's name and its
+    /// answers are moved into the transaction (leaving them empty).
+    #[allow(clippy::too_many_arguments)]
     fn on_message(
         &mut self,
         transport: DnsTransport,
         src: Endpoint,
         dst: Endpoint,
         ts: Duration,
-        message: &Message,
+        message: &mut Message,
         matched: bool,
+        kept: bool,
     ) {
+        let take = |from: &mut Vec<Record>| match kept {
+            true => from.clone(),
+            false => std::mem::take(from),
+        };
         if message.malformed {
             self.counts.malformed += 1;
         }
@@ -292,7 +328,7 @@ impl DnsAnalyzer {
                 } else {
                     t.response_ts = Some(ts);
                     t.rcode = Some(message.rcode);
-                    t.answers = message.answers.clone();
+                    t.answers = take(&mut message.answers);
                 }
                 self.state.resize(before, t.mem_bytes());
                 return;
@@ -302,8 +338,18 @@ impl DnsAnalyzer {
             self.state.resize(old.mem_bytes(), 0);
             self.close_for_good(old);
         }
+        let qname = match message.questions.first_mut() {
+            Some(q) if !kept => std::mem::take(&mut q.name),
+            Some(q) => q.name.clone(),
+            None => String::new(),
+        };
         let (query_ts, response_ts, rcode, answers) = if message.response {
-            (None, Some(ts), Some(message.rcode), message.answers.clone())
+            (
+                None,
+                Some(ts),
+                Some(message.rcode),
+                take(&mut message.answers),
+            )
         } else {
             (Some(ts), None, None, Vec::new())
         };
@@ -314,7 +360,7 @@ impl DnsAnalyzer {
             server,
             query_ts,
             response_ts,
-            qname: qname.to_string(),
+            qname,
             qtype,
             rcode,
             answers,
@@ -337,22 +383,20 @@ impl DnsAnalyzer {
     fn evict(&mut self) {
         // First the answered transactions, oldest first from the linger queue (no walk over
         // the table): closing them early costs only the pairing of a late duplicate.
-        let mut unanswered = Vec::new();
         while self.state.excess() > 0 {
             let Some((since, key)) = self.waiting.pop_front() else {
                 break;
             };
-            match self.open.get(&key) {
-                Some(t) if t.answered() => {
-                    let t = self.open.remove(&key).expect("present");
+            match self.open.entry(key) {
+                Entry::Occupied(t) if t.get().answered() => {
+                    let t = t.remove();
                     self.state.resize(t.mem_bytes(), 0);
                     self.close_for_good(t);
                 }
-                Some(_) => unanswered.push((since, key)),
-                None => {}
+                Entry::Occupied(_) => self.unanswered.push(since, key),
+                Entry::Vacant(_) => {}
             }
         }
-        self.waiting.push_front(unanswered);
         if self.state.excess() == 0 {
             return;
         }
@@ -378,16 +422,16 @@ impl DnsAnalyzer {
         }
         let open = &self.open;
         self.waiting.retain(|key| open.contains_key(key));
+        self.unanswered.retain(|key| open.contains_key(key));
     }
 
     /// Closes for good the transactions quiet for the linger time.
     fn sweep(&mut self, now: Duration) {
         let open = &self.open;
-        let due = self
-            .waiting
-            .due(now, self.config.linger, SWEEP_EVERY, |key| {
-                open.get(key).map(|t| t.last_seen)
-            });
+        let last_seen = |key: &Key| open.get(key).map(|t| t.last_seen);
+        let linger = self.config.linger;
+        let mut due = self.unanswered.due(now, linger, SWEEP_EVERY, last_seen);
+        due.extend(self.waiting.due(now, linger, SWEEP_EVERY, last_seen));
         for key in due {
             let t = self.open.remove(&key).expect("present");
             self.state.resize(t.mem_bytes(), 0);
@@ -588,7 +632,7 @@ mod tests {
         }
         let counted: usize = a.open.values().map(Transaction::mem_bytes).sum();
         assert_eq!(a.state.used(), counted);
-        assert!(a.waiting.len() <= 2 * a.open.len() + 1);
+        assert!(a.waiting.len() + a.unanswered.len() <= 2 * a.open.len() + 1);
         let open = a.open.len() as u64;
         let r = a.finish();
         assert_eq!(r.totals.transactions, n);

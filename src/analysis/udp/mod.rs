@@ -227,7 +227,7 @@ impl UdpAnalyzer {
 impl Analyzer for UdpAnalyzer {
     /// Counts the packet's UDP datagram, and first those of the tunnels it came through (as
     /// tshark's `-z conv,udp` counts every UDP layer; not those an ICMP error quotes).
-    fn packet(&mut self, packet: &Packet<'_>, matched: bool, _notes: &mut PacketNotes) {
+    fn packet(&mut self, packet: &Packet<'_>, matched: bool, _notes: Option<&mut PacketNotes>) {
         for layer in &packet.other_layers {
             if let (LayerRole::Envelope, Some(ip), Transport::Udp(udp)) =
                 (layer.role, layer.ip, &layer.transport)
@@ -334,11 +334,7 @@ mod tests {
         let mut a = UdpAnalyzer::new(100, budget, Observers::new());
         let n = 10_000;
         for i in 0..n {
-            a.packet(
-                &datagram(u64::from(i), i),
-                true,
-                &mut PacketNotes::default(),
-            );
+            a.packet(&datagram(u64::from(i), i), true, None);
             assert!(a.state.used() <= budget);
         }
         assert_eq!(a.state.used(), a.open.len() * CONVERSATION_BYTES);
