@@ -31,7 +31,17 @@ pub trait Analyzer: Send {
 
     /// Ends the capture, handing its results over.
     fn finish_into(self: Box<Self>, found: &mut Found);
+
+    /// `Some(wants)` when the analyzer reads nothing of a packet but its time, IP addresses,
+    /// transport header and payload, and nothing of the packets `wants` turns down: a replay
+    /// without a packet list then runs it on a thread of its own, fed copies of those.
+    fn copy_filter(&self) -> Option<CopyFilter> {
+        None
+    }
 }
+
+/// Which packets a transport-only analyzer wants (see [`Analyzer::copy_filter`]).
+pub type CopyFilter = Box<dyn Fn(&Packet<'_>) -> bool + Send>;
 
 impl Analyzer for super::dns::DnsAnalyzer {
     fn packet(&mut self, packet: &Packet<'_>, matched: bool, notes: Option<&mut PacketNotes>) {
@@ -40,5 +50,16 @@ impl Analyzer for super::dns::DnsAnalyzer {
 
     fn finish_into(self: Box<Self>, found: &mut Found) {
         found.dns = Some(self.finish());
+    }
+
+    /// Packets with an IP header from or to a DNS port.
+    fn copy_filter(&self) -> Option<CopyFilter> {
+        let ports = self.ports().clone();
+        Some(Box::new(move |packet| {
+            packet.ip.is_some()
+                && packet
+                    .ports()
+                    .is_some_and(|(src, dst)| ports.carries(src) || ports.carries(dst))
+        }))
     }
 }

@@ -27,6 +27,7 @@ use crate::wire::{Layer, LayerRole, Packet, Status, Transport};
 
 mod decoder;
 mod parallel;
+mod side;
 
 pub use decoder::Decoder;
 pub use parallel::replay;

@@ -8,6 +8,7 @@ use std::ops::{ControlFlow, Range};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use super::side::{self, SideBatch};
 use super::{Analysis, Pipeline, PipelineOptions};
 use crate::analysis::tcp::SegmentKey;
 use crate::source::{FileSource, SourceError};
@@ -84,9 +85,31 @@ pub fn replay(
         let fragments = front.decoder.fragment_stats();
         return (front.finish_with(None, fragments), read);
     };
+    // Transport-only analyzers (DNS) get a thread of their own, fed copies of what they want.
+    let (mut side, mut wants) = (Vec::new(), Vec::new());
+    for analyzer in std::mem::take(&mut front.analyzers) {
+        match analyzer.copy_filter() {
+            Some(filter) => {
+                wants.push(filter);
+                side.push(analyzer);
+            }
+            None => front.analyzers.push(analyzer),
+        }
+    }
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
         let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+        let (side_tx, side_rx) = mpsc::sync_channel::<SideBatch>(IN_FLIGHT);
+        let (side_empty_tx, side_empty_rx) = mpsc::channel::<SideBatch>();
+        let side_worker = (!side.is_empty()).then(|| {
+            scope.spawn(move || {
+                for mut batch in side_rx {
+                    batch.feed(&mut side);
+                    let _ = side_empty_tx.send(batch);
+                }
+                side
+            })
+        });
         let worker = scope.spawn(move || {
             for mut batch in full_rx {
                 for s in &batch.segments {
@@ -120,6 +143,7 @@ pub fn replay(
             tcp.finish()
         });
         let mut batch = Batch::default();
+        let mut side_batch = SideBatch::default();
         let mut worker_gone = false;
         let mut decoder = std::mem::take(&mut front.decoder);
         let read = source.for_each_frame(&mut |frame| {
@@ -128,8 +152,21 @@ pub fn replay(
                 for analyzer in &mut front.analyzers {
                     analyzer.packet(packet, matched, None);
                 }
+                if wants.iter().any(|wants| wants(packet)) {
+                    side_batch.push(packet, matched);
+                }
                 batch.push(packet, front.stats.packets, matched);
             });
+            if side_batch.len() >= side::BATCH {
+                let next = side_empty_rx.try_recv().unwrap_or_default();
+                if side_tx
+                    .send(std::mem::replace(&mut side_batch, next))
+                    .is_err()
+                {
+                    worker_gone = true;
+                    return ControlFlow::Break(());
+                }
+            }
             if batch.segments.len() >= BATCH {
                 let next = empty_rx.try_recv().unwrap_or_default();
                 if full_tx.send(std::mem::replace(&mut batch, next)).is_err() {
@@ -141,8 +178,15 @@ pub fn replay(
         });
         if !worker_gone {
             let _ = full_tx.send(batch);
+            let _ = side_tx.send(side_batch);
         }
-        drop(full_tx);
+        drop((full_tx, side_tx));
+        if let Some(side_worker) = side_worker {
+            let side = side_worker
+                .join()
+                .expect("the packet analysis thread panicked");
+            front.analyzers.extend(side);
+        }
         let tcp = worker.join().expect("the TCP analysis thread panicked");
         (front.finish_with(Some(tcp), decoder.fragment_stats()), read)
     })

@@ -202,6 +202,11 @@ impl DnsAnalyzer {
         }
     }
 
+    /// The ports it reads DNS on.
+    pub fn ports(&self) -> &DnsPorts {
+        &self.config.ports
+    }
+
     /// An analyzer that tells `observers` of every reported transaction as it closes.
     pub fn with_observers(config: DnsConfig, observers: Observers) -> DnsAnalyzer {
         DnsAnalyzer {
