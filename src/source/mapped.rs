@@ -46,11 +46,13 @@ impl Mapped {
         }
         // SAFETY: advice on the range just mapped; failure only loses the hint.
         unsafe { libc::madvise(ptr, len, libc::MADV_SEQUENTIAL) };
-        Some(Mapped {
+        let map = Mapped {
             ptr,
             len,
             released: 0,
-        })
+        };
+        map.populate(0);
+        Some(map)
     }
 
     /// The whole file.
@@ -77,6 +79,24 @@ impl Mapped {
             )
         };
         self.released = upto;
+        self.populate(upto);
+    }
+
+    /// Maps in one call the pages of the window starting at `from` (up to the end), rather
+    /// than page fault by page fault as the reader reaches them.
+    fn populate(&self, from: usize) {
+        if from >= self.len {
+            return;
+        }
+        let len = RELEASE_EVERY.min(self.len - from);
+        // SAFETY: advice on a range inside the mapping; failure only loses the hint.
+        unsafe {
+            libc::madvise(
+                self.ptr.cast::<u8>().add(from).cast(),
+                len,
+                libc::MADV_POPULATE_READ,
+            )
+        };
     }
 }
 
