@@ -6,21 +6,19 @@
 //! transaction of its key; one with no query in the capture is kept as a transaction without
 //! a query time.
 
+mod table;
 mod tcp_framing;
 mod totals;
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::time::Duration;
-
-use rustc_hash::FxBuildHasher;
 
 use super::observer::{finish_all, Observers};
 use super::{Endpoint, Linger};
-use crate::analysis::memory::{self, slot, Budget, Candidate, MemCap, ALLOCATION};
+use crate::analysis::memory::{self, Budget, Candidate, MemCap, ALLOCATION};
 use crate::checks::observe::Observation;
 use crate::wire::dns::{Message, Record};
 use crate::wire::{DnsPorts, Packet, Transport};
+use table::Table;
 pub(crate) use tcp_framing::TcpFraming;
 pub use totals::{normalise, DnsTotals, Unanswered};
 
@@ -122,7 +120,7 @@ impl Transaction {
     /// place in the linger queue included).
     fn mem_bytes(&self) -> usize {
         let strings = |s: &String| s.capacity() + ALLOCATION;
-        slot::<(Key, Transaction)>()
+        Table::PLACE
             + 2 * std::mem::size_of::<(Duration, Key)>()
             + strings(&self.qname)
             + self
@@ -176,7 +174,7 @@ const SWEEP_EVERY: u32 = 256;
 #[derive(Debug, Default)]
 pub struct DnsAnalyzer {
     config: DnsConfig,
-    open: HashMap<Key, Transaction, FxBuildHasher>,
+    open: Table,
     /// Transactions to look at once the linger time has passed: (last message, key).
     waiting: Linger<Key>,
     /// Like `waiting`, the older entries found unanswered when the memory cap was reached, so
@@ -392,14 +390,13 @@ impl DnsAnalyzer {
             let Some((since, key)) = self.waiting.pop_front() else {
                 break;
             };
-            match self.open.entry(key) {
-                Entry::Occupied(t) if t.get().answered() => {
-                    let t = t.remove();
+            match self.open.remove_if(key, Transaction::answered) {
+                Some(t) => {
                     self.state.resize(t.mem_bytes(), 0);
                     self.close_for_good(t);
                 }
-                Entry::Occupied(_) => self.unanswered.push(since, key),
-                Entry::Vacant(_) => {}
+                None if self.open.contains_key(&key) => self.unanswered.push(since, key),
+                None => {}
             }
         }
         if self.state.excess() == 0 {
@@ -460,7 +457,7 @@ impl DnsAnalyzer {
 
     /// Ends the analysis.
     pub fn finish(mut self) -> DnsAnalysis {
-        let mut open: Vec<Transaction> = self.open.drain().map(|(_, t)| t).collect();
+        let mut open = self.open.drain();
         open.sort_by_key(Transaction::first_seen);
         for t in open {
             self.close_for_good(t);
@@ -635,7 +632,7 @@ mod tests {
             );
             assert!(a.state.used() <= budget);
         }
-        let counted: usize = a.open.values().map(Transaction::mem_bytes).sum();
+        let counted: usize = a.open.iter().map(|(_, t)| t.mem_bytes()).sum();
         assert_eq!(a.state.used(), counted);
         assert!(a.waiting.len() + a.unanswered.len() <= 2 * a.open.len() + 1);
         let open = a.open.len() as u64;
