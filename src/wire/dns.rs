@@ -41,7 +41,9 @@ impl Header {
 /// The first question of a message, if it has one that can be read.
 pub fn first_question(data: &[u8]) -> Option<Question> {
     let count = u16::from_be_bytes([*data.get(4)?, *data.get(5)?]);
-    read_questions(data, count.min(1)).ok()?.into_iter().next()
+    let mut questions = Vec::new();
+    read_questions_into(data, count.min(1), &mut questions).ok()?;
+    questions.pop()
 }
 
 /// One question: the name asked for and the record type.
@@ -79,7 +81,7 @@ impl Record {
 }
 
 /// A decoded DNS message.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Message {
     /// Transaction id.
     pub id: u16,
@@ -112,54 +114,59 @@ impl Message {
     /// Decodes a DNS message; its records only when `records` (otherwise `answers` and
     /// `others` stay empty, but `malformed` and `error` say the same as when they are read).
     pub fn parse_with(data: &[u8], records: bool) -> Option<Message> {
-        let header = data.get(..HEADER_LEN)?;
-        let flags = u16::from_be_bytes([header[2], header[3]]);
-        let mut message = Message {
-            id: u16::from_be_bytes([header[0], header[1]]),
-            response: flags & 0x8000 != 0,
-            opcode: ((flags >> 11) & 0xf) as u8,
-            rcode: flags & 0xf,
-            truncated: flags & 0x0200 != 0,
-            questions: Vec::new(),
-            answers: Vec::new(),
-            others: Vec::new(),
-            error: None,
-            malformed: false,
+        let mut message = Message::default();
+        message.read(data, records).then_some(message)
+    }
+
+    /// [`Message::parse_with`] into `self`, reusing its buffers (the question names'): a
+    /// response then costs no allocation when its records are not asked for. False, and
+    /// `self` unchanged, when not even the 12-byte header is there.
+    pub fn read(&mut self, data: &[u8], records: bool) -> bool {
+        let Some(header) = data.get(..HEADER_LEN) else {
+            return false;
         };
+        let flags = u16::from_be_bytes([header[2], header[3]]);
+        self.id = u16::from_be_bytes([header[0], header[1]]);
+        self.response = flags & 0x8000 != 0;
+        self.opcode = ((flags >> 11) & 0xf) as u8;
+        self.rcode = flags & 0xf;
+        self.truncated = flags & 0x0200 != 0;
+        self.answers.clear();
+        self.others.clear();
+        self.error = None;
+        self.malformed = false;
         let qdcount = u16::from_be_bytes([header[4], header[5]]);
-        match read_questions(data, qdcount) {
-            Ok(questions) => message.questions = questions,
-            Err(reason) => {
-                message.error = Some(reason);
-                message.malformed = true;
-                return Some(message);
-            }
+        if let Err(reason) = read_questions_into(data, qdcount, &mut self.questions) {
+            self.questions.clear();
+            self.error = Some(reason);
+            self.malformed = true;
+            return true;
         }
         let counts = [6, 8, 10].map(|at| u16::from_be_bytes([header[at], header[at + 1]]));
         if counts == [0; 3] {
             // No records (most queries): nothing more to read.
-            return Some(message);
+            return true;
         }
         if let Some((answers, others)) = dns_records::read(data, records) {
-            message.answers = answers;
-            message.others = others;
-            return Some(message);
+            self.answers = answers;
+            self.others = others;
+            return true;
         }
         match simple_dns::Packet::parse(data) {
-            Ok(packet) if records => (message.answers, message.others) = records_of(&packet),
+            Ok(packet) if records => (self.answers, self.others) = records_of(&packet),
             Ok(_) => {}
             Err(e) => {
                 // simple-dns refuses a question of a type it does not know; the message is
                 // fine, only its records go unread.
-                let unknown_qtype = message
+                let unknown_qtype = self
                     .questions
                     .iter()
                     .any(|q| simple_dns::QTYPE::try_from(q.qtype).is_err());
-                message.malformed = !unknown_qtype;
-                message.error = Some(format!("records not decoded: {e}"));
+                self.malformed = !unknown_qtype;
+                self.error = Some(format!("records not decoded: {e}"));
             }
         }
-        Some(message)
+        true
     }
 
     /// The first question, if any.
@@ -193,27 +200,38 @@ impl Message {
     }
 }
 
-/// Reads `count` questions after the header.
-fn read_questions(data: &[u8], count: u16) -> Result<Vec<Question>, String> {
+/// Reads `count` questions after the header into `questions`, reusing the names it holds.
+/// On an error `questions` holds those read so far (and perhaps one half read).
+fn read_questions_into(
+    data: &[u8],
+    count: u16,
+    questions: &mut Vec<Question>,
+) -> Result<(), String> {
     let mut offset = HEADER_LEN;
-    let mut questions = Vec::with_capacity(usize::from(count.min(16)));
-    for _ in 0..count {
-        let (name, end) = read_name(data, offset)?;
+    let count = usize::from(count);
+    for i in 0..count {
+        if i == questions.len() {
+            questions.push(Question {
+                name: String::new(),
+                qtype: 0,
+            });
+        }
+        let q = &mut questions[i];
+        let end = read_name_into(data, offset, &mut q.name)?;
         let fixed = data
             .get(end..end + 4)
             .ok_or_else(|| format!("question cut at offset {end}"))?;
-        questions.push(Question {
-            name,
-            qtype: u16::from_be_bytes([fixed[0], fixed[1]]),
-        });
+        q.qtype = u16::from_be_bytes([fixed[0], fixed[1]]);
         offset = end + 4;
     }
-    Ok(questions)
+    questions.truncate(count);
+    Ok(())
 }
 
-/// Reads a possibly compressed name at `offset`; returns it and the offset after it.
-fn read_name(data: &[u8], mut offset: usize) -> Result<(String, usize), String> {
-    let mut name = String::with_capacity(32);
+/// Reads a possibly compressed name at `offset` into `name` (cleared first); returns the
+/// offset after it.
+fn read_name_into(data: &[u8], mut offset: usize, name: &mut String) -> Result<usize, String> {
+    name.clear();
     let mut end = None;
     // Each pointer must go backwards, so a loop is impossible; the bound is a second guard.
     for _ in 0..128 {
@@ -222,12 +240,10 @@ fn read_name(data: &[u8], mut offset: usize) -> Result<(String, usize), String> 
             .ok_or_else(|| format!("name cut at offset {offset}"))?;
         match len & 0xc0 {
             0x00 if len == 0 => {
-                let name = if name.is_empty() {
-                    "<Root>".into()
-                } else {
-                    name
-                };
-                return Ok((name, end.unwrap_or(offset + 1)));
+                if name.is_empty() {
+                    name.push_str("<Root>");
+                }
+                return Ok(end.unwrap_or(offset + 1));
             }
             0x00 => {
                 let label = data

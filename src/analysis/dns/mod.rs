@@ -184,6 +184,8 @@ pub struct DnsAnalyzer {
     totals: DnsTotals,
     counts: DnsCounts,
     framing: TcpFraming,
+    /// The message each UDP datagram is read into (when the messages are not listed).
+    scratch: Message,
     /// What the open transactions hold, against `DnsConfig::state_budget`.
     state: Budget,
     observers: Observers,
@@ -256,6 +258,22 @@ impl DnsAnalyzer {
         let ts = packet.ts;
         let keep = messages.is_some();
         match &packet.transport {
+            Transport::Udp(udp) if !keep => {
+                // Read into the same message each time: its buffers are reused.
+                let mut message = std::mem::take(&mut self.scratch);
+                if message.read(udp.payload, records) {
+                    self.on_message(
+                        DnsTransport::Udp,
+                        src,
+                        dst,
+                        ts,
+                        &mut message,
+                        matched,
+                        false,
+                    );
+                }
+                self.scratch = message;
+            }
             Transport::Udp(udp) => {
                 if let Some(mut message) = Message::parse_with(udp.payload, records) {
                     self.on_message(DnsTransport::Udp, src, dst, ts, &mut message, matched, keep);
@@ -280,8 +298,8 @@ impl DnsAnalyzer {
         }
     }
 
-    /// Pairs one message. Unless the message is to be `kept`, its question's name and its
-    /// answers are moved into the transaction (leaving them empty).
+    /// Pairs one message. Unless the message is to be `kept`, its answers are moved into the
+    /// transaction (leaving them empty).
     #[allow(clippy::too_many_arguments)]
     fn on_message(
         &mut self,
@@ -341,11 +359,10 @@ impl DnsAnalyzer {
             self.state.resize(old.mem_bytes(), 0);
             self.close_for_good(old);
         }
-        let qname = match message.questions.first_mut() {
-            Some(q) if !kept => std::mem::take(&mut q.name),
-            Some(q) => q.name.clone(),
-            None => String::new(),
-        };
+        let qname = message
+            .questions
+            .first()
+            .map_or_else(String::new, |q| q.name.clone());
         let (query_ts, response_ts, rcode, answers) = if message.response {
             (
                 None,
