@@ -6,7 +6,7 @@ use std::fs::File;
 use std::os::fd::AsRawFd;
 
 /// Bytes consumed between two releases of the pages behind the reader.
-const RELEASE_EVERY: usize = 8 << 20;
+const RELEASE_EVERY: usize = 4 << 20;
 
 /// A read-only private mapping of a whole file.
 pub struct Mapped {
