@@ -125,6 +125,19 @@ pub fn dns(data: &[u8]) {
         for r in message.answers.iter().chain(&message.others) {
             let _ = r.summary();
         }
+        // Read into a message holding another one, it is the same; without its records, the
+        // same but for them.
+        let mut reused = wire::dns::Message::parse(b"\x12\x34\x81\x80\x00\x02\x00\x00\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01\x01b\x00\x00\x01\x00\x01")
+            .expect("a header");
+        assert!(reused.read(data, true));
+        assert_eq!(reused, message);
+        assert!(reused.read(data, false));
+        let bare = wire::dns::Message {
+            answers: Vec::new(),
+            others: Vec::new(),
+            ..message
+        };
+        assert_eq!(reused, bare);
     }
     let _ = wire::dns::Header::parse(data);
     let _ = wire::dns::first_question(data);
