@@ -16,14 +16,31 @@ pub mod text;
 
 /// Signed nanoseconds as seconds with `digits` decimals (truncated), e.g. `-0.000143`.
 pub fn seconds_text(nanos: i128, digits: u32) -> String {
-    let sign = if nanos < 0 { "-" } else { "" };
-    let abs = nanos.unsigned_abs();
-    let frac = (abs % 1_000_000_000) / 10u128.pow(9 - digits.min(9));
-    format!(
-        "{sign}{}.{frac:0width$}",
-        abs / 1_000_000_000,
-        width = digits.min(9) as usize
-    )
+    Seconds { nanos, digits }.to_string()
+}
+
+/// Signed nanoseconds shown as seconds with `digits` decimals (truncated), as
+/// [`seconds_text`] writes them, for writing into a buffer without a string of its own.
+#[derive(Clone, Copy, Debug)]
+pub struct Seconds {
+    /// The signed nanoseconds.
+    pub nanos: i128,
+    /// Decimals shown (at most 9).
+    pub digits: u32,
+}
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.nanos < 0 { "-" } else { "" };
+        let abs = self.nanos.unsigned_abs();
+        let frac = (abs % 1_000_000_000) / 10u128.pow(9 - self.digits.min(9));
+        write!(
+            f,
+            "{sign}{}.{frac:0width$}",
+            abs / 1_000_000_000,
+            width = self.digits.min(9) as usize
+        )
+    }
 }
 
 #[cfg(test)]

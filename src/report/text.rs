@@ -4,8 +4,10 @@
 use std::fmt::Write;
 use std::time::Duration;
 
+mod cells;
 mod layout;
 
+use cells::Cells;
 use layout::{field, forms, Col};
 
 use super::escape::{escape_bytes, escape_text, hexdump};
@@ -31,14 +33,17 @@ pub enum PayloadStyle {
     Hex,
 }
 
-/// Seconds since `origin`, with microseconds, signed.
 /// Text from a capture, escaped for a terminal (see [`escape_text`]).
 fn escape_owned(text: &str) -> String {
     escape_text(text).into_owned()
 }
 
-fn seconds(ts: Duration, origin: Duration) -> String {
-    super::seconds_text(signed_nanos(ts) - signed_nanos(origin), 6)
+/// Seconds since `origin`, with microseconds, signed.
+fn seconds(ts: Duration, origin: Duration) -> super::Seconds {
+    super::Seconds {
+        nanos: signed_nanos(ts) - signed_nanos(origin),
+        digits: 6,
+    }
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -72,75 +77,94 @@ pub enum Tone {
 
 /// `text` in the colour of `tone` when `color`, as it is otherwise.
 pub fn paint(text: &str, tone: Tone, color: bool) -> String {
+    let mut out = String::new();
+    push_painted(&mut out, text, tone, color);
+    out
+}
+
+/// [`paint`] into `out`.
+pub fn push_painted(out: &mut String, text: &str, tone: Tone, color: bool) {
     if !color {
-        return text.to_string();
+        out.push_str(text);
+        return;
     }
     let code = match tone {
         Tone::Pass => "32",
         Tone::Fail => "31",
         Tone::Warn => "33",
     };
-    format!("\x1b[{code}m{text}\x1b[0m")
+    let _ = write!(out, "\x1b[{code}m{text}\x1b[0m");
 }
 
-/// The texts of one column, a row each.
-fn cells<T>(rows: &[T], text: impl Fn(&T) -> String) -> Vec<String> {
-    rows.iter().map(text).collect()
+/// A column of texts each made as a string of its own (the composite ones of the smaller
+/// tables).
+fn cells<T>(rows: &[T], text: impl Fn(&T) -> String) -> Cells {
+    Cells::write(rows, |out, row| out.push_str(&text(row)))
 }
 
-fn latency_text(latency: Option<Duration>) -> String {
-    latency.map_or("-".to_string(), |l| {
-        format!("{:.3} ms", l.as_secs_f64() * 1e3)
-    })
+/// A latency in milliseconds (`0.543 ms`), or `-`.
+fn write_latency(out: &mut String, latency: Option<Duration>) {
+    let _ = match latency {
+        Some(l) => write!(out, "{:.3} ms", l.as_secs_f64() * 1e3),
+        None => out.write_str("-"),
+    };
 }
 
 /// The connections table. Narrow, it keeps the stream, the addresses, the state, the bytes
 /// (as `46/46`) and the echo first.
 pub fn connections_table(conns: &[Connection], origin: Duration, style: Style) -> String {
-    let c = |text: fn(&Connection) -> String| cells(conns, text);
-    let bytes = |header: &str, text: fn(&Connection) -> String| Col::new(header, c(text)).right();
     let fields = [
-        field(0, Col::new("Stream", c(|c| c.stream.to_string()))),
-        field(0, Col::new("Client", c(|c| c.client.to_string()))),
-        field(0, Col::new("Server", c(|c| c.server.to_string()))),
-        field(1, Col::new("State", c(|c| c.zeek.conn_state().to_string()))),
-        field(9, Col::new("History", c(|c| c.zeek.history.to_string()))),
+        field(0, Col::new("Stream", Cells::show(conns, |c| c.stream))),
+        field(0, Col::new("Client", Cells::show(conns, |c| c.client))),
+        field(0, Col::new("Server", Cells::show(conns, |c| c.server))),
+        field(
+            1,
+            Col::new("State", Cells::show(conns, |c| c.zeek.conn_state())),
+        ),
+        field(
+            9,
+            Col::new("History", Cells::show(conns, |c| c.zeek.history.as_str())),
+        ),
         field(
             6,
-            Col::new("Handshake", c(|c| yes_no(c.handshake).to_string())),
+            Col::new("Handshake", Cells::show(conns, |c| yes_no(c.handshake))),
         ),
         field(
             5,
             Col::new(
                 "Close",
-                c(|c| {
+                Cells::show(conns, |c| {
                     if c.refused() {
-                        "refused".to_string()
+                        "refused"
                     } else {
-                        c.close().as_str().to_string()
+                        c.close().as_str()
                     }
                 }),
             ),
         ),
         field(
             7,
-            Col::new("Packets", c(|c| c.packets().to_string())).right(),
+            Col::new("Packets", Cells::show(conns, |c| c.packets())).right(),
         ),
         forms(
             2,
             vec![
                 vec![
-                    bytes("Bytes c→s", |c| c.c2s.bytes().to_string()),
-                    bytes("Bytes s→c", |c| c.s2c.bytes().to_string()),
+                    Col::new("Bytes c→s", Cells::show(conns, |c| c.c2s.bytes())).right(),
+                    Col::new("Bytes s→c", Cells::show(conns, |c| c.s2c.bytes())).right(),
                 ],
-                vec![bytes("Bytes c→s/s→c", |c| {
-                    format!("{}/{}", c.c2s.bytes(), c.s2c.bytes())
-                })],
+                vec![Col::new(
+                    "Bytes c→s/s→c",
+                    Cells::write(conns, |out, c| {
+                        let _ = write!(out, "{}/{}", c.c2s.bytes(), c.s2c.bytes());
+                    }),
+                )
+                .right()],
             ],
         ),
         field(
             4,
-            Col::new("Retrans", c(|c| c.retransmissions.to_string()))
+            Col::new("Retrans", Cells::show(conns, |c| c.retransmissions))
                 .right()
                 .tones(
                     conns
@@ -153,22 +177,22 @@ pub fn connections_table(conns: &[Connection], origin: Duration, style: Style) -
             3,
             Col::new(
                 "Echo",
-                c(|c| {
+                Cells::show(conns, |c| {
                     if c.c2s.bytes() == 0 {
-                        "-".to_string()
+                        "-"
                     } else {
-                        yes_no(c.echo()).to_string()
+                        yes_no(c.echo())
                     }
                 }),
             ),
         ),
         field(
             10,
-            Col::new("Start", cells(conns, |c| seconds(c.start, origin))).right(),
+            Col::new("Start", Cells::show(conns, |c| seconds(c.start, origin))).right(),
         ),
         field(
             8,
-            Col::new("Duration", c(|c| seconds(c.end, c.start))).right(),
+            Col::new("Duration", Cells::show(conns, |c| seconds(c.end, c.start))).right(),
         ),
     ];
     layout::render(&fields, conns.len(), style)
@@ -194,16 +218,13 @@ pub fn exchanges_table(exchanges: &[Exchange], origin: Duration, style: Style) -
     let fields = [
         field(
             4,
-            Col::new("Time", cells(exchanges, |e| seconds(e.t(), origin))).right(),
+            Col::new("Time", Cells::show(exchanges, |e| seconds(e.t(), origin))).right(),
         ),
         field(
             1,
-            Col::new("Stream", cells(exchanges, |e| e.stream.to_string())).right(),
+            Col::new("Stream", Cells::show(exchanges, |e| e.stream)).right(),
         ),
-        field(
-            3,
-            Col::new("Client", cells(exchanges, |e| e.client.to_string())),
-        ),
+        field(3, Col::new("Client", Cells::show(exchanges, |e| e.client))),
         field(
             0,
             Col::new("Request", cells(exchanges, |e| text(e.request.as_ref()))).wrap(),
@@ -214,7 +235,11 @@ pub fn exchanges_table(exchanges: &[Exchange], origin: Duration, style: Style) -
         ),
         field(
             2,
-            Col::new("Latency", cells(exchanges, |e| latency_text(e.latency()))).right(),
+            Col::new(
+                "Latency",
+                Cells::write(exchanges, |out, e| write_latency(out, e.latency())),
+            )
+            .right(),
         ),
     ];
     layout::render(&fields, exchanges.len(), style)
@@ -251,29 +276,36 @@ pub fn http_table(transactions: &[HttpTransaction], origin: Duration, style: Sty
                 .unwrap_or_default(),
         )
     };
-    let t = |text: &dyn Fn(&HttpTransaction) -> String| cells(transactions, text);
+    let t = transactions;
     let fields = [
-        field(6, Col::new("Time", t(&|t| seconds(t.t, origin))).right()),
-        field(1, Col::new("Stream", t(&|t| t.stream.to_string())).right()),
-        field(3, Col::new("Client", t(&|t| t.client.to_string()))),
-        field(0, Col::new("Request", t(&request)).wrap()),
+        field(
+            6,
+            Col::new("Time", Cells::show(t, |t| seconds(t.t, origin))).right(),
+        ),
+        field(1, Col::new("Stream", Cells::show(t, |t| t.stream)).right()),
+        field(3, Col::new("Client", Cells::show(t, |t| t.client))),
+        field(0, Col::new("Request", cells(t, request)).wrap()),
         field(
             0,
-            Col::new("Status", t(&status)).wrap().tones(
+            Col::new("Status", cells(t, status)).wrap().tones(
                 transactions
                     .iter()
                     .map(|t| t.response.is_none().then_some(Tone::Warn))
                     .collect(),
             ),
         ),
-        field(2, Col::new("Type", t(&kind))),
+        field(2, Col::new("Type", cells(t, kind))),
         field(
             4,
-            Col::new("Body", t(&|t| t.response_body.to_string())).right(),
+            Col::new("Body", Cells::show(t, |t| t.response_body)).right(),
         ),
         field(
             5,
-            Col::new("Latency", t(&|t| latency_text(t.latency()))).right(),
+            Col::new(
+                "Latency",
+                Cells::write(t, |out, t| write_latency(out, t.latency())),
+            )
+            .right(),
         ),
     ];
     layout::render(&fields, transactions.len(), style)
@@ -292,37 +324,44 @@ pub fn tls_table(sessions: &[TlsSession], style: Style) -> String {
         }
         None => "(encrypted)".to_string(),
     };
-    let s = |text: &dyn Fn(&TlsSession) -> String| cells(sessions, text);
+    let s = sessions;
     let fields = [
-        field(0, Col::new("Stream", s(&|s| s.stream.to_string())).right()),
-        field(3, Col::new("Client", s(&|s| s.client.to_string()))),
-        field(2, Col::new("Server", s(&|s| s.server.to_string()))),
+        field(0, Col::new("Stream", Cells::show(s, |s| s.stream)).right()),
+        field(3, Col::new("Client", Cells::show(s, |s| s.client))),
+        field(2, Col::new("Server", Cells::show(s, |s| s.server))),
         field(
             0,
             Col::new(
                 "SNI",
-                s(&|s| escape_owned(s.client_hello.sni.as_deref().unwrap_or("-"))),
+                Cells::show(s, |s| {
+                    escape_text(s.client_hello.sni.as_deref().unwrap_or("-"))
+                }),
             ),
         ),
         field(
             0,
             Col::new(
                 "Version",
-                s(&|s| s.version().map_or("-".to_string(), version_name)),
+                cells(s, |s| s.version().map_or("-".to_string(), version_name)),
             ),
         ),
         field(
             4,
             Col::new(
                 "Cipher",
-                s(&|s| s.server_hello.cipher.map_or("-".to_string(), cipher_name)),
+                cells(s, |s| {
+                    s.server_hello.cipher.map_or("-".to_string(), cipher_name)
+                }),
             ),
         ),
         field(
             5,
-            Col::new("ALPN", s(&|s| escape_owned(&s.server_hello.alpn.join(",")))),
+            Col::new(
+                "ALPN",
+                cells(s, |s| escape_owned(&s.server_hello.alpn.join(","))),
+            ),
         ),
-        field(1, Col::new("Certificate", s(&cert)).wrap()),
+        field(1, Col::new("Certificate", cells(s, cert)).wrap()),
     ];
     layout::render(&fields, sessions.len(), style)
 }
@@ -330,44 +369,46 @@ pub fn tls_table(sessions: &[TlsSession], style: Style) -> String {
 /// The UDP conversations table, like `tshark -z conv,udp`. Narrow, the stream, the two
 /// addresses and the datagrams each way come first, the bytes as `65/0`.
 pub fn udp_table(conversations: &[UdpConversation], origin: Duration, style: Style) -> String {
-    let c = |text: fn(&UdpConversation) -> String| cells(conversations, text);
+    let c = conversations;
     let fields = [
-        field(0, Col::new("Stream", c(|c| c.stream.to_string())).right()),
-        field(0, Col::new("A", c(|c| c.a.to_string()))),
-        field(0, Col::new("B", c(|c| c.b.to_string()))),
+        field(0, Col::new("Stream", Cells::show(c, |c| c.stream)).right()),
+        field(0, Col::new("A", Cells::show(c, |c| c.a))),
+        field(0, Col::new("B", Cells::show(c, |c| c.b))),
         field(
             1,
-            Col::new("A→B", c(|c| c.a_to_b.datagrams.to_string())).right(),
+            Col::new("A→B", Cells::show(c, |c| c.a_to_b.datagrams)).right(),
         ),
         field(
             1,
-            Col::new("B→A", c(|c| c.b_to_a.datagrams.to_string())).right(),
+            Col::new("B→A", Cells::show(c, |c| c.b_to_a.datagrams)).right(),
         ),
         forms(
             2,
             vec![
                 vec![
-                    Col::new("Bytes A→B", c(|c| c.a_to_b.bytes.to_string())).right(),
-                    Col::new("Bytes B→A", c(|c| c.b_to_a.bytes.to_string())).right(),
+                    Col::new("Bytes A→B", Cells::show(c, |c| c.a_to_b.bytes)).right(),
+                    Col::new("Bytes B→A", Cells::show(c, |c| c.b_to_a.bytes)).right(),
                 ],
                 vec![Col::new(
                     "Bytes A→B/B→A",
-                    c(|c| format!("{}/{}", c.a_to_b.bytes, c.b_to_a.bytes)),
+                    Cells::write(c, |out, c| {
+                        let _ = write!(out, "{}/{}", c.a_to_b.bytes, c.b_to_a.bytes);
+                    }),
                 )
                 .right()],
             ],
         ),
         field(
             3,
-            Col::new("Bcast", c(|c| c.broadcasts.to_string())).right(),
+            Col::new("Bcast", Cells::show(c, |c| c.broadcasts)).right(),
         ),
         field(
             5,
-            Col::new("Start", cells(conversations, |c| seconds(c.first, origin))).right(),
+            Col::new("Start", Cells::show(c, |c| seconds(c.first, origin))).right(),
         ),
         field(
             4,
-            Col::new("Duration", c(|c| seconds(c.last, c.first))).right(),
+            Col::new("Duration", Cells::show(c, |c| seconds(c.last, c.first))).right(),
         ),
     ];
     layout::render(&fields, conversations.len(), style)
@@ -376,59 +417,71 @@ pub fn udp_table(conversations: &[UdpConversation], origin: Duration, style: Sty
 /// The DNS transactions table. Narrow, the name, type, response code and answers come
 /// first, then the server.
 pub fn dns_table(transactions: &[Transaction], origin: Duration, style: Style) -> String {
-    let rcode = |t: &Transaction| {
-        let mut rcode = match t.rcode {
-            Some(code) => rcode_name(code).into_owned(),
-            None => "unanswered".to_string(),
-        };
+    let rcode = |out: &mut String, t: &Transaction| {
+        match t.rcode {
+            Some(code) => out.push_str(&rcode_name(code)),
+            None => out.push_str("unanswered"),
+        }
         if t.retries > 0 {
-            let _ = write!(rcode, " ({} retries)", t.retries);
+            let _ = write!(out, " ({} retries)", t.retries);
         }
         if t.query_ts.is_none() {
-            rcode.push_str(" (query not captured)");
+            out.push_str(" (query not captured)");
         }
-        rcode
     };
-    let answers = |t: &Transaction| {
+    let answers = |out: &mut String, t: &Transaction| {
         if t.answers.is_empty() {
-            "-".to_string()
-        } else {
-            let answers: Vec<String> = t
-                .answers
-                .iter()
-                .map(|a| escape_owned(&a.summary()))
-                .collect();
-            answers.join("\n")
+            out.push('-');
+        }
+        for (i, a) in t.answers.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&escape_text(&a.summary()));
         }
     };
-    let t = |text: &dyn Fn(&Transaction) -> String| cells(transactions, text);
+    let t = transactions;
     let fields = [
         field(
             6,
-            Col::new("Time", t(&|t| seconds(t.first_seen(), origin))).right(),
+            Col::new("Time", Cells::show(t, |t| seconds(t.first_seen(), origin))).right(),
         ),
-        field(5, Col::new("Id", t(&|t| format!("0x{:04x}", t.id)))),
-        field(4, Col::new("Client", t(&|t| t.client.to_string()))),
-        field(2, Col::new("Server", t(&|t| t.server.to_string()))),
+        field(
+            5,
+            Col::new(
+                "Id",
+                Cells::write(t, |out, t| {
+                    let _ = write!(out, "0x{:04x}", t.id);
+                }),
+            ),
+        ),
+        field(4, Col::new("Client", Cells::show(t, |t| t.client))),
+        field(2, Col::new("Server", Cells::show(t, |t| t.server))),
         field(
             7,
-            Col::new("Proto", t(&|t| t.transport.as_str().to_string())),
+            Col::new("Proto", Cells::show(t, |t| t.transport.as_str())),
         ),
-        field(0, Col::new("Query", t(&|t| escape_owned(&t.qname)))),
-        field(0, Col::new("Type", t(&|t| type_name(t.qtype).into_owned()))),
         field(
             0,
-            Col::new("Rcode", t(&rcode)).wrap().tones(
-                transactions
-                    .iter()
+            Col::new("Query", Cells::show(t, |t| escape_text(&t.qname))),
+        ),
+        field(0, Col::new("Type", Cells::show(t, |t| type_name(t.qtype)))),
+        field(
+            0,
+            Col::new("Rcode", Cells::write(t, rcode)).wrap().tones(
+                t.iter()
                     .map(|t| (t.rcode.is_none() || t.query_ts.is_none()).then_some(Tone::Warn))
                     .collect(),
             ),
         ),
-        field(1, Col::new("Answers", t(&answers)).wrap()),
+        field(1, Col::new("Answers", Cells::write(t, answers)).wrap()),
         field(
             3,
-            Col::new("Latency", t(&|t| latency_text(t.latency()))).right(),
+            Col::new(
+                "Latency",
+                Cells::write(t, |out, t| write_latency(out, t.latency())),
+            )
+            .right(),
         ),
     ];
     layout::render(&fields, transactions.len(), style)
@@ -462,7 +515,7 @@ pub fn connection_detail(
         let _ = write!(
             out,
             "  {:>12}  {arrow}  {:<16} Seq={} ",
-            seconds(e.ts, origin),
+            seconds(e.ts, origin).to_string(),
             format!("[{flags}]"),
             e.seq
         );
