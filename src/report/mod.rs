@@ -31,15 +31,25 @@ pub struct Seconds {
 
 impl std::fmt::Display for Seconds {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digits = self.digits.min(9);
         let sign = if self.nanos < 0 { "-" } else { "" };
         let abs = self.nanos.unsigned_abs();
-        let frac = (abs % 1_000_000_000) / 10u128.pow(9 - self.digits.min(9));
-        write!(
-            f,
-            "{sign}{}.{frac:0width$}",
-            abs / 1_000_000_000,
-            width = self.digits.min(9) as usize
-        )
+        let Ok(abs) = u64::try_from(abs) else {
+            let frac = (abs % 1_000_000_000) / 10u128.pow(9 - digits);
+            let width = digits as usize;
+            return write!(f, "{sign}{}.{frac:0width$}", abs / 1_000_000_000);
+        };
+        // Written piece by piece, in 64 bits (not with `write!`): tables show thousands.
+        let frac = (abs % 1_000_000_000) / 10u64.pow(9 - digits);
+        f.write_str(sign)?;
+        f.write_str(itoa::Buffer::new().format(abs / 1_000_000_000))?;
+        f.write_str(".")?;
+        let mut buffer = itoa::Buffer::new();
+        let frac = buffer.format(frac);
+        for _ in frac.len()..digits as usize {
+            f.write_str("0")?;
+        }
+        f.write_str(frac)
     }
 }
 
@@ -51,5 +61,13 @@ mod tests {
         assert_eq!(super::seconds_text(584_242_999, 6), "0.584242");
         assert_eq!(super::seconds_text(-143_000, 6), "-0.000143");
         assert_eq!(super::seconds_text(12_000_000_001, 9), "12.000000001");
+        assert_eq!(super::seconds_text(-12_345_678_901, 3), "-12.345");
+        assert_eq!(super::seconds_text(999_999_999, 0), "0.0");
+        assert_eq!(
+            super::seconds_text(i128::from(u64::MAX), 2),
+            "18446744073.70"
+        );
+        let past_64_bits = -i128::from(u64::MAX) - 1_000_000_001;
+        assert_eq!(super::seconds_text(past_64_bits, 4), "-18446744074.7095");
     }
 }

@@ -2,6 +2,9 @@
 //! rows would otherwise allocate 10,000 strings a column.
 
 use std::fmt::{Display, Write};
+use std::net::IpAddr;
+
+use crate::analysis::Endpoint;
 
 /// The texts of one column, a row each.
 #[derive(Default)]
@@ -38,6 +41,16 @@ impl Cells {
         cells
     }
 
+    /// The cells showing the integer `int` gives for each of `rows`.
+    pub fn int<T, N: itoa::Integer>(rows: &[T], int: impl Fn(&T) -> N) -> Cells {
+        Cells::write(rows, |out, row| push_int(out, int(row)))
+    }
+
+    /// The cells showing the endpoint `endpoint` gives for each of `rows`.
+    pub fn endpoint<T>(rows: &[T], endpoint: impl Fn(&T) -> Endpoint) -> Cells {
+        Cells::write(rows, |out, row| push_endpoint(out, endpoint(row)))
+    }
+
     /// How many rows.
     pub fn len(&self) -> usize {
         self.ends.len()
@@ -52,9 +65,44 @@ impl Cells {
         &self.text[start..self.ends[row]]
     }
 
+    /// True when every text is ASCII (its width is its length).
+    pub fn is_ascii(&self) -> bool {
+        self.text.is_ascii()
+    }
+
+    /// True when some text has more than one line.
+    pub fn has_line_breaks(&self) -> bool {
+        self.text.contains('\n')
+    }
+
     /// Every row's text, in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> + Clone {
         (0..self.len()).map(|row| self.get(row))
+    }
+}
+
+/// Writes `n` as its `Display` does, without going through `core::fmt`.
+pub fn push_int(out: &mut String, n: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Writes `e` as its `Display` does (`IP:PORT`, `[IP]:PORT` for IPv6), an IPv4 one without
+/// going through `core::fmt`.
+pub fn push_endpoint(out: &mut String, e: Endpoint) {
+    match e.ip {
+        IpAddr::V4(ip) => {
+            for (i, octet) in ip.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_int(out, octet);
+            }
+            out.push(':');
+            push_int(out, e.port);
+        }
+        IpAddr::V6(_) => {
+            let _ = write!(out, "{e}");
+        }
     }
 }
 
@@ -71,12 +119,31 @@ impl<S: AsRef<str>> FromIterator<S> for Cells {
 
 #[cfg(test)]
 mod tests {
-    use super::Cells;
+    use super::{Cells, Endpoint};
 
     #[test]
     fn each_row_keeps_its_own_text() {
         let cells = Cells::show(&[7, 0, 12], |n| n * 10);
         assert_eq!(cells.iter().collect::<Vec<_>>(), ["70", "0", "120"]);
+        let endpoints = [
+            "192.0.2.1:53",
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "[::1]:80",
+        ]
+        .map(|e| e.parse::<std::net::SocketAddr>().unwrap())
+        .map(|a| Endpoint {
+            ip: a.ip(),
+            port: a.port(),
+        });
+        let cells = Cells::endpoint(&endpoints, |e| *e);
+        let shown: Vec<String> = endpoints.iter().map(ToString::to_string).collect();
+        assert_eq!(cells.iter().collect::<Vec<_>>(), shown);
+        let cells = Cells::int(&[0u64, 7, u64::MAX], |n| *n);
+        assert_eq!(
+            cells.iter().collect::<Vec<_>>(),
+            ["0", "7", &u64::MAX.to_string()]
+        );
         let cells: Cells = ["", "a\nb", ""].into_iter().collect();
         assert_eq!(cells.len(), 3);
         assert_eq!((cells.get(0), cells.get(1), cells.get(2)), ("", "a\nb", ""));

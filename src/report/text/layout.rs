@@ -246,32 +246,21 @@ fn grid(cols: &[(&Col, Option<usize>)], rows: usize, color: bool) -> String {
     let line_bytes: usize = shown.iter().map(|s| s.width + 5).sum::<usize>() + 4;
     let mut out = String::with_capacity((rows + 4) * line_bytes);
     rule(&mut out, &shown, ['┌', '─', '┬', '┐']);
-    // The header, left-aligned and never coloured.
-    for k in 0..height(&shown, |s| &s.header) {
-        line(
-            &mut out,
-            &shown,
-            |s| (nth_line(&s.header, k), false, None),
-            color,
-        );
+    let header_lines = shown.iter().map(|s| lines_in(&s.header)).max();
+    for k in 0..header_lines.unwrap_or(1) {
+        line(&mut out, &shown, None, |s| nth_line(&s.header, k), color);
     }
     rule(&mut out, &shown, ['╞', '═', '╪', '╡']);
     for r in 0..rows {
-        match height(&shown, |s| s.cell(r)) {
-            1 => line(
-                &mut out,
-                &shown,
-                |s| (s.cell(r), s.col.right, s.col.tone(r)),
-                color,
-            ),
+        let lines = shown
+            .iter()
+            .filter(|s| s.multiline)
+            .map(|s| lines_in(s.cell(r)));
+        match lines.max().unwrap_or(1) {
+            1 => line(&mut out, &shown, Some(r), |s| s.cell(r), color),
             lines => {
                 for k in 0..lines {
-                    line(
-                        &mut out,
-                        &shown,
-                        |s| (nth_line(s.cell(r), k), s.col.right, s.col.tone(r)),
-                        color,
-                    );
+                    line(&mut out, &shown, Some(r), |s| nth_line(s.cell(r), k), color);
                 }
             }
         }
@@ -288,6 +277,10 @@ struct Shown<'a> {
     header: Cow<'a, str>,
     /// The cells wrapping changed, by row (empty when none did).
     wrapped: Vec<Option<String>>,
+    /// Every cell is ASCII: its width is its length.
+    ascii: bool,
+    /// Some cell has more than one line.
+    multiline: bool,
     width: usize,
 }
 
@@ -310,15 +303,21 @@ impl<'a> Shown<'a> {
                 wrapped = Vec::new();
             }
         }
+        let multiline =
+            col.cells.has_line_breaks() || wrapped.iter().flatten().any(|text| text.contains('\n'));
         let mut shown = Shown {
             col,
             header,
             wrapped,
+            // Wrapping only drops spaces and breaks lines.
+            ascii: col.cells.is_ascii(),
+            multiline,
             width: 0,
         };
+        let header_width = widest_piece(&shown.header);
         shown.width = (0..rows)
-            .map(|r| widest_piece(shown.cell(r)))
-            .fold(widest_piece(&shown.header), usize::max);
+            .map(|r| shown.widest(shown.cell(r)))
+            .fold(header_width, usize::max);
         shown
     }
 
@@ -329,15 +328,32 @@ impl<'a> Shown<'a> {
             _ => self.col.cells.get(r),
         }
     }
+
+    /// The width of a line of a cell.
+    fn width_of(&self, line: &str) -> usize {
+        if self.ascii {
+            line.len()
+        } else {
+            width(line)
+        }
+    }
+
+    /// The width of the widest line of a cell.
+    fn widest(&self, text: &str) -> usize {
+        if self.multiline {
+            text.split('\n')
+                .map(|l| self.width_of(l))
+                .max()
+                .unwrap_or(0)
+        } else {
+            self.width_of(text)
+        }
+    }
 }
 
-/// The lines of the tallest of the texts `text` gives for each column.
-fn height<'a>(shown: &'a [Shown], text: impl Fn(&'a Shown) -> &'a str) -> usize {
-    shown
-        .iter()
-        .map(|s| text(s).bytes().filter(|&b| b == b'\n').count() + 1)
-        .max()
-        .unwrap_or(1)
+/// How many lines `text` has (one more than its line breaks).
+fn lines_in(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'\n').count() + 1
 }
 
 /// A rule across the table: `[left, fill, join, right]`.
@@ -353,12 +369,14 @@ fn rule(out: &mut String, shown: &[Shown], [left, fill, join, right]: [char; 4])
     out.push('\n');
 }
 
-/// One line of the table: what `text` gives for each column (a line of text, whether it is
-/// right-aligned, its colour), padded to the column's width.
+/// One line of the table: the text `text` gives for each column, padded to the column's
+/// width. A line of row `row` is aligned and coloured as its column says; a header line
+/// (`None`) is left-aligned and plain.
 fn line<'a>(
     out: &mut String,
     shown: &'a [Shown],
-    text: impl Fn(&'a Shown) -> (&'a str, bool, Option<Tone>),
+    row: Option<usize>,
+    text: impl Fn(&'a Shown) -> &'a str,
     color: bool,
 ) {
     out.push('│');
@@ -366,8 +384,12 @@ fn line<'a>(
         if i > 0 {
             out.push('┆');
         }
-        let (text, right, tone) = text(s);
-        let pad = s.width - width(text);
+        let text = text(s);
+        let (right, tone, len) = match row {
+            Some(r) => (s.col.right, s.col.tone(r), s.width_of(text)),
+            None => (false, None, width(text)),
+        };
+        let pad = s.width - len;
         out.push(' ');
         if right {
             spaces(out, pad);
