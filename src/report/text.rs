@@ -270,35 +270,37 @@ pub fn exchanges_table(exchanges: &[Exchange], origin: Duration, style: Style) -
 
 /// The HTTP transactions table. Narrow, the request and the status come first.
 pub fn http_table(transactions: &[HttpTransaction], origin: Duration, style: Style) -> String {
-    let request = |t: &HttpTransaction| {
-        escape_owned(&format!(
-            "{} {}",
-            t.request.method.as_deref().unwrap_or("?"),
-            t.request.uri.as_deref().unwrap_or("?")
-        ))
-    };
-    let status = |t: &HttpTransaction| match &t.response {
+    // Each text is put together here, then escaped into its cell.
+    let mut text = String::new();
+    let request = Cells::write(transactions, |out, t| {
+        text.clear();
+        text.push_str(t.request.method.as_deref().unwrap_or("?"));
+        text.push(' ');
+        text.push_str(t.request.uri.as_deref().unwrap_or("?"));
+        out.push_str(&escape_text(&text));
+    });
+    let status = Cells::write(transactions, |out, t| match &t.response {
         Some(r) => {
-            let mut s = format!(
-                "{} {}",
-                r.status.unwrap_or(0),
-                r.reason.as_deref().unwrap_or("")
-            );
+            text.clear();
+            cells::push_int(&mut text, r.status.unwrap_or(0));
+            text.push(' ');
+            text.push_str(r.reason.as_deref().unwrap_or(""));
             if let Some(l) = &r.location {
-                let _ = write!(s, " → {}", escape_owned(l));
+                text.push_str(" → ");
+                text.push_str(&escape_text(l));
             }
-            escape_owned(s.trim_end())
+            out.push_str(&escape_text(text.trim_end()));
         }
-        None => "no response".to_string(),
-    };
-    let kind = |t: &HttpTransaction| {
-        escape_owned(
+        None => out.push_str("no response"),
+    });
+    let kind = Cells::show(transactions, |t| {
+        escape_text(
             t.response
                 .as_ref()
                 .and_then(|r| r.content_type.as_deref())
                 .unwrap_or_default(),
         )
-    };
+    });
     let t = transactions;
     let fields = [
         field(
@@ -307,17 +309,17 @@ pub fn http_table(transactions: &[HttpTransaction], origin: Duration, style: Sty
         ),
         field(1, Col::new("Stream", Cells::int(t, |t| t.stream)).right()),
         field(3, Col::new("Client", Cells::endpoint(t, |t| t.client))),
-        field(0, Col::new("Request", cells(t, request)).wrap()),
+        field(0, Col::new("Request", request).wrap()),
         field(
             0,
-            Col::new("Status", cells(t, status)).wrap().tones(
+            Col::new("Status", status).wrap().tones(
                 transactions
                     .iter()
                     .map(|t| t.response.is_none().then_some(Tone::Warn))
                     .collect(),
             ),
         ),
-        field(2, Col::new("Type", cells(t, kind))),
+        field(2, Col::new("Type", kind)),
         field(
             4,
             Col::new("Body", Cells::int(t, |t| t.response_body)).right(),
