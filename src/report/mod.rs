@@ -29,27 +29,35 @@ pub struct Seconds {
     pub digits: u32,
 }
 
-impl std::fmt::Display for Seconds {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Seconds {
+    /// Writes the text into `out`: a `String` directly, without going through `core::fmt`
+    /// (tables show thousands of these).
+    pub fn write_to(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
         let digits = self.digits.min(9);
         let sign = if self.nanos < 0 { "-" } else { "" };
         let abs = self.nanos.unsigned_abs();
         let Ok(abs) = u64::try_from(abs) else {
             let frac = (abs % 1_000_000_000) / 10u128.pow(9 - digits);
             let width = digits as usize;
-            return write!(f, "{sign}{}.{frac:0width$}", abs / 1_000_000_000);
+            return write!(out, "{sign}{}.{frac:0width$}", abs / 1_000_000_000);
         };
-        // Written piece by piece, in 64 bits (not with `write!`): tables show thousands.
+        // In 64 bits, piece by piece.
         let frac = (abs % 1_000_000_000) / 10u64.pow(9 - digits);
-        f.write_str(sign)?;
-        f.write_str(itoa::Buffer::new().format(abs / 1_000_000_000))?;
-        f.write_str(".")?;
+        out.write_str(sign)?;
+        out.write_str(itoa::Buffer::new().format(abs / 1_000_000_000))?;
+        out.write_str(".")?;
         let mut buffer = itoa::Buffer::new();
         let frac = buffer.format(frac);
         for _ in frac.len()..digits as usize {
-            f.write_str("0")?;
+            out.write_str("0")?;
         }
-        f.write_str(frac)
+        out.write_str(frac)
+    }
+}
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.write_to(f)
     }
 }
 

@@ -8,6 +8,7 @@ mod cells;
 mod layout;
 
 use cells::Cells;
+pub use layout::Table;
 use layout::{field, forms, Col};
 
 use super::escape::{escape_bytes, escape_text, hexdump};
@@ -132,28 +133,28 @@ fn write_latency(out: &mut String, latency: Option<Duration>) {
 
 /// The connections table. Narrow, it keeps the stream, the addresses, the state, the bytes
 /// (as `46/46`) and the echo first.
-pub fn connections_table(conns: &[Connection], origin: Duration, style: Style) -> String {
+pub fn connections_table(conns: &[Connection], origin: Duration, style: Style) -> Table {
     let fields = [
         field(0, Col::new("Stream", Cells::int(conns, |c| c.stream))),
         field(0, Col::new("Client", Cells::endpoint(conns, |c| c.client))),
         field(0, Col::new("Server", Cells::endpoint(conns, |c| c.server))),
         field(
             1,
-            Col::new("State", Cells::show(conns, |c| c.zeek.conn_state())),
+            Col::new("State", Cells::text(conns, |c| c.zeek.conn_state())),
         ),
         field(
             9,
-            Col::new("History", Cells::show(conns, |c| c.zeek.history.as_str())),
+            Col::new("History", Cells::text(conns, |c| c.zeek.history.as_str())),
         ),
         field(
             6,
-            Col::new("Handshake", Cells::show(conns, |c| yes_no(c.handshake))),
+            Col::new("Handshake", Cells::text(conns, |c| yes_no(c.handshake))),
         ),
         field(
             5,
             Col::new(
                 "Close",
-                Cells::show(conns, |c| {
+                Cells::text(conns, |c| {
                     if c.refused() {
                         "refused"
                     } else {
@@ -197,7 +198,7 @@ pub fn connections_table(conns: &[Connection], origin: Duration, style: Style) -
             3,
             Col::new(
                 "Echo",
-                Cells::show(conns, |c| {
+                Cells::text(conns, |c| {
                     if c.c2s.bytes() == 0 {
                         "-"
                     } else {
@@ -208,14 +209,18 @@ pub fn connections_table(conns: &[Connection], origin: Duration, style: Style) -
         ),
         field(
             10,
-            Col::new("Start", Cells::show(conns, |c| seconds(c.start, origin))).right(),
+            Col::new("Start", Cells::seconds(conns, |c| seconds(c.start, origin))).right(),
         ),
         field(
             8,
-            Col::new("Duration", Cells::show(conns, |c| seconds(c.end, c.start))).right(),
+            Col::new(
+                "Duration",
+                Cells::seconds(conns, |c| seconds(c.end, c.start)),
+            )
+            .right(),
         ),
     ];
-    layout::render(&fields, conns.len(), style)
+    Table::new(fields.into(), conns.len(), style)
 }
 
 /// Characters of a message shown in the exchanges table.
@@ -223,7 +228,7 @@ const MESSAGE_CELL: usize = 40;
 
 /// The exchanges table: each request and its response, escaped and cut. Narrow, the request
 /// and the response come first, and wrap, then the stream and the latency.
-pub fn exchanges_table(exchanges: &[Exchange], origin: Duration, style: Style) -> String {
+pub fn exchanges_table(exchanges: &[Exchange], origin: Duration, style: Style) -> Table {
     let text = |m: Option<&Message>| match m {
         None => "-".to_string(),
         Some(m) => {
@@ -238,7 +243,11 @@ pub fn exchanges_table(exchanges: &[Exchange], origin: Duration, style: Style) -
     let fields = [
         field(
             4,
-            Col::new("Time", Cells::show(exchanges, |e| seconds(e.t(), origin))).right(),
+            Col::new(
+                "Time",
+                Cells::seconds(exchanges, |e| seconds(e.t(), origin)),
+            )
+            .right(),
         ),
         field(
             1,
@@ -265,11 +274,11 @@ pub fn exchanges_table(exchanges: &[Exchange], origin: Duration, style: Style) -
             .right(),
         ),
     ];
-    layout::render(&fields, exchanges.len(), style)
+    Table::new(fields.into(), exchanges.len(), style)
 }
 
 /// The HTTP transactions table. Narrow, the request and the status come first.
-pub fn http_table(transactions: &[HttpTransaction], origin: Duration, style: Style) -> String {
+pub fn http_table(transactions: &[HttpTransaction], origin: Duration, style: Style) -> Table {
     // Each text is put together here, then escaped into its cell.
     let mut text = String::new();
     let request = Cells::write(transactions, |out, t| {
@@ -293,7 +302,7 @@ pub fn http_table(transactions: &[HttpTransaction], origin: Duration, style: Sty
         }
         None => out.push_str("no response"),
     });
-    let kind = Cells::show(transactions, |t| {
+    let kind = Cells::text(transactions, |t| {
         escape_text(
             t.response
                 .as_ref()
@@ -305,7 +314,7 @@ pub fn http_table(transactions: &[HttpTransaction], origin: Duration, style: Sty
     let fields = [
         field(
             6,
-            Col::new("Time", Cells::show(t, |t| seconds(t.t, origin))).right(),
+            Col::new("Time", Cells::seconds(t, |t| seconds(t.t, origin))).right(),
         ),
         field(1, Col::new("Stream", Cells::int(t, |t| t.stream)).right()),
         field(3, Col::new("Client", Cells::endpoint(t, |t| t.client))),
@@ -333,11 +342,11 @@ pub fn http_table(transactions: &[HttpTransaction], origin: Duration, style: Sty
             .right(),
         ),
     ];
-    layout::render(&fields, transactions.len(), style)
+    Table::new(fields.into(), transactions.len(), style)
 }
 
 /// The TLS handshakes table. Narrow, the stream, SNI, version and certificate come first.
-pub fn tls_table(sessions: &[TlsSession], style: Style) -> String {
+pub fn tls_table(sessions: &[TlsSession], style: Style) -> Table {
     let cert = |s: &TlsSession| match &s.server_hello.cert_subject {
         Some(subject) => {
             let mut text = escape_owned(subject);
@@ -358,7 +367,7 @@ pub fn tls_table(sessions: &[TlsSession], style: Style) -> String {
             0,
             Col::new(
                 "SNI",
-                Cells::show(s, |s| {
+                Cells::text(s, |s| {
                     escape_text(s.client_hello.sni.as_deref().unwrap_or("-"))
                 }),
             ),
@@ -388,12 +397,12 @@ pub fn tls_table(sessions: &[TlsSession], style: Style) -> String {
         ),
         field(1, Col::new("Certificate", cells(s, cert)).wrap()),
     ];
-    layout::render(&fields, sessions.len(), style)
+    Table::new(fields.into(), sessions.len(), style)
 }
 
 /// The UDP conversations table, like `tshark -z conv,udp`. Narrow, the stream, the two
 /// addresses and the datagrams each way come first, the bytes as `65/0`.
-pub fn udp_table(conversations: &[UdpConversation], origin: Duration, style: Style) -> String {
+pub fn udp_table(conversations: &[UdpConversation], origin: Duration, style: Style) -> Table {
     let c = conversations;
     let fields = [
         field(0, Col::new("Stream", Cells::int(c, |c| c.stream)).right()),
@@ -429,14 +438,14 @@ pub fn udp_table(conversations: &[UdpConversation], origin: Duration, style: Sty
         ),
         field(
             5,
-            Col::new("Start", Cells::show(c, |c| seconds(c.first, origin))).right(),
+            Col::new("Start", Cells::seconds(c, |c| seconds(c.first, origin))).right(),
         ),
         field(
             4,
-            Col::new("Duration", Cells::show(c, |c| seconds(c.last, c.first))).right(),
+            Col::new("Duration", Cells::seconds(c, |c| seconds(c.last, c.first))).right(),
         ),
     ];
-    layout::render(&fields, conversations.len(), style)
+    Table::new(fields.into(), conversations.len(), style)
 }
 
 /// Lower-case hexadecimal digits.
@@ -444,7 +453,7 @@ const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// The DNS transactions table. Narrow, the name, type, response code and answers come
 /// first, then the server.
-pub fn dns_table(transactions: &[Transaction], origin: Duration, style: Style) -> String {
+pub fn dns_table(transactions: &[Transaction], origin: Duration, style: Style) -> Table {
     let rcode = |out: &mut String, t: &Transaction| {
         match t.rcode {
             Some(code) => out.push_str(&rcode_name(code)),
@@ -465,14 +474,23 @@ pub fn dns_table(transactions: &[Transaction], origin: Duration, style: Style) -
             if i > 0 {
                 out.push('\n');
             }
-            out.push_str(&escape_text(&a.summary()));
+            // The record's summary (`TYPE DATA`), escaped, without a string of its own.
+            out.push_str(&escape_text(&type_name(a.rtype)));
+            if !a.data.is_empty() {
+                out.push(' ');
+                out.push_str(&escape_text(&a.data));
+            }
         }
     };
     let t = transactions;
     let fields = [
         field(
             6,
-            Col::new("Time", Cells::show(t, |t| seconds(t.first_seen(), origin))).right(),
+            Col::new(
+                "Time",
+                Cells::seconds(t, |t| seconds(t.first_seen(), origin)),
+            )
+            .right(),
         ),
         field(
             5,
@@ -490,13 +508,13 @@ pub fn dns_table(transactions: &[Transaction], origin: Duration, style: Style) -
         field(2, Col::new("Server", Cells::endpoint(t, |t| t.server))),
         field(
             7,
-            Col::new("Proto", Cells::show(t, |t| t.transport.as_str())),
+            Col::new("Proto", Cells::text(t, |t| t.transport.as_str())),
         ),
         field(
             0,
-            Col::new("Query", Cells::show(t, |t| escape_text(&t.qname))),
+            Col::new("Query", Cells::text(t, |t| escape_text(&t.qname))),
         ),
-        field(0, Col::new("Type", Cells::show(t, |t| type_name(t.qtype)))),
+        field(0, Col::new("Type", Cells::text(t, |t| type_name(t.qtype)))),
         field(
             0,
             Col::new("Rcode", Cells::write(t, rcode)).wrap().tones(
@@ -515,7 +533,7 @@ pub fn dns_table(transactions: &[Transaction], origin: Duration, style: Style) -
             .right(),
         ),
     ];
-    layout::render(&fields, transactions.len(), style)
+    Table::new(fields.into(), transactions.len(), style)
 }
 
 /// One connection's timeline and payload; the findings (retransmissions, …) in yellow when

@@ -1,10 +1,11 @@
 //! The texts of a table column, one per row, written into one buffer: a table of 10,000
 //! rows would otherwise allocate 10,000 strings a column.
 
-use std::fmt::{Display, Write};
+use std::fmt::Write;
 use std::net::IpAddr;
 
 use crate::analysis::Endpoint;
+use crate::report::Seconds;
 
 /// The texts of one column, a row each.
 #[derive(Default)]
@@ -28,17 +29,24 @@ impl Cells {
         cells
     }
 
-    /// The cells showing what `show` gives for each of `rows`.
-    pub fn show<'a, T, D: Display>(rows: &'a [T], show: impl Fn(&'a T) -> D) -> Cells {
+    /// The cells holding the text `text` gives for each of `rows`.
+    pub fn text<'a, T, S: AsRef<str>>(rows: &'a [T], text: impl Fn(&'a T) -> S) -> Cells {
         let mut cells = Cells {
             text: String::with_capacity(rows.len() * 16),
             ends: Vec::with_capacity(rows.len()),
         };
         for row in rows {
-            let _ = write!(cells.text, "{}", show(row));
+            cells.text.push_str(text(row).as_ref());
             cells.ends.push(cells.text.len());
         }
         cells
+    }
+
+    /// The cells showing the times `seconds` gives for each of `rows`.
+    pub fn seconds<T>(rows: &[T], seconds: impl Fn(&T) -> Seconds) -> Cells {
+        Cells::write(rows, |out, row| {
+            let _ = seconds(row).write_to(out);
+        })
     }
 
     /// The cells showing the integer `int` gives for each of `rows`.
@@ -63,6 +71,17 @@ impl Cells {
             _ => self.ends[row - 1],
         };
         &self.text[start..self.ends[row]]
+    }
+
+    /// The length of the longest text, in bytes.
+    pub fn longest(&self) -> usize {
+        let mut start = 0;
+        let mut longest = 0;
+        for &end in &self.ends {
+            longest = longest.max(end - start);
+            start = end;
+        }
+        longest
     }
 
     /// True when every text is ASCII (its width is its length).
@@ -119,12 +138,15 @@ impl<S: AsRef<str>> FromIterator<S> for Cells {
 
 #[cfg(test)]
 mod tests {
-    use super::{Cells, Endpoint};
+    use super::{Cells, Endpoint, Seconds};
 
     #[test]
     fn each_row_keeps_its_own_text() {
-        let cells = Cells::show(&[7, 0, 12], |n| n * 10);
-        assert_eq!(cells.iter().collect::<Vec<_>>(), ["70", "0", "120"]);
+        let cells = Cells::seconds(&[-143_000, 12_500_000_000], |&nanos| Seconds {
+            nanos,
+            digits: 6,
+        });
+        assert_eq!(cells.iter().collect::<Vec<_>>(), ["-0.000143", "12.500000"]);
         let endpoints = [
             "192.0.2.1:53",
             "0.0.0.0:0",
@@ -144,8 +166,11 @@ mod tests {
             cells.iter().collect::<Vec<_>>(),
             ["0", "7", &u64::MAX.to_string()]
         );
+        let cells = Cells::text(&["x", "", "yz"], |t| t.to_uppercase());
+        assert_eq!(cells.iter().collect::<Vec<_>>(), ["X", "", "YZ"]);
         let cells: Cells = ["", "a\nb", ""].into_iter().collect();
         assert_eq!(cells.len(), 3);
+        assert_eq!(cells.longest(), 3);
         assert_eq!((cells.get(0), cells.get(1), cells.get(2)), ("", "a\nb", ""));
     }
 }

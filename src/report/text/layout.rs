@@ -124,29 +124,50 @@ pub fn forms(rank: u8, forms: Vec<Vec<Col>>) -> Field {
     Field { rank, forms }
 }
 
-/// The table of `rows` rows, drawn for `style`.
-pub fn render(fields: &[Field], rows: usize, style: Style) -> String {
-    let full = || -> Vec<(&Col, Option<usize>)> {
-        fields
-            .iter()
-            .flat_map(|f| f.forms[0].iter().map(|c| (c, None)))
-            .collect()
-    };
-    let Some(width) = style.width else {
-        return grid(&full(), rows, style.color);
-    };
-    let wide: usize = fields
-        .iter()
-        .flat_map(|f| &f.forms[0])
-        .map(|c| c.natural() + COLUMN_OVERHEAD)
-        .sum::<usize>()
-        + 1;
-    if wide <= width {
-        return grid(&full(), rows, style.color);
+/// A table of fields, drawn for a style when it is written (`Display`): straight into the
+/// output, a piece at a time, rather than into a string of its own first.
+pub struct Table {
+    fields: Vec<Field>,
+    rows: usize,
+    style: Style,
+}
+
+impl Table {
+    /// The table of `rows` rows of `fields`, to be drawn for `style`.
+    pub fn new(fields: Vec<Field>, rows: usize, style: Style) -> Table {
+        Table {
+            fields,
+            rows,
+            style,
+        }
     }
-    match fit(fields, width) {
-        Some(cols) => grid(&cols, rows, style.color),
-        None => records(fields, rows, width, style.color),
+}
+
+impl std::fmt::Display for Table {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (fields, rows, style) = (&self.fields[..], self.rows, self.style);
+        let full = || -> Vec<(&Col, Option<usize>)> {
+            fields
+                .iter()
+                .flat_map(|f| f.forms[0].iter().map(|c| (c, None)))
+                .collect()
+        };
+        let Some(width) = style.width else {
+            return grid(out, &full(), rows, style.color);
+        };
+        let wide: usize = fields
+            .iter()
+            .flat_map(|f| &f.forms[0])
+            .map(|c| c.natural() + COLUMN_OVERHEAD)
+            .sum::<usize>()
+            + 1;
+        if wide <= width {
+            return grid(out, &full(), rows, style.color);
+        }
+        match fit(fields, width) {
+            Some(cols) => grid(out, &cols, rows, style.color),
+            None => out.write_str(&records(fields, rows, width, style.color)),
+        }
     }
 }
 
@@ -238,13 +259,20 @@ fn fit(fields: &[Field], width: usize) -> Option<Vec<(&Col, Option<usize>)>> {
 /// painting the text only). Drawn here rather than by comfy-table: on the 11,000 rows of a
 /// large capture's summary it took a sixth of the whole replay. Each cell is written
 /// straight into the table, padded; only the cells wrapping changes are copied.
-fn grid(cols: &[(&Col, Option<usize>)], rows: usize, color: bool) -> String {
+fn grid(
+    to: &mut impl std::fmt::Write,
+    cols: &[(&Col, Option<usize>)],
+    rows: usize,
+    color: bool,
+) -> std::fmt::Result {
     let shown: Vec<Shown> = cols
         .iter()
         .map(|&(col, width)| Shown::new(col, width, rows))
         .collect();
+    // Lines are gathered in a piece of this size, then written out.
+    const PIECE: usize = 64 * 1024;
     let line_bytes: usize = shown.iter().map(|s| s.width + 5).sum::<usize>() + 4;
-    let mut out = String::with_capacity((rows + 4) * line_bytes);
+    let mut out = String::with_capacity(PIECE + 4 * line_bytes);
     rule(&mut out, &shown, ['┌', '─', '┬', '┐']);
     let header_lines = shown.iter().map(|s| lines_in(&s.header)).max();
     for k in 0..header_lines.unwrap_or(1) {
@@ -264,10 +292,14 @@ fn grid(cols: &[(&Col, Option<usize>)], rows: usize, color: bool) -> String {
                 }
             }
         }
+        if out.len() >= PIECE {
+            to.write_str(&out)?;
+            out.clear();
+        }
     }
     rule(&mut out, &shown, ['└', '─', '┴', '┘']);
     out.pop();
-    out
+    to.write_str(&out)
 }
 
 /// A column as the grid shows it: its texts wrapped to its width, if it has one, and the
@@ -315,9 +347,15 @@ impl<'a> Shown<'a> {
             width: 0,
         };
         let header_width = widest_piece(&shown.header);
-        shown.width = (0..rows)
-            .map(|r| shown.widest(shown.cell(r)))
-            .fold(header_width, usize::max);
+        let cells_width = if shown.ascii && !shown.multiline && shown.wrapped.is_empty() {
+            col.cells.longest()
+        } else {
+            (0..rows)
+                .map(|r| shown.widest(shown.cell(r)))
+                .max()
+                .unwrap_or(0)
+        };
+        shown.width = header_width.max(cells_width);
         shown
     }
 
@@ -580,7 +618,7 @@ mod tests {
 
     #[test]
     fn without_a_width_every_column_is_shown_whole() {
-        let t = render(&sample(), 2, Style::default());
+        let t = Table::new(sample(), 2, Style::default()).to_string();
         assert!(
             t.contains("Bytes c→s") && t.contains("one two three four"),
             "{t}"
@@ -591,37 +629,40 @@ mod tests {
     #[test]
     fn narrow_drops_by_rank_merges_and_never_breaks_a_word() {
         for w in [30, 40, 50, 60, 70, 80] {
-            let t = render(
-                &sample(),
+            let t = Table::new(
+                sample(),
                 2,
                 Style {
                     color: false,
                     width: Some(w),
                 },
-            );
+            )
+            .to_string();
             assert!(widest(&t) <= w, "{w}:\n{t}");
             for word in ["172.16.16.102:34542", "[::1]:50316"] {
                 assert!(t.contains(word), "{w}:\n{t}");
             }
         }
-        let t = render(
-            &sample(),
+        let t = Table::new(
+            sample(),
             2,
             Style {
                 color: false,
                 width: Some(70),
             },
-        );
+        )
+        .to_string();
         assert!(t.contains("30000/30000") && !t.contains("12.500000"), "{t}");
         // Too narrow for the rank-0 fields: records.
-        let t = render(
-            &sample(),
+        let t = Table::new(
+            sample(),
             2,
             Style {
                 color: false,
                 width: Some(31),
             },
-        );
+        )
+        .to_string();
         assert!(t.starts_with("Stream"), "{t}");
         // The address does not fit beside the labels: under its label, whole.
         assert!(t.contains("\nClient\n  172.16.16.102:34542\n"), "{t}");
