@@ -32,28 +32,34 @@ fn tables(a: &Analysis, style: Style) -> Vec<(&'static str, String)> {
     if !a.connections.is_empty() {
         out.push((
             "connections",
-            text::connections_table(&a.connections, origin, style),
+            text::connections_table(&a.connections, origin, style).to_string(),
         ));
     }
     if !a.dns.transactions.is_empty() {
-        out.push(("dns", text::dns_table(&a.dns.transactions, origin, style)));
+        out.push((
+            "dns",
+            text::dns_table(&a.dns.transactions, origin, style).to_string(),
+        ));
     }
     if !a.http.transactions.is_empty() {
         out.push((
             "http",
-            text::http_table(&a.http.transactions, origin, style),
+            text::http_table(&a.http.transactions, origin, style).to_string(),
         ));
     }
     if !a.tls.sessions.is_empty() {
-        out.push(("tls", text::tls_table(&a.tls.sessions, style)));
+        out.push(("tls", text::tls_table(&a.tls.sessions, style).to_string()));
     }
     if !a.udp.conversations.is_empty() {
-        out.push(("udp", text::udp_table(&a.udp.conversations, origin, style)));
+        out.push((
+            "udp",
+            text::udp_table(&a.udp.conversations, origin, style).to_string(),
+        ));
     }
     if !a.messages.exchanges.is_empty() {
         out.push((
             "exchanges",
-            text::exchanges_table(&a.messages.exchanges, origin, style),
+            text::exchanges_table(&a.messages.exchanges, origin, style).to_string(),
         ));
     }
     out
@@ -132,18 +138,18 @@ fn lab_tables_fit_80_and_120_columns_without_breaking_an_address() {
     );
     // At 80 columns the connections keep the addresses, the state, the bytes and the echo.
     let origin = a.stats.first_ts.unwrap_or_default();
-    let t = text::connections_table(&a.connections, origin, on_terminal(80));
+    let t = text::connections_table(&a.connections, origin, on_terminal(80)).to_string();
     for header in ["Stream", "Client", "Server", "State", "Echo"] {
         assert!(t.contains(header), "{t}");
     }
     assert!(!t.contains("History") && !t.contains("Start"), "{t}");
     // The DNS table keeps the name, type, response code, answers and the server asked.
-    let t = text::dns_table(&a.dns.transactions, origin, on_terminal(80));
+    let t = text::dns_table(&a.dns.transactions, origin, on_terminal(80)).to_string();
     for header in ["Server", "Query", "Type", "Rcode", "Answers"] {
         assert!(t.contains(header), "{t}");
     }
     // Piped: every column, at full width, as before.
-    let t = text::connections_table(&a.connections, origin, Style::default());
+    let t = text::connections_table(&a.connections, origin, Style::default()).to_string();
     assert!(t.contains("│ Stream ┆ Client              ┆ Server              ┆ State ┆ History  ┆ Handshake ┆ Close   ┆ Packets ┆ Bytes c→s ┆ Bytes s→c ┆ Retrans ┆ Echo ┆ Start    ┆ Duration │"), "{t}");
     assert!(t.contains("│ 4      ┆ 172.16.16.102:34542 ┆ 172.16.16.101:32434 ┆ SF    ┆ ShADadFf ┆ yes       ┆ fin     ┆      19 ┆        97 ┆        97 ┆       0 ┆ yes  ┆ 0.033107 ┆ 0.451555 │"), "{t}");
 }
@@ -225,7 +231,7 @@ fn too_narrow_for_the_addresses_a_row_becomes_a_record() {
         };
     }
     let origin = a.stats.first_ts.unwrap_or_default();
-    let t = text::connections_table(&a.connections, origin, on_terminal(80));
+    let t = text::connections_table(&a.connections, origin, on_terminal(80)).to_string();
     assert!(t.lines().all(|l| l.chars().count() <= 80), "{t}");
     assert!(
         t.contains("\nClient         [2001:db8:1234:5678:9abc:def0:1234:5678]:34542\n"),

@@ -31,7 +31,8 @@ fn unsafe_char(c: char) -> bool {
 /// U+00FF); everything else, non-ASCII letters included, passes through. Borrowed when there
 /// is nothing to escape.
 pub fn escape_text(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(unsafe_char) {
+    // Printable ASCII (most names) is checked a byte at a time, the rest a character at a time.
+    if text.bytes().all(|b| matches!(b, 0x20..=0x7e)) || !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

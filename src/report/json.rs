@@ -1,74 +1,142 @@
 //! The JSON report: one document per capture, with a stable shape (fields are added, never
 //! renamed).
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use std::collections::BTreeMap;
-
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::analysis::dns::Transaction;
 use crate::analysis::http::HttpTransaction;
 use crate::analysis::messages::{Exchange, Message};
-use crate::analysis::tcp::Connection;
+use crate::analysis::tcp::{Connection, Event};
 use crate::analysis::tls::handshake::{cipher_name, version_name};
 use crate::analysis::tls::TlsSession;
 use crate::analysis::udp::{Flow, UdpConversation};
+use crate::analysis::Endpoint;
 use crate::checks::Check;
 use crate::pipeline::{signed_nanos, Analysis};
 use crate::report::escape::escape_bytes;
-use crate::wire::dns::{rcode_name, type_name};
+use crate::wire::dns::{rcode_name, type_name, Record};
+use crate::wire::TcpFlags;
 
 /// Seconds since `origin` as a float (nanosecond precision kept to 1e-9).
 fn secs(ts: Duration, origin: Duration) -> f64 {
     (signed_nanos(ts) - signed_nanos(origin)) as f64 / 1e9
 }
 
-fn connection(c: &Connection, origin: Duration) -> Value {
-    let events: Vec<Value> = c
-        .events
-        .iter()
-        .map(|e| {
-            json!({
-                "t": secs(e.ts, origin),
-                "dir": e.dir.as_str(),
-                "flags": e.flags.to_string(),
-                "seq": e.seq,
-                "ack": e.ack,
-                "len": e.len,
-                "win": e.win,
-                "analysis": e.findings.names(),
-            })
-        })
-        .collect();
-    json!({
-        "stream": c.stream,
-        "client": c.client.to_string(),
-        "server": c.server.to_string(),
-        "state": c.zeek.conn_state(),
-        "history": c.zeek.history.as_str(),
-        "handshake": c.handshake,
-        "close": c.close().as_str(),
-        "fin_client": c.c2s.fin,
-        "fin_server": c.s2c.fin,
-        "refused": c.refused(),
-        "packets": c.packets(),
-        "bytes_to_server": c.c2s.bytes(),
-        "bytes_to_client": c.s2c.bytes(),
-        "bytes_missing": c.c2s.missing() + c.s2c.missing(),
-        "retransmissions": c.retransmissions,
-        "out_of_order": c.out_of_order,
-        "lost_segments": c.lost_segments,
-        "duplicate_acks": c.dup_acks,
-        "zero_windows": c.zero_windows,
-        "echo": c.echo(),
-        "start": secs(c.start, origin),
-        "duration": secs(c.end, c.start),
-        "throughput_bps": throughput(c),
-        "events": events,
-        "events_dropped": c.events_dropped,
-    })
+/// Rows of the document (connections, DNS, HTTP, UDP) are written from these structs rather
+/// than built as `json!` values, a map of owned keys and values each, which took most of the
+/// time of writing 10,000 rows. Their fields are in alphabetical order, as those maps always
+/// printed them.
+///
+/// A text written from its `Display` (an address, flags).
+struct Shown<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Shown<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+/// A TCP connection.
+#[derive(Serialize)]
+struct ConnectionRow<'a> {
+    bytes_missing: u64,
+    bytes_to_client: u64,
+    bytes_to_server: u64,
+    client: Shown<Endpoint>,
+    close: &'static str,
+    duplicate_acks: u64,
+    duration: f64,
+    echo: bool,
+    events: Events<'a>,
+    events_dropped: u64,
+    fin_client: bool,
+    fin_server: bool,
+    handshake: bool,
+    history: &'a str,
+    lost_segments: u64,
+    out_of_order: u64,
+    packets: u64,
+    refused: bool,
+    retransmissions: u64,
+    server: Shown<Endpoint>,
+    start: f64,
+    state: &'static str,
+    stream: u32,
+    throughput_bps: f64,
+    zero_windows: u64,
+}
+
+fn connection(c: &Connection, origin: Duration) -> ConnectionRow<'_> {
+    ConnectionRow {
+        bytes_missing: c.c2s.missing() + c.s2c.missing(),
+        bytes_to_client: c.s2c.bytes(),
+        bytes_to_server: c.c2s.bytes(),
+        client: Shown(c.client),
+        close: c.close().as_str(),
+        duplicate_acks: c.dup_acks,
+        duration: secs(c.end, c.start),
+        echo: c.echo(),
+        events: Events {
+            events: &c.events,
+            origin,
+        },
+        events_dropped: c.events_dropped,
+        fin_client: c.c2s.fin,
+        fin_server: c.s2c.fin,
+        handshake: c.handshake,
+        history: c.zeek.history.as_str(),
+        lost_segments: c.lost_segments,
+        out_of_order: c.out_of_order,
+        packets: c.packets(),
+        refused: c.refused(),
+        retransmissions: c.retransmissions,
+        server: Shown(c.server),
+        start: secs(c.start, origin),
+        state: c.zeek.conn_state(),
+        stream: c.stream,
+        throughput_bps: throughput(c),
+        zero_windows: c.zero_windows,
+    }
+}
+
+/// A connection's segments, each an [`EventRow`].
+struct Events<'a> {
+    events: &'a [Event],
+    origin: Duration,
+}
+
+impl Serialize for Events<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.events.iter().map(|e| EventRow {
+            ack: e.ack,
+            analysis: e.findings.names(),
+            dir: e.dir.as_str(),
+            flags: Shown(e.flags),
+            len: e.len,
+            seq: e.seq,
+            t: secs(e.ts, self.origin),
+            win: e.win,
+        }))
+    }
+}
+
+/// One segment of a connection.
+#[derive(Serialize)]
+struct EventRow {
+    ack: u32,
+    analysis: Vec<&'static str>,
+    dir: &'static str,
+    flags: Shown<TcpFlags>,
+    len: u32,
+    seq: u32,
+    t: f64,
+    win: u32,
 }
 
 /// A message's text for JSON: escaped as on a terminal, up to the detail length.
@@ -79,24 +147,43 @@ fn message(m: Option<&Message>) -> Value {
     )
 }
 
-fn http_transaction(t: &HttpTransaction, origin: Duration) -> Value {
+/// An HTTP request and its response.
+#[derive(Serialize)]
+struct HttpRow<'a> {
+    body_bytes: u64,
+    client: Shown<Endpoint>,
+    content_length: Option<u64>,
+    content_type: Option<&'a str>,
+    host: Option<&'a str>,
+    latency_ms: Option<f64>,
+    location: Option<&'a str>,
+    method: Option<&'a str>,
+    reason: Option<&'a str>,
+    server: Shown<Endpoint>,
+    status: Option<u16>,
+    stream: u32,
+    t: f64,
+    uri: Option<&'a str>,
+}
+
+fn http_transaction(t: &HttpTransaction, origin: Duration) -> HttpRow<'_> {
     let r = t.response.as_ref();
-    json!({
-        "stream": t.stream,
-        "client": t.client.to_string(),
-        "server": t.server.to_string(),
-        "t": secs(t.t, origin),
-        "method": t.request.method,
-        "uri": t.request.uri,
-        "host": t.request.host,
-        "status": r.and_then(|r| r.status),
-        "reason": r.and_then(|r| r.reason.clone()),
-        "content_type": r.and_then(|r| r.content_type.clone()),
-        "content_length": r.and_then(|r| r.content_length),
-        "location": r.and_then(|r| r.location.clone()),
-        "body_bytes": t.response_body,
-        "latency_ms": t.latency().map(|l| l.as_secs_f64() * 1e3),
-    })
+    HttpRow {
+        body_bytes: t.response_body,
+        client: Shown(t.client),
+        content_length: r.and_then(|r| r.content_length),
+        content_type: r.and_then(|r| r.content_type.as_deref()),
+        host: t.request.host.as_deref(),
+        latency_ms: t.latency().map(|l| l.as_secs_f64() * 1e3),
+        location: r.and_then(|r| r.location.as_deref()),
+        method: t.request.method.as_deref(),
+        reason: r.and_then(|r| r.reason.as_deref()),
+        server: Shown(t.server),
+        status: r.and_then(|r| r.status),
+        stream: t.stream,
+        t: secs(t.t, origin),
+        uri: t.request.uri.as_deref(),
+    }
 }
 
 fn tls_session(s: &TlsSession) -> Value {
@@ -116,26 +203,47 @@ fn tls_session(s: &TlsSession) -> Value {
     })
 }
 
-fn udp_conversation(c: &UdpConversation, origin: Duration) -> Value {
-    let flow = |f: &Flow| {
-        json!({
-            "datagrams": f.datagrams,
-            "bytes": f.bytes,
-            "min_len": f.min_len,
-            "max_len": f.max_len,
-            "mean_interval_ms": f.mean_interval().map(|d| d.as_secs_f64() * 1e3),
-        })
+/// A UDP conversation.
+#[derive(Serialize)]
+struct UdpRow {
+    a: Shown<Endpoint>,
+    a_to_b: FlowRow,
+    b: Shown<Endpoint>,
+    b_to_a: FlowRow,
+    broadcasts: u64,
+    duration: f64,
+    start: f64,
+    stream: u32,
+}
+
+/// One direction of a UDP conversation.
+#[derive(Serialize)]
+struct FlowRow {
+    bytes: u64,
+    datagrams: u64,
+    max_len: u32,
+    mean_interval_ms: Option<f64>,
+    min_len: u32,
+}
+
+fn udp_conversation(c: &UdpConversation, origin: Duration) -> UdpRow {
+    let flow = |f: &Flow| FlowRow {
+        bytes: f.bytes,
+        datagrams: f.datagrams,
+        max_len: f.max_len,
+        mean_interval_ms: f.mean_interval().map(|d| d.as_secs_f64() * 1e3),
+        min_len: f.min_len,
     };
-    json!({
-        "stream": c.stream,
-        "a": c.a.to_string(),
-        "b": c.b.to_string(),
-        "a_to_b": flow(&c.a_to_b),
-        "b_to_a": flow(&c.b_to_a),
-        "broadcasts": c.broadcasts,
-        "start": secs(c.first, origin),
-        "duration": secs(c.last, c.first),
-    })
+    UdpRow {
+        a: Shown(c.a),
+        a_to_b: flow(&c.a_to_b),
+        b: Shown(c.b),
+        b_to_a: flow(&c.b_to_a),
+        broadcasts: c.broadcasts,
+        duration: secs(c.last, c.first),
+        start: secs(c.first, origin),
+        stream: c.stream,
+    }
 }
 
 fn exchange(e: &Exchange, origin: Duration) -> Value {
@@ -160,23 +268,51 @@ fn throughput(c: &Connection) -> f64 {
     }
 }
 
-fn transaction(t: &Transaction, origin: Duration) -> Value {
-    json!({
-        "t": secs(t.first_seen(), origin),
-        "id": t.id,
-        "transport": t.transport.as_str(),
-        "client": t.client.to_string(),
-        "server": t.server.to_string(),
-        "qname": t.qname,
-        "qtype": type_name(t.qtype),
-        "rcode": t.rcode.map(rcode_name),
-        "answers": t.answers.iter().map(|a| a.summary()).collect::<Vec<_>>(),
-        "latency_ms": t.latency().map(|l| l.as_secs_f64() * 1e3),
-        "retries": t.retries,
-        "query_captured": t.query_ts.is_some(),
-        "duplicate_responses": t.duplicate_responses,
-        "malformed": t.malformed,
-    })
+/// A DNS query and its response.
+#[derive(Serialize)]
+struct TransactionRow<'a> {
+    answers: Answers<'a>,
+    client: Shown<Endpoint>,
+    duplicate_responses: u32,
+    id: u16,
+    latency_ms: Option<f64>,
+    malformed: bool,
+    qname: &'a str,
+    qtype: Cow<'static, str>,
+    query_captured: bool,
+    rcode: Option<Cow<'static, str>>,
+    retries: u32,
+    server: Shown<Endpoint>,
+    t: f64,
+    transport: &'static str,
+}
+
+fn transaction(t: &Transaction, origin: Duration) -> TransactionRow<'_> {
+    TransactionRow {
+        answers: Answers(&t.answers),
+        client: Shown(t.client),
+        duplicate_responses: t.duplicate_responses,
+        id: t.id,
+        latency_ms: t.latency().map(|l| l.as_secs_f64() * 1e3),
+        malformed: t.malformed,
+        qname: &t.qname,
+        qtype: type_name(t.qtype),
+        query_captured: t.query_ts.is_some(),
+        rcode: t.rcode.map(rcode_name),
+        retries: t.retries,
+        server: Shown(t.server),
+        t: secs(t.first_seen(), origin),
+        transport: t.transport.as_str(),
+    }
+}
+
+/// A response's answers, each as its summary (`A 192.0.2.1`).
+struct Answers<'a>(&'a [Record]);
+
+impl Serialize for Answers<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(Record::summary))
+    }
 }
 
 /// Serializes what an iterator yields as a JSON array, one element at a time.
@@ -185,7 +321,7 @@ struct Seq<F>(F);
 impl<F, I> Serialize for Seq<F>
 where
     F: Fn() -> I,
-    I: Iterator<Item = Value>,
+    I: Iterator<Item: Serialize>,
 {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq((self.0)())
@@ -362,5 +498,61 @@ impl Serialize for Document<'_> {
         )?;
         map.serialize_entry("error", &self.error)?;
         map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{analyse_file, PipelineOptions};
+
+    /// `row` as written, and as a `Value` (whose maps sort their keys) writes it.
+    fn as_written_and_sorted<T: Serialize>(row: &T) -> (String, String) {
+        let written = serde_json::to_string(row).unwrap();
+        let sorted = serde_json::to_value(row).unwrap().to_string();
+        (written, sorted)
+    }
+
+    #[test]
+    fn rows_write_their_keys_in_alphabetical_order() {
+        let mut options = PipelineOptions::default();
+        options.needs.http = true;
+        options.needs.udp = true;
+        let mut rows = [0; 4];
+        for name in [
+            "mesin1.pcapng",
+            "dns.pcapng",
+            "course/http/mesin1.pcapng",
+            "course/udp/mesin1.pcapng",
+        ] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(name);
+            let (analyses, read) = analyse_file(&path, std::slice::from_ref(&options));
+            read.unwrap();
+            let a = &analyses[0];
+            let origin = a.stats.first_ts.unwrap_or_default();
+            for c in &a.connections {
+                let (written, sorted) = as_written_and_sorted(&connection(c, origin));
+                assert_eq!(written, sorted);
+                rows[0] += 1;
+            }
+            for t in &a.dns.transactions {
+                let (written, sorted) = as_written_and_sorted(&transaction(t, origin));
+                assert_eq!(written, sorted);
+                rows[1] += 1;
+            }
+            for t in &a.http.transactions {
+                let (written, sorted) = as_written_and_sorted(&http_transaction(t, origin));
+                assert_eq!(written, sorted);
+                rows[2] += 1;
+            }
+            for c in &a.udp.conversations {
+                let (written, sorted) = as_written_and_sorted(&udp_conversation(c, origin));
+                assert_eq!(written, sorted);
+                rows[3] += 1;
+            }
+        }
+        assert!(rows.iter().all(|&n| n > 0), "{rows:?}");
     }
 }

@@ -4,8 +4,11 @@
 use std::fmt::Write;
 use std::time::Duration;
 
+mod cells;
 mod layout;
 
+use cells::Cells;
+pub use layout::Table;
 use layout::{field, forms, Col};
 
 use super::escape::{escape_bytes, escape_text, hexdump};
@@ -31,14 +34,17 @@ pub enum PayloadStyle {
     Hex,
 }
 
-/// Seconds since `origin`, with microseconds, signed.
 /// Text from a capture, escaped for a terminal (see [`escape_text`]).
 fn escape_owned(text: &str) -> String {
     escape_text(text).into_owned()
 }
 
-fn seconds(ts: Duration, origin: Duration) -> String {
-    super::seconds_text(signed_nanos(ts) - signed_nanos(origin), 6)
+/// Seconds since `origin`, with microseconds, signed.
+fn seconds(ts: Duration, origin: Duration) -> super::Seconds {
+    super::Seconds {
+        nanos: signed_nanos(ts) - signed_nanos(origin),
+        digits: 6,
+    }
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -72,75 +78,114 @@ pub enum Tone {
 
 /// `text` in the colour of `tone` when `color`, as it is otherwise.
 pub fn paint(text: &str, tone: Tone, color: bool) -> String {
+    let mut out = String::new();
+    push_painted(&mut out, text, tone, color);
+    out
+}
+
+/// [`paint`] into `out`.
+pub fn push_painted(out: &mut String, text: &str, tone: Tone, color: bool) {
     if !color {
-        return text.to_string();
+        out.push_str(text);
+        return;
     }
     let code = match tone {
         Tone::Pass => "32",
         Tone::Fail => "31",
         Tone::Warn => "33",
     };
-    format!("\x1b[{code}m{text}\x1b[0m")
+    let _ = write!(out, "\x1b[{code}m{text}\x1b[0m");
 }
 
-/// The texts of one column, a row each.
-fn cells<T>(rows: &[T], text: impl Fn(&T) -> String) -> Vec<String> {
-    rows.iter().map(text).collect()
+/// A column of texts each made as a string of its own (the composite ones of the smaller
+/// tables).
+fn cells<T>(rows: &[T], text: impl Fn(&T) -> String) -> Cells {
+    Cells::write(rows, |out, row| out.push_str(&text(row)))
 }
 
-fn latency_text(latency: Option<Duration>) -> String {
-    latency.map_or("-".to_string(), |l| {
-        format!("{:.3} ms", l.as_secs_f64() * 1e3)
-    })
+/// A latency in milliseconds (`0.543 ms`), or `-`: `{:.3}` of the milliseconds as a float.
+/// That is the microseconds rounded to nearest, written here from the integer (a float
+/// formatted exactly costs more than the rest of a row), except for a tie (…500 ns) and
+/// past a day, where the float's own rounding is left to decide.
+fn write_latency(out: &mut String, latency: Option<Duration>) {
+    let Some(l) = latency else {
+        out.push('-');
+        return;
+    };
+    let nanos = l.as_nanos();
+    if nanos % 1000 == 500 || l.as_secs() >= 86_400 {
+        let _ = write!(out, "{:.3} ms", l.as_secs_f64() * 1e3);
+        return;
+    }
+    let micros = (nanos + 500) / 1000;
+    cells::push_int(out, micros / 1000);
+    out.push('.');
+    let frac = micros % 1000;
+    if frac < 100 {
+        out.push('0');
+    }
+    if frac < 10 {
+        out.push('0');
+    }
+    cells::push_int(out, frac);
+    out.push_str(" ms");
 }
 
 /// The connections table. Narrow, it keeps the stream, the addresses, the state, the bytes
 /// (as `46/46`) and the echo first.
-pub fn connections_table(conns: &[Connection], origin: Duration, style: Style) -> String {
-    let c = |text: fn(&Connection) -> String| cells(conns, text);
-    let bytes = |header: &str, text: fn(&Connection) -> String| Col::new(header, c(text)).right();
+pub fn connections_table(conns: &[Connection], origin: Duration, style: Style) -> Table {
     let fields = [
-        field(0, Col::new("Stream", c(|c| c.stream.to_string()))),
-        field(0, Col::new("Client", c(|c| c.client.to_string()))),
-        field(0, Col::new("Server", c(|c| c.server.to_string()))),
-        field(1, Col::new("State", c(|c| c.zeek.conn_state().to_string()))),
-        field(9, Col::new("History", c(|c| c.zeek.history.to_string()))),
+        field(0, Col::new("Stream", Cells::int(conns, |c| c.stream))),
+        field(0, Col::new("Client", Cells::endpoint(conns, |c| c.client))),
+        field(0, Col::new("Server", Cells::endpoint(conns, |c| c.server))),
+        field(
+            1,
+            Col::new("State", Cells::text(conns, |c| c.zeek.conn_state())),
+        ),
+        field(
+            9,
+            Col::new("History", Cells::text(conns, |c| c.zeek.history.as_str())),
+        ),
         field(
             6,
-            Col::new("Handshake", c(|c| yes_no(c.handshake).to_string())),
+            Col::new("Handshake", Cells::text(conns, |c| yes_no(c.handshake))),
         ),
         field(
             5,
             Col::new(
                 "Close",
-                c(|c| {
+                Cells::text(conns, |c| {
                     if c.refused() {
-                        "refused".to_string()
+                        "refused"
                     } else {
-                        c.close().as_str().to_string()
+                        c.close().as_str()
                     }
                 }),
             ),
         ),
         field(
             7,
-            Col::new("Packets", c(|c| c.packets().to_string())).right(),
+            Col::new("Packets", Cells::int(conns, |c| c.packets())).right(),
         ),
         forms(
             2,
             vec![
                 vec![
-                    bytes("Bytes c→s", |c| c.c2s.bytes().to_string()),
-                    bytes("Bytes s→c", |c| c.s2c.bytes().to_string()),
+                    Col::new("Bytes c→s", Cells::int(conns, |c| c.c2s.bytes())).right(),
+                    Col::new("Bytes s→c", Cells::int(conns, |c| c.s2c.bytes())).right(),
                 ],
-                vec![bytes("Bytes c→s/s→c", |c| {
-                    format!("{}/{}", c.c2s.bytes(), c.s2c.bytes())
-                })],
+                vec![Col::new(
+                    "Bytes c→s/s→c",
+                    Cells::write(conns, |out, c| {
+                        let _ = write!(out, "{}/{}", c.c2s.bytes(), c.s2c.bytes());
+                    }),
+                )
+                .right()],
             ],
         ),
         field(
             4,
-            Col::new("Retrans", c(|c| c.retransmissions.to_string()))
+            Col::new("Retrans", Cells::int(conns, |c| c.retransmissions))
                 .right()
                 .tones(
                     conns
@@ -153,25 +198,29 @@ pub fn connections_table(conns: &[Connection], origin: Duration, style: Style) -
             3,
             Col::new(
                 "Echo",
-                c(|c| {
+                Cells::text(conns, |c| {
                     if c.c2s.bytes() == 0 {
-                        "-".to_string()
+                        "-"
                     } else {
-                        yes_no(c.echo()).to_string()
+                        yes_no(c.echo())
                     }
                 }),
             ),
         ),
         field(
             10,
-            Col::new("Start", cells(conns, |c| seconds(c.start, origin))).right(),
+            Col::new("Start", Cells::seconds(conns, |c| seconds(c.start, origin))).right(),
         ),
         field(
             8,
-            Col::new("Duration", c(|c| seconds(c.end, c.start))).right(),
+            Col::new(
+                "Duration",
+                Cells::seconds(conns, |c| seconds(c.end, c.start)),
+            )
+            .right(),
         ),
     ];
-    layout::render(&fields, conns.len(), style)
+    Table::new(fields.into(), conns.len(), style)
 }
 
 /// Characters of a message shown in the exchanges table.
@@ -179,7 +228,7 @@ const MESSAGE_CELL: usize = 40;
 
 /// The exchanges table: each request and its response, escaped and cut. Narrow, the request
 /// and the response come first, and wrap, then the stream and the latency.
-pub fn exchanges_table(exchanges: &[Exchange], origin: Duration, style: Style) -> String {
+pub fn exchanges_table(exchanges: &[Exchange], origin: Duration, style: Style) -> Table {
     let text = |m: Option<&Message>| match m {
         None => "-".to_string(),
         Some(m) => {
@@ -194,15 +243,19 @@ pub fn exchanges_table(exchanges: &[Exchange], origin: Duration, style: Style) -
     let fields = [
         field(
             4,
-            Col::new("Time", cells(exchanges, |e| seconds(e.t(), origin))).right(),
+            Col::new(
+                "Time",
+                Cells::seconds(exchanges, |e| seconds(e.t(), origin)),
+            )
+            .right(),
         ),
         field(
             1,
-            Col::new("Stream", cells(exchanges, |e| e.stream.to_string())).right(),
+            Col::new("Stream", Cells::int(exchanges, |e| e.stream)).right(),
         ),
         field(
             3,
-            Col::new("Client", cells(exchanges, |e| e.client.to_string())),
+            Col::new("Client", Cells::endpoint(exchanges, |e| e.client)),
         ),
         field(
             0,
@@ -214,73 +267,86 @@ pub fn exchanges_table(exchanges: &[Exchange], origin: Duration, style: Style) -
         ),
         field(
             2,
-            Col::new("Latency", cells(exchanges, |e| latency_text(e.latency()))).right(),
+            Col::new(
+                "Latency",
+                Cells::write(exchanges, |out, e| write_latency(out, e.latency())),
+            )
+            .right(),
         ),
     ];
-    layout::render(&fields, exchanges.len(), style)
+    Table::new(fields.into(), exchanges.len(), style)
 }
 
 /// The HTTP transactions table. Narrow, the request and the status come first.
-pub fn http_table(transactions: &[HttpTransaction], origin: Duration, style: Style) -> String {
-    let request = |t: &HttpTransaction| {
-        escape_owned(&format!(
-            "{} {}",
-            t.request.method.as_deref().unwrap_or("?"),
-            t.request.uri.as_deref().unwrap_or("?")
-        ))
-    };
-    let status = |t: &HttpTransaction| match &t.response {
+pub fn http_table(transactions: &[HttpTransaction], origin: Duration, style: Style) -> Table {
+    // Each text is put together here, then escaped into its cell.
+    let mut text = String::new();
+    let request = Cells::write(transactions, |out, t| {
+        text.clear();
+        text.push_str(t.request.method.as_deref().unwrap_or("?"));
+        text.push(' ');
+        text.push_str(t.request.uri.as_deref().unwrap_or("?"));
+        out.push_str(&escape_text(&text));
+    });
+    let status = Cells::write(transactions, |out, t| match &t.response {
         Some(r) => {
-            let mut s = format!(
-                "{} {}",
-                r.status.unwrap_or(0),
-                r.reason.as_deref().unwrap_or("")
-            );
+            text.clear();
+            cells::push_int(&mut text, r.status.unwrap_or(0));
+            text.push(' ');
+            text.push_str(r.reason.as_deref().unwrap_or(""));
             if let Some(l) = &r.location {
-                let _ = write!(s, " → {}", escape_owned(l));
+                text.push_str(" → ");
+                text.push_str(&escape_text(l));
             }
-            escape_owned(s.trim_end())
+            out.push_str(&escape_text(text.trim_end()));
         }
-        None => "no response".to_string(),
-    };
-    let kind = |t: &HttpTransaction| {
-        escape_owned(
+        None => out.push_str("no response"),
+    });
+    let kind = Cells::text(transactions, |t| {
+        escape_text(
             t.response
                 .as_ref()
                 .and_then(|r| r.content_type.as_deref())
                 .unwrap_or_default(),
         )
-    };
-    let t = |text: &dyn Fn(&HttpTransaction) -> String| cells(transactions, text);
+    });
+    let t = transactions;
     let fields = [
-        field(6, Col::new("Time", t(&|t| seconds(t.t, origin))).right()),
-        field(1, Col::new("Stream", t(&|t| t.stream.to_string())).right()),
-        field(3, Col::new("Client", t(&|t| t.client.to_string()))),
-        field(0, Col::new("Request", t(&request)).wrap()),
+        field(
+            6,
+            Col::new("Time", Cells::seconds(t, |t| seconds(t.t, origin))).right(),
+        ),
+        field(1, Col::new("Stream", Cells::int(t, |t| t.stream)).right()),
+        field(3, Col::new("Client", Cells::endpoint(t, |t| t.client))),
+        field(0, Col::new("Request", request).wrap()),
         field(
             0,
-            Col::new("Status", t(&status)).wrap().tones(
+            Col::new("Status", status).wrap().tones(
                 transactions
                     .iter()
                     .map(|t| t.response.is_none().then_some(Tone::Warn))
                     .collect(),
             ),
         ),
-        field(2, Col::new("Type", t(&kind))),
+        field(2, Col::new("Type", kind)),
         field(
             4,
-            Col::new("Body", t(&|t| t.response_body.to_string())).right(),
+            Col::new("Body", Cells::int(t, |t| t.response_body)).right(),
         ),
         field(
             5,
-            Col::new("Latency", t(&|t| latency_text(t.latency()))).right(),
+            Col::new(
+                "Latency",
+                Cells::write(t, |out, t| write_latency(out, t.latency())),
+            )
+            .right(),
         ),
     ];
-    layout::render(&fields, transactions.len(), style)
+    Table::new(fields.into(), transactions.len(), style)
 }
 
 /// The TLS handshakes table. Narrow, the stream, SNI, version and certificate come first.
-pub fn tls_table(sessions: &[TlsSession], style: Style) -> String {
+pub fn tls_table(sessions: &[TlsSession], style: Style) -> Table {
     let cert = |s: &TlsSession| match &s.server_hello.cert_subject {
         Some(subject) => {
             let mut text = escape_owned(subject);
@@ -292,146 +358,182 @@ pub fn tls_table(sessions: &[TlsSession], style: Style) -> String {
         }
         None => "(encrypted)".to_string(),
     };
-    let s = |text: &dyn Fn(&TlsSession) -> String| cells(sessions, text);
+    let s = sessions;
     let fields = [
-        field(0, Col::new("Stream", s(&|s| s.stream.to_string())).right()),
-        field(3, Col::new("Client", s(&|s| s.client.to_string()))),
-        field(2, Col::new("Server", s(&|s| s.server.to_string()))),
+        field(0, Col::new("Stream", Cells::int(s, |s| s.stream)).right()),
+        field(3, Col::new("Client", Cells::endpoint(s, |s| s.client))),
+        field(2, Col::new("Server", Cells::endpoint(s, |s| s.server))),
         field(
             0,
             Col::new(
                 "SNI",
-                s(&|s| escape_owned(s.client_hello.sni.as_deref().unwrap_or("-"))),
+                Cells::text(s, |s| {
+                    escape_text(s.client_hello.sni.as_deref().unwrap_or("-"))
+                }),
             ),
         ),
         field(
             0,
             Col::new(
                 "Version",
-                s(&|s| s.version().map_or("-".to_string(), version_name)),
+                cells(s, |s| s.version().map_or("-".to_string(), version_name)),
             ),
         ),
         field(
             4,
             Col::new(
                 "Cipher",
-                s(&|s| s.server_hello.cipher.map_or("-".to_string(), cipher_name)),
+                cells(s, |s| {
+                    s.server_hello.cipher.map_or("-".to_string(), cipher_name)
+                }),
             ),
         ),
         field(
             5,
-            Col::new("ALPN", s(&|s| escape_owned(&s.server_hello.alpn.join(",")))),
+            Col::new(
+                "ALPN",
+                cells(s, |s| escape_owned(&s.server_hello.alpn.join(","))),
+            ),
         ),
-        field(1, Col::new("Certificate", s(&cert)).wrap()),
+        field(1, Col::new("Certificate", cells(s, cert)).wrap()),
     ];
-    layout::render(&fields, sessions.len(), style)
+    Table::new(fields.into(), sessions.len(), style)
 }
 
 /// The UDP conversations table, like `tshark -z conv,udp`. Narrow, the stream, the two
 /// addresses and the datagrams each way come first, the bytes as `65/0`.
-pub fn udp_table(conversations: &[UdpConversation], origin: Duration, style: Style) -> String {
-    let c = |text: fn(&UdpConversation) -> String| cells(conversations, text);
+pub fn udp_table(conversations: &[UdpConversation], origin: Duration, style: Style) -> Table {
+    let c = conversations;
     let fields = [
-        field(0, Col::new("Stream", c(|c| c.stream.to_string())).right()),
-        field(0, Col::new("A", c(|c| c.a.to_string()))),
-        field(0, Col::new("B", c(|c| c.b.to_string()))),
+        field(0, Col::new("Stream", Cells::int(c, |c| c.stream)).right()),
+        field(0, Col::new("A", Cells::endpoint(c, |c| c.a))),
+        field(0, Col::new("B", Cells::endpoint(c, |c| c.b))),
         field(
             1,
-            Col::new("A→B", c(|c| c.a_to_b.datagrams.to_string())).right(),
+            Col::new("A→B", Cells::int(c, |c| c.a_to_b.datagrams)).right(),
         ),
         field(
             1,
-            Col::new("B→A", c(|c| c.b_to_a.datagrams.to_string())).right(),
+            Col::new("B→A", Cells::int(c, |c| c.b_to_a.datagrams)).right(),
         ),
         forms(
             2,
             vec![
                 vec![
-                    Col::new("Bytes A→B", c(|c| c.a_to_b.bytes.to_string())).right(),
-                    Col::new("Bytes B→A", c(|c| c.b_to_a.bytes.to_string())).right(),
+                    Col::new("Bytes A→B", Cells::int(c, |c| c.a_to_b.bytes)).right(),
+                    Col::new("Bytes B→A", Cells::int(c, |c| c.b_to_a.bytes)).right(),
                 ],
                 vec![Col::new(
                     "Bytes A→B/B→A",
-                    c(|c| format!("{}/{}", c.a_to_b.bytes, c.b_to_a.bytes)),
+                    Cells::write(c, |out, c| {
+                        let _ = write!(out, "{}/{}", c.a_to_b.bytes, c.b_to_a.bytes);
+                    }),
                 )
                 .right()],
             ],
         ),
         field(
             3,
-            Col::new("Bcast", c(|c| c.broadcasts.to_string())).right(),
+            Col::new("Bcast", Cells::int(c, |c| c.broadcasts)).right(),
         ),
         field(
             5,
-            Col::new("Start", cells(conversations, |c| seconds(c.first, origin))).right(),
+            Col::new("Start", Cells::seconds(c, |c| seconds(c.first, origin))).right(),
         ),
         field(
             4,
-            Col::new("Duration", c(|c| seconds(c.last, c.first))).right(),
+            Col::new("Duration", Cells::seconds(c, |c| seconds(c.last, c.first))).right(),
         ),
     ];
-    layout::render(&fields, conversations.len(), style)
+    Table::new(fields.into(), conversations.len(), style)
 }
+
+/// Lower-case hexadecimal digits.
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// The DNS transactions table. Narrow, the name, type, response code and answers come
 /// first, then the server.
-pub fn dns_table(transactions: &[Transaction], origin: Duration, style: Style) -> String {
-    let rcode = |t: &Transaction| {
-        let mut rcode = match t.rcode {
-            Some(code) => rcode_name(code).into_owned(),
-            None => "unanswered".to_string(),
-        };
+pub fn dns_table(transactions: &[Transaction], origin: Duration, style: Style) -> Table {
+    let rcode = |out: &mut String, t: &Transaction| {
+        match t.rcode {
+            Some(code) => out.push_str(&rcode_name(code)),
+            None => out.push_str("unanswered"),
+        }
         if t.retries > 0 {
-            let _ = write!(rcode, " ({} retries)", t.retries);
+            let _ = write!(out, " ({} retries)", t.retries);
         }
         if t.query_ts.is_none() {
-            rcode.push_str(" (query not captured)");
+            out.push_str(" (query not captured)");
         }
-        rcode
     };
-    let answers = |t: &Transaction| {
+    let answers = |out: &mut String, t: &Transaction| {
         if t.answers.is_empty() {
-            "-".to_string()
-        } else {
-            let answers: Vec<String> = t
-                .answers
-                .iter()
-                .map(|a| escape_owned(&a.summary()))
-                .collect();
-            answers.join("\n")
+            out.push('-');
+        }
+        for (i, a) in t.answers.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            // The record's summary (`TYPE DATA`), escaped, without a string of its own.
+            out.push_str(&escape_text(&type_name(a.rtype)));
+            if !a.data.is_empty() {
+                out.push(' ');
+                out.push_str(&escape_text(&a.data));
+            }
         }
     };
-    let t = |text: &dyn Fn(&Transaction) -> String| cells(transactions, text);
+    let t = transactions;
     let fields = [
         field(
             6,
-            Col::new("Time", t(&|t| seconds(t.first_seen(), origin))).right(),
+            Col::new(
+                "Time",
+                Cells::seconds(t, |t| seconds(t.first_seen(), origin)),
+            )
+            .right(),
         ),
-        field(5, Col::new("Id", t(&|t| format!("0x{:04x}", t.id)))),
-        field(4, Col::new("Client", t(&|t| t.client.to_string()))),
-        field(2, Col::new("Server", t(&|t| t.server.to_string()))),
+        field(
+            5,
+            Col::new(
+                "Id",
+                Cells::write(t, |out, t| {
+                    out.push_str("0x");
+                    for shift in [12, 8, 4, 0] {
+                        out.push(HEX_DIGITS[usize::from(t.id >> shift) & 0xf].into());
+                    }
+                }),
+            ),
+        ),
+        field(4, Col::new("Client", Cells::endpoint(t, |t| t.client))),
+        field(2, Col::new("Server", Cells::endpoint(t, |t| t.server))),
         field(
             7,
-            Col::new("Proto", t(&|t| t.transport.as_str().to_string())),
+            Col::new("Proto", Cells::text(t, |t| t.transport.as_str())),
         ),
-        field(0, Col::new("Query", t(&|t| escape_owned(&t.qname)))),
-        field(0, Col::new("Type", t(&|t| type_name(t.qtype).into_owned()))),
         field(
             0,
-            Col::new("Rcode", t(&rcode)).wrap().tones(
-                transactions
-                    .iter()
+            Col::new("Query", Cells::text(t, |t| escape_text(&t.qname))),
+        ),
+        field(0, Col::new("Type", Cells::text(t, |t| type_name(t.qtype)))),
+        field(
+            0,
+            Col::new("Rcode", Cells::write(t, rcode)).wrap().tones(
+                t.iter()
                     .map(|t| (t.rcode.is_none() || t.query_ts.is_none()).then_some(Tone::Warn))
                     .collect(),
             ),
         ),
-        field(1, Col::new("Answers", t(&answers)).wrap()),
+        field(1, Col::new("Answers", Cells::write(t, answers)).wrap()),
         field(
             3,
-            Col::new("Latency", t(&|t| latency_text(t.latency()))).right(),
+            Col::new(
+                "Latency",
+                Cells::write(t, |out, t| write_latency(out, t.latency())),
+            )
+            .right(),
         ),
     ];
-    layout::render(&fields, transactions.len(), style)
+    Table::new(fields.into(), transactions.len(), style)
 }
 
 /// One connection's timeline and payload; the findings (retransmissions, …) in yellow when
@@ -462,7 +564,7 @@ pub fn connection_detail(
         let _ = write!(
             out,
             "  {:>12}  {arrow}  {:<16} Seq={} ",
-            seconds(e.ts, origin),
+            seconds(e.ts, origin).to_string(),
             format!("[{flags}]"),
             e.seq
         );
@@ -616,4 +718,51 @@ pub fn summary(name: &str, analysis: &Analysis) -> String {
         );
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_is_the_floats_milliseconds_to_three_decimals() {
+        let float = |l: Duration| format!("{:.3} ms", l.as_secs_f64() * 1e3);
+        let mut nanos: Vec<u64> = vec![
+            0,
+            1,
+            499,
+            500,
+            501,
+            999,
+            1_000,
+            1_500,
+            2_500,
+            999_999_499,
+            999_999_500,
+            999_999_501,
+            86_399_999_999_999,
+            86_400_000_000_000,
+            3_000_000_000_500,
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            nanos.extend([
+                x % 100_000_000_000_000,
+                x % 10_000_000,
+                x % 1_000 + 1_000_000,
+            ]);
+        }
+        for n in nanos {
+            let l = Duration::from_nanos(n);
+            let mut text = String::new();
+            write_latency(&mut text, Some(l));
+            assert_eq!(text, float(l), "{n} ns");
+        }
+        let mut text = String::new();
+        write_latency(&mut text, None);
+        assert_eq!(text, "-");
+    }
 }

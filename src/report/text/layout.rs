@@ -9,9 +9,12 @@
 //! broken. When even the rank-0 fields do not fit, each row is printed as a record of
 //! `label  value` lines.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::fmt::Write;
 
-use super::{paint, Style, Tone};
+use super::cells::Cells;
+use super::{paint, push_painted, Style, Tone};
 
 /// Characters a column takes besides its content: a space on each side and a border.
 const COLUMN_OVERHEAD: usize = 3;
@@ -22,21 +25,25 @@ const WRAP_FLOOR: usize = 16;
 /// One column: a header and a text per row.
 pub struct Col {
     header: String,
-    cells: Vec<String>,
+    cells: Cells,
+    /// A colour for some rows; empty when none has one.
     tones: Vec<Option<Tone>>,
     right: bool,
     wrap: bool,
+    /// Its least and natural widths, measured once (fitting asks for them often).
+    measure: OnceCell<(usize, usize)>,
 }
 
 impl Col {
     /// A left-aligned column of text that is never broken.
-    pub fn new(header: &str, cells: Vec<String>) -> Col {
+    pub fn new(header: &str, cells: Cells) -> Col {
         Col {
             header: header.to_string(),
-            tones: vec![None; cells.len()],
             cells,
+            tones: Vec::new(),
             right: false,
             wrap: false,
+            measure: OnceCell::new(),
         }
     }
 
@@ -58,28 +65,42 @@ impl Col {
         self
     }
 
+    /// The colour of row `r`'s cell.
+    fn tone(&self, r: usize) -> Option<Tone> {
+        self.tones.get(r).copied().flatten()
+    }
+
     /// Width with nothing wrapped.
     fn natural(&self) -> usize {
-        self.cells
-            .iter()
-            .chain(std::iter::once(&self.header))
-            .map(|t| longest_line(t))
-            .max()
-            .unwrap_or(0)
+        self.measured().1
     }
 
     /// The narrowest this column may be: its header may wrap at spaces, its cells only when
     /// they are free text, and never inside a word.
     fn least(&self) -> usize {
-        let cells = self.cells.iter();
-        let content = if self.wrap {
-            let words = cells.clone().map(|t| longest_word(t)).max().unwrap_or(0);
-            let lines = cells.map(|t| longest_line(t)).max().unwrap_or(0);
-            words.max(lines.min(WRAP_FLOOR))
-        } else {
-            cells.map(|t| longest_line(t)).max().unwrap_or(0)
-        };
-        content.max(longest_word(&self.header))
+        self.measured().0
+    }
+
+    /// The least and the natural width.
+    fn measured(&self) -> (usize, usize) {
+        *self.measure.get_or_init(|| {
+            let (mut lines, mut words) = (0, 0);
+            for text in self.cells.iter() {
+                lines = lines.max(longest_line(text));
+                if self.wrap {
+                    words = words.max(longest_word(text));
+                }
+            }
+            let content = if self.wrap {
+                words.max(lines.min(WRAP_FLOOR))
+            } else {
+                lines
+            };
+            (
+                content.max(longest_word(&self.header)),
+                lines.max(longest_line(&self.header)),
+            )
+        })
     }
 }
 
@@ -103,29 +124,50 @@ pub fn forms(rank: u8, forms: Vec<Vec<Col>>) -> Field {
     Field { rank, forms }
 }
 
-/// The table of `rows` rows, drawn for `style`.
-pub fn render(fields: &[Field], rows: usize, style: Style) -> String {
-    let full = || -> Vec<(&Col, Option<usize>)> {
-        fields
-            .iter()
-            .flat_map(|f| f.forms[0].iter().map(|c| (c, None)))
-            .collect()
-    };
-    let Some(width) = style.width else {
-        return grid(&full(), rows, style.color);
-    };
-    let wide: usize = fields
-        .iter()
-        .flat_map(|f| &f.forms[0])
-        .map(|c| c.natural() + COLUMN_OVERHEAD)
-        .sum::<usize>()
-        + 1;
-    if wide <= width {
-        return grid(&full(), rows, style.color);
+/// A table of fields, drawn for a style when it is written (`Display`): straight into the
+/// output, a piece at a time, rather than into a string of its own first.
+pub struct Table {
+    fields: Vec<Field>,
+    rows: usize,
+    style: Style,
+}
+
+impl Table {
+    /// The table of `rows` rows of `fields`, to be drawn for `style`.
+    pub fn new(fields: Vec<Field>, rows: usize, style: Style) -> Table {
+        Table {
+            fields,
+            rows,
+            style,
+        }
     }
-    match fit(fields, width) {
-        Some(cols) => grid(&cols, rows, style.color),
-        None => records(fields, rows, width, style.color),
+}
+
+impl std::fmt::Display for Table {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (fields, rows, style) = (&self.fields[..], self.rows, self.style);
+        let full = || -> Vec<(&Col, Option<usize>)> {
+            fields
+                .iter()
+                .flat_map(|f| f.forms[0].iter().map(|c| (c, None)))
+                .collect()
+        };
+        let Some(width) = style.width else {
+            return grid(out, &full(), rows, style.color);
+        };
+        let wide: usize = fields
+            .iter()
+            .flat_map(|f| &f.forms[0])
+            .map(|c| c.natural() + COLUMN_OVERHEAD)
+            .sum::<usize>()
+            + 1;
+        if wide <= width {
+            return grid(out, &full(), rows, style.color);
+        }
+        match fit(fields, width) {
+            Some(cols) => grid(out, &cols, rows, style.color),
+            None => out.write_str(&records(fields, rows, width, style.color)),
+        }
     }
 }
 
@@ -215,68 +257,218 @@ fn fit(fields: &[Field], width: usize) -> Option<Vec<(&Col, Option<usize>)>> {
 /// The table, each column wrapped to its width when it has one, in comfy-table's
 /// `UTF8_FULL_CONDENSED` style (headers left, cells aligned as their column says, a tone
 /// painting the text only). Drawn here rather than by comfy-table: on the 11,000 rows of a
-/// large capture's summary it took a sixth of the whole replay.
-fn grid(cols: &[(&Col, Option<usize>)], rows: usize, color: bool) -> String {
-    let lines = |text: &str, w: Option<usize>| -> Vec<String> {
-        let pieces = match w {
-            Some(w) => wrap(text, w, false),
-            None => vec![text.to_string()],
-        };
-        pieces
+/// large capture's summary it took a sixth of the whole replay. Each cell is written
+/// straight into the table, padded; only the cells wrapping changes are copied.
+fn grid(
+    to: &mut impl std::fmt::Write,
+    cols: &[(&Col, Option<usize>)],
+    rows: usize,
+    color: bool,
+) -> std::fmt::Result {
+    let shown: Vec<Shown> = cols
+        .iter()
+        .map(|&(col, width)| Shown::new(col, width, rows))
+        .collect();
+    // Lines are gathered in a piece of this size, then written out.
+    const PIECE: usize = 64 * 1024;
+    let line_bytes: usize = shown.iter().map(|s| s.width + 5).sum::<usize>() + 4;
+    let mut out = String::with_capacity(PIECE + 4 * line_bytes);
+    rule(&mut out, &shown, ['┌', '─', '┬', '┐']);
+    let header_lines = shown.iter().map(|s| lines_in(&s.header)).max();
+    for k in 0..header_lines.unwrap_or(1) {
+        line(&mut out, &shown, None, |s| nth_line(&s.header, k), color);
+    }
+    rule(&mut out, &shown, ['╞', '═', '╪', '╡']);
+    for r in 0..rows {
+        let lines = shown
             .iter()
-            .flat_map(|p| p.split('\n').map(str::to_string))
-            .collect()
-    };
-    let header: Vec<Vec<String>> = cols.iter().map(|(c, w)| lines(&c.header, *w)).collect();
-    let body: Vec<Vec<Vec<String>>> = (0..rows)
-        .map(|r| cols.iter().map(|(c, w)| lines(&c.cells[r], *w)).collect())
-        .collect();
-    let widths: Vec<usize> = (0..cols.len())
-        .map(|i| {
-            std::iter::once(&header[i])
-                .chain(body.iter().map(|row| &row[i]))
-                .flatten()
-                .map(|l| width(l))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let rule = |left: &str, fill: &str, join: &str, right: &str| {
-        let parts: Vec<String> = widths.iter().map(|w| fill.repeat(w + 2)).collect();
-        format!("{left}{}{right}\n", parts.join(join))
-    };
-    let mut out = rule("┌", "─", "┬", "┐");
-    let row_lines = |out: &mut String, cells: &[Vec<String>], r: Option<usize>| {
-        let height = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
-        for k in 0..height {
-            out.push('│');
-            for (i, (col, _)) in cols.iter().enumerate() {
-                if i > 0 {
-                    out.push('┆');
-                }
-                let text = cells[i].get(k).map_or("", String::as_str);
-                let pad = " ".repeat(widths[i] - width(text));
-                let shown = match r.and_then(|r| col.tones[r]) {
-                    Some(tone) => paint(text, tone, color),
-                    None => text.to_string(),
-                };
-                if r.is_some() && col.right {
-                    let _ = write!(out, " {pad}{shown} ");
-                } else {
-                    let _ = write!(out, " {shown}{pad} ");
+            .filter(|s| s.multiline)
+            .map(|s| lines_in(s.cell(r)));
+        match lines.max().unwrap_or(1) {
+            1 => line(&mut out, &shown, Some(r), |s| s.cell(r), color),
+            lines => {
+                for k in 0..lines {
+                    line(&mut out, &shown, Some(r), |s| nth_line(s.cell(r), k), color);
                 }
             }
-            out.push_str("│\n");
         }
-    };
-    row_lines(&mut out, &header, None);
-    out.push_str(&rule("╞", "═", "╪", "╡"));
-    for (r, cells) in body.iter().enumerate() {
-        row_lines(&mut out, cells, Some(r));
+        if out.len() >= PIECE {
+            to.write_str(&out)?;
+            out.clear();
+        }
     }
-    out.push_str(&rule("└", "─", "┴", "┘"));
+    rule(&mut out, &shown, ['└', '─', '┴', '┘']);
     out.pop();
-    out
+    to.write_str(&out)
+}
+
+/// A column as the grid shows it: its texts wrapped to its width, if it has one, and the
+/// width of its widest line.
+struct Shown<'a> {
+    col: &'a Col,
+    header: Cow<'a, str>,
+    /// The cells wrapping changed, by row (empty when none did).
+    wrapped: Vec<Option<String>>,
+    /// Every cell is ASCII: its width is its length.
+    ascii: bool,
+    /// Some cell has more than one line.
+    multiline: bool,
+    width: usize,
+}
+
+impl<'a> Shown<'a> {
+    fn new(col: &'a Col, width: Option<usize>, rows: usize) -> Shown<'a> {
+        let wrapped_to = |text: &'a str| match width {
+            Some(w) if !fits(text, w) => Cow::Owned(wrap(text, w, false).join("\n")),
+            _ => Cow::Borrowed(text),
+        };
+        let header = wrapped_to(&col.header);
+        let mut wrapped = Vec::new();
+        if width.is_some() {
+            wrapped = (0..rows)
+                .map(|r| match wrapped_to(col.cells.get(r)) {
+                    Cow::Owned(text) => Some(text),
+                    Cow::Borrowed(_) => None,
+                })
+                .collect();
+            if wrapped.iter().all(Option::is_none) {
+                wrapped = Vec::new();
+            }
+        }
+        let multiline =
+            col.cells.has_line_breaks() || wrapped.iter().flatten().any(|text| text.contains('\n'));
+        let mut shown = Shown {
+            col,
+            header,
+            wrapped,
+            // Wrapping only drops spaces and breaks lines.
+            ascii: col.cells.is_ascii(),
+            multiline,
+            width: 0,
+        };
+        let header_width = widest_piece(&shown.header);
+        let cells_width = if shown.ascii && !shown.multiline && shown.wrapped.is_empty() {
+            col.cells.longest()
+        } else {
+            (0..rows)
+                .map(|r| shown.widest(shown.cell(r)))
+                .max()
+                .unwrap_or(0)
+        };
+        shown.width = header_width.max(cells_width);
+        shown
+    }
+
+    /// Row `r`'s text as shown.
+    fn cell(&self, r: usize) -> &str {
+        match self.wrapped.get(r) {
+            Some(Some(text)) => text,
+            _ => self.col.cells.get(r),
+        }
+    }
+
+    /// The width of a line of a cell.
+    fn width_of(&self, line: &str) -> usize {
+        if self.ascii {
+            line.len()
+        } else {
+            width(line)
+        }
+    }
+
+    /// The width of the widest line of a cell.
+    fn widest(&self, text: &str) -> usize {
+        if self.multiline {
+            text.split('\n')
+                .map(|l| self.width_of(l))
+                .max()
+                .unwrap_or(0)
+        } else {
+            self.width_of(text)
+        }
+    }
+}
+
+/// How many lines `text` has (one more than its line breaks).
+fn lines_in(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'\n').count() + 1
+}
+
+/// A rule across the table: `[left, fill, join, right]`.
+fn rule(out: &mut String, shown: &[Shown], [left, fill, join, right]: [char; 4]) {
+    out.push(left);
+    for (i, s) in shown.iter().enumerate() {
+        if i > 0 {
+            out.push(join);
+        }
+        out.extend(std::iter::repeat_n(fill, s.width + 2));
+    }
+    out.push(right);
+    out.push('\n');
+}
+
+/// One line of the table: the text `text` gives for each column, padded to the column's
+/// width. A line of row `row` is aligned and coloured as its column says; a header line
+/// (`None`) is left-aligned and plain.
+fn line<'a>(
+    out: &mut String,
+    shown: &'a [Shown],
+    row: Option<usize>,
+    text: impl Fn(&'a Shown) -> &'a str,
+    color: bool,
+) {
+    out.push('│');
+    for (i, s) in shown.iter().enumerate() {
+        if i > 0 {
+            out.push('┆');
+        }
+        let text = text(s);
+        let (right, tone, len) = match row {
+            Some(r) => (s.col.right, s.col.tone(r), s.width_of(text)),
+            None => (false, None, width(text)),
+        };
+        let pad = s.width - len;
+        out.push(' ');
+        if right {
+            spaces(out, pad);
+        }
+        match tone {
+            Some(tone) => push_painted(out, text, tone, color),
+            None => out.push_str(text),
+        }
+        if !right {
+            spaces(out, pad);
+        }
+        out.push(' ');
+    }
+    out.push_str("│\n");
+}
+
+/// `n` spaces.
+fn spaces(out: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        left -= k;
+    }
+}
+
+/// Line `k` of `text` (empty past its last).
+fn nth_line(text: &str, k: usize) -> &str {
+    text.split('\n').nth(k).unwrap_or("")
+}
+
+/// True when wrapping `text` to `room` leaves it as it is: each line fits and has no space
+/// to drop (leading, trailing or doubled).
+fn fits(text: &str, room: usize) -> bool {
+    text.split('\n').all(|line| {
+        width(line) <= room
+            && !line.starts_with(' ')
+            && !line.ends_with(' ')
+            && !line.contains("  ")
+    })
 }
 
 /// Each row as a record of `label  value` lines (every field, in its narrowest form), the
@@ -299,11 +491,11 @@ fn records(fields: &[Field], rows: usize, width: usize, color: bool) -> String {
             out.push('\n');
         }
         for (col, label) in cols.iter().zip(&labels) {
-            let text = &col.cells[r];
+            let text = col.cells.get(r);
             if text.is_empty() {
                 continue;
             }
-            let paint = |line: &str| match col.tones[r] {
+            let paint = |line: &str| match col.tone(r) {
                 Some(tone) => paint(line, tone, color),
                 None => line.to_string(),
             };
@@ -327,6 +519,11 @@ fn records(fields: &[Field], rows: usize, width: usize, color: bool) -> String {
 
 fn width(text: &str) -> usize {
     text.chars().count()
+}
+
+/// The width of the widest of the pieces of `text` between line breaks.
+fn widest_piece(text: &str) -> usize {
+    text.split('\n').map(width).max().unwrap_or(0)
 }
 
 fn longest_line(text: &str) -> usize {
@@ -390,7 +587,7 @@ mod tests {
     }
 
     fn sample() -> Vec<Field> {
-        let n = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let n = |v: &[&str]| v.iter().collect::<Cells>();
         vec![
             field(0, Col::new("Stream", n(&["0", "12"]))),
             field(
@@ -421,7 +618,7 @@ mod tests {
 
     #[test]
     fn without_a_width_every_column_is_shown_whole() {
-        let t = render(&sample(), 2, Style::default());
+        let t = Table::new(sample(), 2, Style::default()).to_string();
         assert!(
             t.contains("Bytes c→s") && t.contains("one two three four"),
             "{t}"
@@ -432,37 +629,40 @@ mod tests {
     #[test]
     fn narrow_drops_by_rank_merges_and_never_breaks_a_word() {
         for w in [30, 40, 50, 60, 70, 80] {
-            let t = render(
-                &sample(),
+            let t = Table::new(
+                sample(),
                 2,
                 Style {
                     color: false,
                     width: Some(w),
                 },
-            );
+            )
+            .to_string();
             assert!(widest(&t) <= w, "{w}:\n{t}");
             for word in ["172.16.16.102:34542", "[::1]:50316"] {
                 assert!(t.contains(word), "{w}:\n{t}");
             }
         }
-        let t = render(
-            &sample(),
+        let t = Table::new(
+            sample(),
             2,
             Style {
                 color: false,
                 width: Some(70),
             },
-        );
+        )
+        .to_string();
         assert!(t.contains("30000/30000") && !t.contains("12.500000"), "{t}");
         // Too narrow for the rank-0 fields: records.
-        let t = render(
-            &sample(),
+        let t = Table::new(
+            sample(),
             2,
             Style {
                 color: false,
                 width: Some(31),
             },
-        );
+        )
+        .to_string();
         assert!(t.starts_with("Stream"), "{t}");
         // The address does not fit beside the labels: under its label, whole.
         assert!(t.contains("\nClient\n  172.16.16.102:34542\n"), "{t}");
