@@ -115,12 +115,14 @@ pub struct TcpAnalysis {
 /// analysis time).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key {
-    /// The lower (address, port) side; addresses as two words (u128 would double the
-    /// alignment, and the key travels between threads in every segment).
-    low: ([u64; 2], u16),
-    high: ([u64; 2], u16),
-    v6: bool,
+    /// Compared first: keys that differ mostly differ here.
     hash: u64,
+    /// The lower (address, port) side's address, then the higher's, each as two words (u128
+    /// would double the alignment, and the key travels between threads in every segment).
+    addresses: [u64; 4],
+    /// The lower side's port in the high half, the higher side's in the low half.
+    ports: u32,
+    v6: bool,
 }
 
 impl std::hash::Hash for Key {
@@ -160,13 +162,17 @@ impl SegmentKey {
             ^ fold(high.0).rotate_left(17)
             ^ (u64::from(low.1) << 32 | u64::from(high.1)).rotate_left(7)
             ^ u64::from(ip.src.is_ipv6());
-        let words = |ip: u128| [(ip >> 64) as u64, ip as u64];
         Some(SegmentKey {
             key: Key {
-                low: (words(low.0), low.1),
-                high: (words(high.0), high.1),
-                v6: ip.src.is_ipv6(),
                 hash,
+                addresses: [
+                    (low.0 >> 64) as u64,
+                    low.0 as u64,
+                    (high.0 >> 64) as u64,
+                    high.0 as u64,
+                ],
+                ports: u32::from(low.1) << 16 | u32::from(high.1),
+                v6: ip.src.is_ipv6(),
             },
             from_low,
         })
@@ -174,7 +180,7 @@ impl SegmentKey {
 
     /// The sender's and the receiver's addresses.
     pub fn addresses(&self) -> (IpAddr, IpAddr) {
-        let ip = |words: [u64; 2]| {
+        let ip = |words: &[u64]| {
             let ip = u128::from(words[0]) << 64 | u128::from(words[1]);
             if self.key.v6 {
                 IpAddr::V6(ip.into())
@@ -182,7 +188,7 @@ impl SegmentKey {
                 IpAddr::V4((ip as u32).into())
             }
         };
-        let (low, high) = (ip(self.key.low.0), ip(self.key.high.0));
+        let (low, high) = (ip(&self.key.addresses[..2]), ip(&self.key.addresses[2..]));
         if self.from_low {
             (low, high)
         } else {
