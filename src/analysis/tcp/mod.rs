@@ -256,26 +256,28 @@ impl TcpAnalyzer {
         matched: bool,
     ) -> Option<SegmentInfo> {
         let key = SegmentKey::of(packet)?;
-        self.on_keyed(packet, key, frame, matched)
+        let tcp = packet.tcp()?;
+        Some(self.on_keyed(tcp, packet.ts, key, frame, matched))
     }
 
-    /// [`TcpAnalyzer::on_packet`] with the segment's key computed already; the addresses come
-    /// from the key (only a new connection needs them), so `packet.ip` is not read.
+    /// [`TcpAnalyzer::on_packet`] for segment `tcp` captured at `ts`, its key computed
+    /// already: the addresses come from the key (only a new connection needs them), so no
+    /// packet is needed.
     pub fn on_keyed(
         &mut self,
-        packet: &Packet<'_>,
+        tcp: &Tcp<'_>,
+        ts: Duration,
         segment_key: SegmentKey,
         frame: u64,
         matched: bool,
-    ) -> Option<SegmentInfo> {
-        let tcp = packet.tcp()?;
+    ) -> SegmentInfo {
         let SegmentKey { key, from_low } = segment_key;
-        self.sweep(packet.ts);
+        self.sweep(ts);
         let next_stream = &mut self.next_stream;
         let mut new_connection = |old: Option<&Connection>| {
             let stream = *next_stream;
             *next_stream += 1;
-            connection_for(segment_key, tcp, packet.ts, stream, old)
+            connection_for(segment_key, tcp, ts, stream, old)
         };
         // One lookup: the connection of this 4-tuple, or a new one (which replaces the old when
         // this SYN starts the 4-tuple over; the old one is closed once this segment is done).
@@ -304,10 +306,7 @@ impl TcpAnalyzer {
         let event = connection.on_segment(
             dir,
             tcp,
-            Stamp {
-                frame,
-                ts: packet.ts,
-            },
+            Stamp { frame, ts },
             matched,
             record,
             &self.config,
@@ -339,7 +338,7 @@ impl TcpAnalyzer {
             if connection.matched {
                 self.ended_matched += 1;
             }
-            self.ending.push(packet.ts, (key, stream));
+            self.ending.push(ts, (key, stream));
         }
         if let Some(old) = replaced {
             self.close_for_good(old);
@@ -347,7 +346,7 @@ impl TcpAnalyzer {
         if self.state.over_with(self.observers_held()) {
             self.evict();
         }
-        Some(SegmentInfo { stream, event })
+        SegmentInfo { stream, event }
     }
 
     /// What the stream analyzers and checks hold for open connections.
