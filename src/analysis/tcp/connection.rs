@@ -175,6 +175,7 @@ struct Numbered {
 
 impl Connection {
     /// A new connection whose first packet goes from `client` to `server`.
+    #[inline]
     pub fn new(stream: u32, client: Endpoint, server: Endpoint, ts: Duration) -> Connection {
         Connection {
             stream,

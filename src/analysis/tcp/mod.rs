@@ -472,7 +472,11 @@ impl TcpAnalyzer {
     fn close_for_good(&mut self, mut c: Box<Connection>) {
         self.state.resize(c.mem_bytes(), 0);
         c.finish(&self.config, &mut self.observers);
-        self.established.remove(&c.stream);
+        // Only a connection past its handshake and not ended is in the set (an ended one left
+        // it with its last segment).
+        if c.handshake && !c.ended() {
+            self.established.remove(&c.stream);
+        }
         for (_, o) in &mut self.observers {
             o.connection_closed(&c);
         }
@@ -526,7 +530,12 @@ fn connection_for(
         port: tcp.dst_port,
     };
     let (client, server) = orient(src, dst, tcp.flags);
-    let mut c = Box::new(Connection::new(stream, client, server, ts));
+    // Allocated first and written in place: a connection built first and then boxed is
+    // copied into its box (`Box::write` does this safely, from Rust 1.87 on).
+    let mut slot = Box::<Connection>::new_uninit();
+    slot.write(Connection::new(stream, client, server, ts));
+    // SAFETY: the box was written whole just above.
+    let mut c = unsafe { slot.assume_init() };
     c.client_is_low = (client == src) == segment_key.from_low;
     c.reuses_ports = old.is_some_and(|o| o.reused_by(segment_key.from_low, tcp.seq));
     c
