@@ -4,7 +4,7 @@
 //! The results are the same as [`Pipeline::push`] frame by frame (a test holds them equal); it
 //! is for reports without a packet list, which needs each segment's analysis in frame order.
 
-use std::ops::{ControlFlow, Range};
+use std::ops::ControlFlow;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -12,21 +12,33 @@ use super::side::{self, SideBatch};
 use super::{Analysis, Pipeline, PipelineOptions};
 use crate::analysis::tcp::SegmentKey;
 use crate::source::{FileSource, SourceError};
-use crate::wire::{Packet, Status, Tcp, Transport};
+use crate::wire::{Packet, Tcp, TcpFlags};
 
 /// Segments per batch.
 const BATCH: usize = 2048;
 /// Batches in flight between the threads.
 const IN_FLIGHT: usize = 4;
 
-/// A TCP segment as the analyzer needs it, its payload in the batch's byte buffer.
+/// A TCP segment as the analyzer needs it: its header's fields, its payload and options in
+/// the batch's byte buffer (a `Tcp` with empty slices would carry two dead slices).
 struct Segment {
     key: SegmentKey,
     ts: Duration,
-    tcp: Tcp<'static>,
-    payload: Range<usize>,
-    option_bytes: Range<usize>,
     frame: u64,
+    seq: u32,
+    ack: u32,
+    len: u32,
+    /// Where the payload starts in the batch's bytes; the options follow it.
+    start: usize,
+    /// Captured payload bytes (a frame's captured length is a u32).
+    payload_len: u32,
+    src_port: u16,
+    dst_port: u16,
+    flags: TcpFlags,
+    window: u16,
+    header_len: u8,
+    /// Option bytes (at most 40).
+    options_len: u8,
     matched: bool,
 }
 
@@ -43,21 +55,41 @@ impl Batch {
         };
         let start = self.bytes.len();
         self.bytes.extend_from_slice(tcp.payload);
-        let options = self.bytes.len();
         self.bytes.extend_from_slice(tcp.option_bytes);
         self.segments.push(Segment {
             key,
             ts: packet.ts,
-            tcp: Tcp {
-                payload: &[],
-                option_bytes: &[],
-                ..tcp.clone()
-            },
-            payload: start..options,
-            option_bytes: options..self.bytes.len(),
             frame,
+            seq: tcp.seq,
+            ack: tcp.ack,
+            len: tcp.len,
+            start,
+            payload_len: tcp.payload.len() as u32,
+            src_port: tcp.src_port,
+            dst_port: tcp.dst_port,
+            flags: tcp.flags,
+            window: tcp.window,
+            header_len: tcp.header_len,
+            options_len: tcp.option_bytes.len() as u8,
             matched,
         });
+    }
+
+    /// Segment `s` as the analyzer takes it, its slices in this batch's bytes.
+    fn tcp(&self, s: &Segment) -> Tcp<'_> {
+        let options = s.start + s.payload_len as usize;
+        Tcp {
+            src_port: s.src_port,
+            dst_port: s.dst_port,
+            seq: s.seq,
+            ack: s.ack,
+            flags: s.flags,
+            window: s.window,
+            header_len: s.header_len,
+            len: s.len,
+            payload: &self.bytes[s.start..options],
+            option_bytes: &self.bytes[options..options + usize::from(s.options_len)],
+        }
     }
 
     fn clear(&mut self) {
@@ -113,28 +145,7 @@ pub fn replay(
         let worker = scope.spawn(move || {
             for mut batch in full_rx {
                 for s in &batch.segments {
-                    // The analyzer takes the addresses from the key: no IP header is rebuilt.
-                    let packet = Packet {
-                        ts: s.ts,
-                        frame_len: 0,
-                        cap_len: 0,
-                        interface: None,
-                        eth: None,
-                        packet_type: None,
-                        ether_type: None,
-                        ip: None,
-                        frame_data: &[],
-                        ip_header: &[],
-                        transport: Transport::Tcp(Tcp {
-                            payload: &batch.bytes[s.payload.clone()],
-                            option_bytes: &batch.bytes[s.option_bytes.clone()],
-                            ..s.tcp.clone()
-                        }),
-                        status: Status::Ok,
-                        ip_fragment: None,
-                        other_layers: Vec::new(),
-                    };
-                    tcp.on_keyed(&packet, s.key, s.frame, s.matched);
+                    tcp.on_keyed(&batch.tcp(s), s.ts, s.key, s.frame, s.matched);
                 }
                 batch.clear();
                 // The reader may be gone already; the batch is then simply dropped.

@@ -175,6 +175,7 @@ struct Numbered {
 
 impl Connection {
     /// A new connection whose first packet goes from `client` to `server`.
+    #[inline]
     pub fn new(stream: u32, client: Endpoint, server: Endpoint, ts: Duration) -> Connection {
         Connection {
             stream,
@@ -291,6 +292,7 @@ impl Connection {
 
     /// The relative numbers and window of a segment going `dir`, and the bases they use (the
     /// sender's is set by its first segment, the receiver's by the first ACK if not before).
+    #[inline]
     fn number(&self, dir: Direction, tcp: &Tcp<'_>, at: Stamp) -> Numbered {
         let (fwd, rev) = match dir {
             Direction::ClientToServer => (&self.c2s, &self.s2c),

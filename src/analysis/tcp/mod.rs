@@ -115,12 +115,14 @@ pub struct TcpAnalysis {
 /// analysis time).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key {
-    /// The lower (address, port) side; addresses as two words (u128 would double the
-    /// alignment, and the key travels between threads in every segment).
-    low: ([u64; 2], u16),
-    high: ([u64; 2], u16),
-    v6: bool,
+    /// Compared first: keys that differ mostly differ here.
     hash: u64,
+    /// The lower (address, port) side's address, then the higher's, each as two words (u128
+    /// would double the alignment, and the key travels between threads in every segment).
+    addresses: [u64; 4],
+    /// The lower side's port in the high half, the higher side's in the low half.
+    ports: u32,
+    v6: bool,
 }
 
 impl std::hash::Hash for Key {
@@ -160,13 +162,17 @@ impl SegmentKey {
             ^ fold(high.0).rotate_left(17)
             ^ (u64::from(low.1) << 32 | u64::from(high.1)).rotate_left(7)
             ^ u64::from(ip.src.is_ipv6());
-        let words = |ip: u128| [(ip >> 64) as u64, ip as u64];
         Some(SegmentKey {
             key: Key {
-                low: (words(low.0), low.1),
-                high: (words(high.0), high.1),
-                v6: ip.src.is_ipv6(),
                 hash,
+                addresses: [
+                    (low.0 >> 64) as u64,
+                    low.0 as u64,
+                    (high.0 >> 64) as u64,
+                    high.0 as u64,
+                ],
+                ports: u32::from(low.1) << 16 | u32::from(high.1),
+                v6: ip.src.is_ipv6(),
             },
             from_low,
         })
@@ -174,7 +180,7 @@ impl SegmentKey {
 
     /// The sender's and the receiver's addresses.
     pub fn addresses(&self) -> (IpAddr, IpAddr) {
-        let ip = |words: [u64; 2]| {
+        let ip = |words: &[u64]| {
             let ip = u128::from(words[0]) << 64 | u128::from(words[1]);
             if self.key.v6 {
                 IpAddr::V6(ip.into())
@@ -182,7 +188,7 @@ impl SegmentKey {
                 IpAddr::V4((ip as u32).into())
             }
         };
-        let (low, high) = (ip(self.key.low.0), ip(self.key.high.0));
+        let (low, high) = (ip(&self.key.addresses[..2]), ip(&self.key.addresses[2..]));
         if self.from_low {
             (low, high)
         } else {
@@ -250,26 +256,28 @@ impl TcpAnalyzer {
         matched: bool,
     ) -> Option<SegmentInfo> {
         let key = SegmentKey::of(packet)?;
-        self.on_keyed(packet, key, frame, matched)
+        let tcp = packet.tcp()?;
+        Some(self.on_keyed(tcp, packet.ts, key, frame, matched))
     }
 
-    /// [`TcpAnalyzer::on_packet`] with the segment's key computed already; the addresses come
-    /// from the key (only a new connection needs them), so `packet.ip` is not read.
+    /// [`TcpAnalyzer::on_packet`] for segment `tcp` captured at `ts`, its key computed
+    /// already: the addresses come from the key (only a new connection needs them), so no
+    /// packet is needed.
     pub fn on_keyed(
         &mut self,
-        packet: &Packet<'_>,
+        tcp: &Tcp<'_>,
+        ts: Duration,
         segment_key: SegmentKey,
         frame: u64,
         matched: bool,
-    ) -> Option<SegmentInfo> {
-        let tcp = packet.tcp()?;
+    ) -> SegmentInfo {
         let SegmentKey { key, from_low } = segment_key;
-        self.sweep(packet.ts);
+        self.sweep(ts);
         let next_stream = &mut self.next_stream;
         let mut new_connection = |old: Option<&Connection>| {
             let stream = *next_stream;
             *next_stream += 1;
-            connection_for(segment_key, tcp, packet.ts, stream, old)
+            connection_for(segment_key, tcp, ts, stream, old)
         };
         // One lookup: the connection of this 4-tuple, or a new one (which replaces the old when
         // this SYN starts the 4-tuple over; the old one is closed once this segment is done).
@@ -298,10 +306,7 @@ impl TcpAnalyzer {
         let event = connection.on_segment(
             dir,
             tcp,
-            Stamp {
-                frame,
-                ts: packet.ts,
-            },
+            Stamp { frame, ts },
             matched,
             record,
             &self.config,
@@ -333,7 +338,7 @@ impl TcpAnalyzer {
             if connection.matched {
                 self.ended_matched += 1;
             }
-            self.ending.push(packet.ts, (key, stream));
+            self.ending.push(ts, (key, stream));
         }
         if let Some(old) = replaced {
             self.close_for_good(old);
@@ -341,7 +346,7 @@ impl TcpAnalyzer {
         if self.state.over_with(self.observers_held()) {
             self.evict();
         }
-        Some(SegmentInfo { stream, event })
+        SegmentInfo { stream, event }
     }
 
     /// What the stream analyzers and checks hold for open connections.
@@ -467,7 +472,11 @@ impl TcpAnalyzer {
     fn close_for_good(&mut self, mut c: Box<Connection>) {
         self.state.resize(c.mem_bytes(), 0);
         c.finish(&self.config, &mut self.observers);
-        self.established.remove(&c.stream);
+        // Only a connection past its handshake and not ended is in the set (an ended one left
+        // it with its last segment).
+        if c.handshake && !c.ended() {
+            self.established.remove(&c.stream);
+        }
         for (_, o) in &mut self.observers {
             o.connection_closed(&c);
         }
@@ -521,7 +530,12 @@ fn connection_for(
         port: tcp.dst_port,
     };
     let (client, server) = orient(src, dst, tcp.flags);
-    let mut c = Box::new(Connection::new(stream, client, server, ts));
+    // Allocated first and written in place: a connection built first and then boxed is
+    // copied into its box (`Box::write` does this safely, from Rust 1.87 on).
+    let mut slot = Box::<Connection>::new_uninit();
+    slot.write(Connection::new(stream, client, server, ts));
+    // SAFETY: the box was written whole just above.
+    let mut c = unsafe { slot.assume_init() };
     c.client_is_low = (client == src) == segment_key.from_low;
     c.reuses_ports = old.is_some_and(|o| o.reused_by(segment_key.from_low, tcp.seq));
     c

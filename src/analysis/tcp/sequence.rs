@@ -170,6 +170,7 @@ fn since(now: Duration, then: Duration) -> Duration {
 /// Analyses `seg`, sent in the direction whose state is `fwd`, with `rev` the other direction
 /// (a zero-window-probe ACK and an ACKed unseen segment move the other direction's marks).
 /// `first_rtt` is the handshake's round trip, if known (the out-of-order threshold).
+#[inline]
 pub fn analyse(
     fwd: &mut SequenceState,
     rev: &mut SequenceState,
