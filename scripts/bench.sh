@@ -61,8 +61,8 @@ validate() {
     [ "$ours" = "$theirs" ] || { echo "bench: labcap and tshark disagree on $file" >&2; exit 1; }
 }
 
-# stats LIST: "median (min–max)" of the numbers.
-stats() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -n | awk '{v[NR]=$1} END{m=v[int((NR+1)/2)]; printf "%.2f (%.2f–%.2f)", m, v[1], v[NR]}'; }
+# stats LIST [DECIMALS]: "median (min–max)" of the numbers.
+stats() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -n | awk -v d="${2:-2}" '{v[NR]=$1} END{m=v[int((NR+1)/2)]; f="%." d "f"; printf f " (" f "–" f ")", m, v[1], v[NR]}'; }
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -n | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 
 for packets in $sizes; do
@@ -79,16 +79,20 @@ for packets in $sizes; do
         declare -A wall=() cpu=() rss=()
         for _ in $(seq "$runs"); do # in turn, so a noisy moment hits every command alike
             for i in "${!cmds[@]}"; do
-                /usr/bin/time -o "$measure" -f '%e %U %S %M' ${cmds[$i]} >/dev/null 2>&1
-                read -r e u s m <"$measure"
-                wall[$i]="${wall[$i]:-} $e"
+                # Wall time to the millisecond (GNU time's %e has 10 ms steps, a tenth of
+                # tcpdump's time on a 1 M file); CPU seconds from time's %U and %S.
+                start=$(date +%s%N)
+                /usr/bin/time -o "$measure" -f '%U %S %M' ${cmds[$i]} >/dev/null 2>&1
+                end=$(date +%s%N)
+                read -r u s m <"$measure"
+                wall[$i]="${wall[$i]:-} $(awk "BEGIN{print ($end - $start) / 1e9}")"
                 cpu[$i]="${cpu[$i]:-} $(awk "BEGIN{print $u + $s}")"
                 [ "${rss[$i]:-0}" -gt "$m" ] || rss[$i]=$m
             done
         done
         printf '  %-44s %20s %20s %9s\n' command "wall s, median (range)" "CPU s, median (range)" "peak RSS"
         for i in "${!cmds[@]}"; do
-            printf '  %-44s %20s %20s %5d MiB\n' "${names[$i]}" "$(stats "${wall[$i]}")" "$(stats "${cpu[$i]}")" $((rss[$i] / 1024))
+            printf '  %-44s %20s %20s %5d MiB\n' "${names[$i]}" "$(stats "${wall[$i]}" 3)" "$(stats "${cpu[$i]}")" $((rss[$i] / 1024))
         done
         if [ "${BENCH_TSHARK:-1}" = 1 ]; then
             /usr/bin/time -o "$measure" -f '%e %U %S %M' tshark -n -r "$file" -q -z conv,tcp >/dev/null 2>&1
