@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use super::side::{self, SideBatch};
+use super::side::SideBatch;
 use super::{Analysis, Pipeline, PipelineOptions};
 use crate::analysis::tcp::SegmentKey;
 use crate::source::{FileSource, SourceError};
@@ -18,6 +18,9 @@ use crate::wire::{Packet, Tcp, TcpFlags};
 const BATCH: usize = 2048;
 /// Batches in flight between the threads.
 const IN_FLIGHT: usize = 4;
+/// Payload bytes after which a batch is sent however few its segments: batches of large
+/// segments (64 KiB ones on a loopback capture) stay as small as those of small ones.
+const BATCH_BYTES: usize = 1 << 20;
 
 /// A TCP segment as the analyzer needs it: its header's fields, its payload and options in
 /// the batch's byte buffer (a `Tcp` with empty slices would carry two dead slices).
@@ -168,7 +171,7 @@ pub fn replay(
                 }
                 batch.push(packet, front.stats.packets, matched);
             });
-            if side_batch.len() >= side::BATCH {
+            if side_batch.full() {
                 let next = side_empty_rx.try_recv().unwrap_or_default();
                 if side_tx
                     .send(std::mem::replace(&mut side_batch, next))
@@ -178,7 +181,7 @@ pub fn replay(
                     return ControlFlow::Break(());
                 }
             }
-            if batch.segments.len() >= BATCH {
+            if batch.segments.len() >= BATCH || batch.bytes.len() >= BATCH_BYTES {
                 let next = empty_rx.try_recv().unwrap_or_default();
                 if full_tx.send(std::mem::replace(&mut batch, next)).is_err() {
                     worker_gone = true;

@@ -11,7 +11,9 @@ use crate::analysis::analyzer::Analyzer;
 use crate::wire::{Ip, Packet, Status, Tcp, Transport, Udp};
 
 /// Packets per batch.
-pub const BATCH: usize = 1024;
+const BATCH: usize = 1024;
+/// Payload bytes after which a batch is sent however few its packets.
+const BATCH_BYTES: usize = 1 << 20;
 
 /// A packet's transport header, its payload (and TCP options) in the batch's bytes.
 enum Header {
@@ -76,9 +78,9 @@ impl SideBatch {
         });
     }
 
-    /// Packets in the batch.
-    pub fn len(&self) -> usize {
-        self.packets.len()
+    /// True when the batch is to be sent: enough packets, or enough bytes.
+    pub fn full(&self) -> bool {
+        self.packets.len() >= BATCH || self.bytes.len() >= BATCH_BYTES
     }
 
     /// Feeds every packet of the batch to `analyzers`, then empties it.
