@@ -154,7 +154,7 @@ pub fn run(args: ReplayArgs, style: Style) -> anyhow::Result<Outcome> {
                 if options.list || writer.is_some() {
                     list_and_analyse(&mut source, &options, &mut out, writer.as_mut())?
                 } else {
-                    // Nothing to print per packet: TCP analysis runs on a second core.
+                    // Nothing to print per packet: TCP and DNS analysis run on threads of their own.
                     let (mut analyses, read) =
                         pipeline::analyse_source(&mut source, std::slice::from_ref(&options));
                     (analyses.pop().unwrap_or_default(), read)

@@ -474,7 +474,7 @@ impl Pipeline {
 /// Reads the capture at `path` once and runs one pipeline per entry of `views` over it (each
 /// graded task of a machine is a view with its own filter and checks). Frames are decoded once
 /// for all of them. Returns the analyses of the frames read, and the error that stopped the
-/// file, if any. One view without a packet list runs on two cores (see [`replay`]).
+/// file, if any. One view without a packet list runs on several threads (see [`replay`]).
 pub fn analyse_file(
     path: &Path,
     views: &[PipelineOptions],

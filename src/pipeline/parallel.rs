@@ -1,6 +1,7 @@
-//! Replay on two cores: this thread reads, decodes, filters, analyses DNS and keys each TCP
-//! segment for the connection table; a second one runs the TCP analysis, fed in batches of
-//! segments whose payloads are copied into the batch.
+//! Replay on several threads: this one reads, decodes, filters, runs the analyzers that need
+//! the whole packet and keys each TCP segment for the connection table; a second one runs the
+//! TCP analysis, fed in batches of segments whose payloads are copied into the batch; a third
+//! one the transport-only analyzers (DNS), fed copies of the packets they want (`side.rs`).
 //! The results are the same as [`Pipeline::push`] frame by frame (a test holds them equal); it
 //! is for reports without a packet list, which needs each segment's analysis in frame order.
 
