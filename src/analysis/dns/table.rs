@@ -103,3 +103,74 @@ impl Table {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::dns::DnsTransport;
+    use crate::analysis::Endpoint;
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::time::Duration;
+
+    fn key(id: u16) -> Key {
+        let at = |last: u8, port: u16| Endpoint {
+            ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, last)),
+            port,
+        };
+        (DnsTransport::Udp, at(1, 40000), at(53, 53), id)
+    }
+
+    fn transaction(id: u16, answered: bool) -> Transaction {
+        Transaction {
+            id,
+            transport: DnsTransport::Udp,
+            client: key(id).1,
+            server: key(id).2,
+            query_ts: Some(Duration::ZERO),
+            response_ts: answered.then_some(Duration::from_millis(1)),
+            qname: format!("host{id}.example"),
+            qtype: 1,
+            rcode: answered.then_some(0),
+            answers: Vec::new(),
+            retries: 0,
+            duplicate_responses: 0,
+            malformed: false,
+            matched: true,
+            last_seen: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn slots_are_reused_and_removal_asks_first() {
+        let mut t = Table::default();
+        for id in 0..100 {
+            t.insert(key(id), transaction(id, id % 2 == 0));
+        }
+        assert_eq!(t.len(), 100);
+        // Only the answered ones are taken: one lookup each, the others stay.
+        let taken = (0..100)
+            .filter_map(|id| t.remove_if(key(id), Transaction::answered))
+            .count();
+        assert_eq!((taken, t.len()), (50, 50));
+        assert!(t.get(&key(0)).is_none() && t.get(&key(1)).is_some());
+        // New transactions fill the freed slots: the slab does not grow.
+        for id in 100..150 {
+            t.insert(key(id), transaction(id, false));
+        }
+        assert_eq!((t.len(), t.slab.len()), (100, 100));
+        t.get_mut(&key(101)).unwrap().retries = 3;
+        assert_eq!(t.remove(&key(101)).map(|x| x.retries), Some(3));
+        assert!(t.remove(&key(101)).is_none() && !t.contains_key(&key(101)));
+        let mut ids: Vec<u16> = t
+            .iter()
+            .map(|(k, x)| {
+                assert_eq!(k.3, x.id);
+                x.id
+            })
+            .collect();
+        ids.sort_unstable();
+        assert_eq!(ids.len(), 99);
+        assert_eq!(t.drain().len(), 99);
+        assert_eq!(t.len(), 0);
+    }
+}
