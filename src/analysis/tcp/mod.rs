@@ -8,7 +8,7 @@ mod state;
 mod totals;
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -213,7 +213,7 @@ pub struct TcpAnalyzer {
     /// Ended connections waiting out the linger time, by key and stream.
     ending: Linger<(Key, u32)>,
     /// Matched connections past their handshake and not yet ended, for the concurrency check.
-    established: BTreeMap<u32, ConnRef>,
+    established: HashMap<u32, ConnRef, FxBuildHasher>,
     events_left: usize,
     ended_matched: usize,
     /// Capture time of the last look for idle connections.
@@ -326,8 +326,11 @@ impl TcpAnalyzer {
                 client: connection.client,
                 server: connection.server,
             };
-            if let Some(&other) = self.established.values().next() {
-                self.totals.concurrent.get_or_insert((other, this));
+            if self.totals.concurrent.is_none() {
+                // The first time two are up at once: the earliest stream with this one.
+                if let Some(&other) = self.established.values().min_by_key(|c| c.stream) {
+                    self.totals.concurrent = Some((other, this));
+                }
             }
             self.established.insert(stream, this);
             let at_once = self.established.len() as u64;
