@@ -13,6 +13,21 @@ pub const DEFAULT_MEMCAP: usize = 64 << 20;
 /// A heap allocation's overhead: the allocator's header and rounding.
 pub const ALLOCATION: usize = 16;
 
+/// What a heap block for `capacity` bytes costs with glibc's malloc: an 8-byte header, rounded
+/// up to 16 bytes, 32 at least (a three-letter `String` costs 32, not 3); nothing for a buffer
+/// never allocated.
+pub const fn heap(capacity: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    let block = (capacity + 8 + 15) & !15;
+    if block < 32 {
+        32
+    } else {
+        block
+    }
+}
+
 /// What a hash table entry of type `T` costs: its slot twice over (a table is at most 7/8
 /// full, grows by doubling and holds tombstones), and a control byte. An estimate the memory
 /// benchmark (`scripts/bench-memory.sh`) holds to the measured RSS.
@@ -246,6 +261,26 @@ pub fn oldest<K>(mut entries: Vec<Candidate<K>>, excess: usize) -> Vec<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heap_blocks_cost_what_glibc_gives() {
+        // malloc_usable_size of such blocks on glibc: 24 bytes in the smallest, then 16 more.
+        assert_eq!(heap(0), 0);
+        assert_eq!(heap(3), 32);
+        assert_eq!(heap(24), 32);
+        assert_eq!(heap(25), 48);
+        assert_eq!(heap(672), 688);
+        for n in 1..4096usize {
+            // SAFETY: allocating and freeing a block of n bytes.
+            let usable = unsafe {
+                let p = libc::malloc(n);
+                let usable = libc::malloc_usable_size(p);
+                libc::free(p);
+                usable
+            };
+            assert_eq!(heap(n), usable + 8, "{n}");
+        }
+    }
 
     #[test]
     fn caps_parse_with_units_and_print_back() {

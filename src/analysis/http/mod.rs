@@ -6,7 +6,7 @@
 
 pub mod parser;
 
-use super::memory::slot;
+use super::memory::{heap, slot};
 use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
@@ -102,15 +102,17 @@ struct Conn {
 }
 
 impl Conn {
-    /// What this connection holds: partial heads, requests waiting for their response.
+    /// What this connection holds, as heap blocks: its box, partial heads, requests waiting
+    /// for their response.
     fn bytes(&self) -> usize {
-        std::mem::size_of::<Conn>()
+        heap(std::mem::size_of::<Conn>())
             + self.requests.held()
             + self.responses.held()
+            + heap(self.pending.capacity() * std::mem::size_of::<(Duration, Parsed)>())
             + self
                 .pending
                 .iter()
-                .map(|(_, p)| std::mem::size_of::<(Duration, Parsed)>() + p.head.held())
+                .map(|(_, p)| p.head.held())
                 .sum::<usize>()
     }
 }

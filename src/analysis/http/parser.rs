@@ -2,6 +2,8 @@
 //! head (request or status line and headers, parsed by httparse), then its body by
 //! Content-Length, chunked transfer coding, or (a response without either) until the close.
 
+use crate::analysis::memory::heap;
+
 /// A message head, as parsed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Head {
@@ -30,7 +32,7 @@ pub struct Head {
 }
 
 impl Head {
-    /// Bytes its texts hold.
+    /// Bytes its texts hold, as heap blocks.
     pub fn held(&self) -> usize {
         [
             &self.method,
@@ -41,7 +43,7 @@ impl Head {
             &self.location,
         ]
         .iter()
-        .map(|s| s.as_ref().map_or(0, String::capacity))
+        .map(|s| s.as_ref().map_or(0, |s| heap(s.capacity())))
         .sum()
     }
 }
@@ -90,7 +92,7 @@ pub struct Parser {
 impl Parser {
     /// Bytes held: a partial head and what was read of it.
     pub fn held(&self) -> usize {
-        self.held.capacity() + self.head.held()
+        heap(self.held.capacity()) + self.head.held()
     }
 
     /// A parser of requests (`request`) or responses.
