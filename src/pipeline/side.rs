@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use crate::analysis::analyzer::Analyzer;
-use crate::wire::{Ip, Packet, Status, Tcp, Transport, Udp};
+use crate::wire::{Ip, Packet, Tcp, Transport, Udp};
 
 /// Packets per batch.
 const BATCH: usize = 1024;
@@ -98,22 +98,7 @@ impl SideBatch {
                     ..tcp.clone()
                 }),
             };
-            let packet = Packet {
-                ts: c.ts,
-                frame_len: 0,
-                cap_len: 0,
-                interface: None,
-                eth: None,
-                packet_type: None,
-                ether_type: None,
-                ip: Some(c.ip),
-                frame_data: &[],
-                ip_header: &[],
-                transport,
-                status: Status::Ok,
-                ip_fragment: None,
-                other_layers: Vec::new(),
-            };
+            let packet = Packet::transport_only(c.ts, c.ip, transport);
             for analyzer in analyzers.iter_mut() {
                 analyzer.packet(&packet, c.matched, None);
             }

@@ -201,21 +201,32 @@ impl<'a> Packet<'a> {
             Transport::Udp(_) => 17,
             Transport::None => 0,
         };
+        let ip = Ip {
+            src: IpAddr::V4(src),
+            dst: IpAddr::V4(dst),
+            protocol,
+            ttl: 64,
+            fragment: false,
+        };
         Packet {
-            ts: Duration::from_millis(ms),
+            ether_type: Some(0x0800),
+            ..Packet::transport_only(Duration::from_millis(ms), ip, transport)
+        }
+    }
+
+    /// A packet of which only the time, the IP addresses and the transport are known: what a
+    /// transport-only analyzer is fed on a thread of its own (see
+    /// [`Analyzer::copy_filter`](crate::analysis::analyzer::Analyzer::copy_filter)).
+    pub fn transport_only(ts: Duration, ip: Ip, transport: Transport<'a>) -> Packet<'a> {
+        Packet {
+            ts,
             frame_len: 0,
             cap_len: 0,
-            eth: None,
             interface: None,
+            eth: None,
             packet_type: None,
-            ether_type: Some(0x0800),
-            ip: Some(Ip {
-                src: IpAddr::V4(src),
-                dst: IpAddr::V4(dst),
-                protocol,
-                ttl: 64,
-                fragment: false,
-            }),
+            ether_type: None,
+            ip: Some(ip),
             frame_data: &[],
             ip_header: &[],
             transport,
