@@ -96,6 +96,11 @@ impl Batch {
         }
     }
 
+    /// True when the batch is to be sent: enough segments, or enough bytes.
+    fn full(&self) -> bool {
+        self.segments.len() >= BATCH || self.bytes.len() >= BATCH_BYTES
+    }
+
     fn clear(&mut self) {
         self.segments.clear();
         self.bytes.clear();
@@ -172,22 +177,11 @@ pub fn replay(
                 }
                 batch.push(packet, front.stats.packets, matched);
             });
-            if side_batch.full() {
-                let next = side_empty_rx.try_recv().unwrap_or_default();
-                if side_tx
-                    .send(std::mem::replace(&mut side_batch, next))
-                    .is_err()
-                {
-                    worker_gone = true;
-                    return ControlFlow::Break(());
-                }
-            }
-            if batch.segments.len() >= BATCH || batch.bytes.len() >= BATCH_BYTES {
-                let next = empty_rx.try_recv().unwrap_or_default();
-                if full_tx.send(std::mem::replace(&mut batch, next)).is_err() {
-                    worker_gone = true;
-                    return ControlFlow::Break(());
-                }
+            let sent = (!side_batch.full() || hand_over(&mut side_batch, &side_tx, &side_empty_rx))
+                && (!batch.full() || hand_over(&mut batch, &full_tx, &empty_rx));
+            if !sent {
+                worker_gone = true;
+                return ControlFlow::Break(());
             }
             ControlFlow::Continue(())
         });
@@ -205,4 +199,15 @@ pub fn replay(
         let tcp = worker.join().expect("the TCP analysis thread panicked");
         (front.finish_with(Some(tcp), decoder.fragment_stats()), read)
     })
+}
+
+/// Sends a full `batch` to its worker and puts an empty one in its place: one the worker gave
+/// back, or a new one. False when the worker is gone.
+fn hand_over<B: Default>(
+    batch: &mut B,
+    full: &mpsc::SyncSender<B>,
+    empty: &mpsc::Receiver<B>,
+) -> bool {
+    let next = empty.try_recv().unwrap_or_default();
+    full.send(std::mem::replace(batch, next)).is_ok()
 }
