@@ -52,14 +52,11 @@ impl Analyzer for super::dns::DnsAnalyzer {
         found.dns = Some(self.finish());
     }
 
-    /// Packets with an IP header from or to a DNS port.
+    /// The packets the DNS analysis reads: an IP header, from or to a DNS port.
     fn copy_filter(&self) -> Option<CopyFilter> {
         let ports = self.ports().clone();
         Some(Box::new(move |packet| {
-            packet.ip.is_some()
-                && packet
-                    .ports()
-                    .is_some_and(|(src, dst)| ports.carries(src) || ports.carries(dst))
+            packet.ip.is_some() && ports.ports_of(packet).is_some()
         }))
     }
 }

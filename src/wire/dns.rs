@@ -419,6 +419,19 @@ pub fn type_name(code: u16) -> Cow<'static, str> {
     })
 }
 
+/// `name` in wire form, uncompressed (`www.its.ac.id` → `3www3its2ac2id0`), for tests that
+/// build DNS messages.
+#[cfg(test)]
+pub(crate) fn encode_name(name: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for label in name.split('.').filter(|l| !l.is_empty()) {
+        out.push(label.len() as u8);
+        out.extend(label.as_bytes());
+    }
+    out.push(0);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,16 +451,6 @@ mod tests {
             m.extend(a);
         }
         m
-    }
-
-    fn encode_name(name: &str) -> Vec<u8> {
-        let mut out = Vec::new();
-        for label in name.split('.').filter(|l| !l.is_empty()) {
-            out.push(label.len() as u8);
-            out.extend(label.as_bytes());
-        }
-        out.push(0);
-        out
     }
 
     fn answer(rtype: u16, rdata: &[u8]) -> Vec<u8> {

@@ -41,6 +41,14 @@ impl DnsPorts {
         port == 53 || self.0.contains(&port)
     }
 
+    /// The source and destination ports of `packet`'s UDP or TCP header when one of them
+    /// carries DNS: the packets the DNS analysis reads.
+    pub fn ports_of(&self, packet: &Packet<'_>) -> Option<(u16, u16)> {
+        packet
+            .ports()
+            .filter(|&(src, dst)| self.carries(src) || self.carries(dst))
+    }
+
     /// True when Wireshark's DNS dissector would run on `packet` (with these ports decoded as
     /// DNS): UDP or TCP on a DNS port with a payload.
     pub fn is_dns(&self, packet: &Packet<'_>) -> bool {

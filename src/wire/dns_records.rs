@@ -212,17 +212,7 @@ fn name_text(data: &[u8], mut offset: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::dns::records_of;
-
-    fn name(text: &str) -> Vec<u8> {
-        let mut out = Vec::new();
-        for label in text.split('.').filter(|l| !l.is_empty()) {
-            out.push(label.len() as u8);
-            out.extend(label.as_bytes());
-        }
-        out.push(0);
-        out
-    }
+    use crate::wire::dns::{encode_name, records_of};
 
     fn record(owner: &[u8], rtype: u16, class: u16, rdata: &[u8]) -> Vec<u8> {
         let mut r = owner.to_vec();
@@ -237,10 +227,10 @@ mod tests {
     /// A response to `www.its.ac.id A`: a CNAME, two A, an AAAA, an NS and a PTR, an OPT.
     fn response() -> Vec<u8> {
         let mut m = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 4, 0, 1, 0, 2];
-        m.extend(name("www.its.ac.id"));
+        m.extend(encode_name("www.its.ac.id"));
         m.extend([0, 1, 0, 1]);
         let q = [0xc0, 0x0c];
-        m.extend(record(&q, 5, 1, &name("web.its.ac.id")));
+        m.extend(record(&q, 5, 1, &encode_name("web.its.ac.id")));
         m.extend(record(&[0xc0, 0x2b], 1, 1, &[10, 0, 0, 1]));
         m.extend(record(&[0xc0, 0x2b], 1, 0x8001, &[10, 0, 0, 2]));
         m.extend(record(
@@ -250,7 +240,12 @@ mod tests {
             &[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
         ));
         m.extend(record(&[0xc0, 0x10], 2, 1, &[2, b'n', b's', 0xc0, 0x10]));
-        m.extend(record(&name("1.0.0.10.in-addr.arpa"), 12, 1, &[0xc0, 0x1f]));
+        m.extend(record(
+            &encode_name("1.0.0.10.in-addr.arpa"),
+            12,
+            1,
+            &[0xc0, 0x1f],
+        ));
         m.extend(record(&[0], 41, 1232, &[0, 10, 0, 2, 0xab, 0xcd]));
         m
     }
@@ -272,7 +267,7 @@ mod tests {
     #[test]
     fn other_shapes_are_left_to_simple_dns() {
         let mut m = vec![0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
-        m.extend(name("its.ac.id"));
+        m.extend(encode_name("its.ac.id"));
         m.extend([0, 15, 0, 1]);
         let mx = record(&[0xc0, 0x0c], 15, 1, &[0, 10, 0xc0, 0x0c]);
         assert_eq!(read(&[&m[..], &mx].concat(), true), None);

@@ -184,7 +184,7 @@ pub struct DnsAnalyzer {
     totals: DnsTotals,
     counts: DnsCounts,
     framing: TcpFraming,
-    /// The message each UDP datagram is read into (when the messages are not listed).
+    /// The message each UDP datagram is read into.
     scratch: Message,
     /// What the open transactions hold, against `DnsConfig::state_budget`.
     state: Budget,
@@ -230,16 +230,10 @@ impl DnsAnalyzer {
         matched: bool,
         mut messages: Option<&mut Vec<Message>>,
     ) {
-        let Some(ip) = packet.ip else {
+        let (Some(ip), Some((src_port, dst_port))) =
+            (packet.ip, self.config.ports.ports_of(packet))
+        else {
             return;
-        };
-        let (src_port, dst_port) = match packet.ports() {
-            Some(ports)
-                if self.config.ports.carries(ports.0) || self.config.ports.carries(ports.1) =>
-            {
-                ports
-            }
-            _ => return,
         };
         let src = Endpoint {
             ip: ip.src,
@@ -258,29 +252,16 @@ impl DnsAnalyzer {
         let ts = packet.ts;
         let keep = messages.is_some();
         match &packet.transport {
-            Transport::Udp(udp) if !keep => {
+            Transport::Udp(udp) => {
                 // Read into the same message each time: its buffers are reused.
                 let mut message = std::mem::take(&mut self.scratch);
                 if message.read(udp.payload, records) {
-                    self.on_message(
-                        DnsTransport::Udp,
-                        src,
-                        dst,
-                        ts,
-                        &mut message,
-                        matched,
-                        false,
-                    );
-                }
-                self.scratch = message;
-            }
-            Transport::Udp(udp) => {
-                if let Some(mut message) = Message::parse_with(udp.payload, records) {
                     self.on_message(DnsTransport::Udp, src, dst, ts, &mut message, matched, keep);
                     if let Some(messages) = messages.as_deref_mut() {
-                        messages.push(message);
+                        messages.push(message.clone());
                     }
                 }
+                self.scratch = message;
             }
             Transport::Tcp(tcp) => {
                 let mut found = Vec::new();
@@ -506,11 +487,8 @@ mod tests {
         m.extend(id.to_be_bytes());
         m.extend(flags.to_be_bytes());
         m.extend([0, 1, 0, u8::from(answer.is_some()), 0, 0, 0, 0]);
-        for label in name.split('.') {
-            m.push(label.len() as u8);
-            m.extend(label.as_bytes());
-        }
-        m.extend([0, 0, 1, 0, 1]);
+        m.extend(crate::wire::dns::encode_name(name));
+        m.extend([0, 1, 0, 1]);
         if let Some(a) = answer {
             m.extend([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
             m.extend(a);
