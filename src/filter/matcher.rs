@@ -119,22 +119,14 @@ fn values<'a>(field: Field, packet: &Packet<'a>, dns: &DnsPorts, context: &Conte
 /// the frame's facts), for reading fields from.
 fn layer_view<'a>(packet: &Packet<'a>, layer: &Layer<'a>) -> Packet<'a> {
     Packet {
-        ts: packet.ts,
-        frame_len: packet.frame_len,
-        cap_len: packet.cap_len,
-        interface: packet.interface,
-        eth: packet.eth,
-        packet_type: packet.packet_type,
         ether_type: layer
             .ip
             .map(|ip| if ip.src.is_ipv4() { 0x0800 } else { 0x86dd }),
         ip: layer.ip,
         transport: layer.transport.clone(),
         status: packet.status.clone(),
-        ip_fragment: None,
-        other_layers: Vec::new(),
-        frame_data: packet.frame_data,
         ip_header: layer.ip_header,
+        ..Packet::frame_facts(packet)
     }
 }
 

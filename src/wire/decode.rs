@@ -477,26 +477,6 @@ fn broken_transport(protocol: u8, bytes: &[u8]) -> Option<Transport<'_>> {
     })
 }
 
-/// A packet with `packet`'s frame facts and nothing decoded, for a layer inside it.
-fn inside<'a>(packet: &Packet<'a>) -> Packet<'a> {
-    Packet {
-        ts: packet.ts,
-        frame_len: packet.frame_len,
-        cap_len: packet.cap_len,
-        interface: packet.interface,
-        eth: packet.eth,
-        packet_type: packet.packet_type,
-        ether_type: None,
-        ip: None,
-        transport: Transport::None,
-        status: Status::Ok,
-        ip_fragment: None,
-        other_layers: Vec::new(),
-        frame_data: packet.frame_data,
-        ip_header: &[],
-    }
-}
-
 /// Makes the packet a tunnel carries the packet, its outer headers an envelope layer. A
 /// tunnel carrying no IP packet (ARP, …) is left as it is: the outer headers stay the packet's.
 fn unwrap_tunnel<'a>(packet: &mut Packet<'a>, inner: Inner<'a>, cut: bool, depth: u8) {
@@ -508,7 +488,7 @@ fn unwrap_tunnel<'a>(packet: &mut Packet<'a>, inner: Inner<'a>, cut: bool, depth
         )),
     };
     let Some(sliced) = sliced else { return };
-    let mut carried = inside(packet);
+    let mut carried = Packet::frame_facts(packet);
     network_and_transport(&mut carried, &sliced, cut, depth + 1);
     if carried.ip.is_none() {
         return;
@@ -534,7 +514,7 @@ fn quote<'a>(packet: &mut Packet<'a>, quoted: &'a [u8]) {
     let Ok(sliced) = LaxSlicedPacket::from_ip(quoted) else {
         return;
     };
-    let mut carried = inside(packet);
+    let mut carried = Packet::frame_facts(packet);
     // Nothing inside a quote is unwrapped or quoted again.
     network_and_transport(&mut carried, &sliced, false, tunnel::MAX_DEPTH);
     if carried.ip.is_none() {

@@ -236,6 +236,27 @@ impl<'a> Packet<'a> {
         }
     }
 
+    /// A packet with `packet`'s frame facts (time, lengths, interface, link layer, frame bytes)
+    /// and nothing decoded: the start of a layer inside it.
+    pub(crate) fn frame_facts(packet: &Packet<'a>) -> Packet<'a> {
+        Packet {
+            ts: packet.ts,
+            frame_len: packet.frame_len,
+            cap_len: packet.cap_len,
+            interface: packet.interface,
+            eth: packet.eth,
+            packet_type: packet.packet_type,
+            ether_type: None,
+            ip: None,
+            transport: Transport::None,
+            status: Status::Ok,
+            ip_fragment: None,
+            other_layers: Vec::new(),
+            frame_data: packet.frame_data,
+            ip_header: &[],
+        }
+    }
+
     /// The packet of `frame` before decoding: times, lengths and interface only.
     pub fn undecoded(frame: &crate::source::Frame<'a>) -> Packet<'a> {
         Packet {
