@@ -206,28 +206,7 @@ fn two_clients_overlap_on_32434() {
 #[test]
 fn udp_conversations_agree_with_tshark_on_every_fixture() {
     for path in common::all_fixtures() {
-        let (_, analysis) = replay(&path, None);
-        let mut ours: Vec<(String, String, u64)> = analysis
-            .udp
-            .conversations
-            .iter()
-            .map(|c| {
-                let (a, b) = (c.a.to_string(), c.b.to_string());
-                let n = c.a_to_b.datagrams + c.b_to_a.datagrams;
-                if a <= b {
-                    (a, b, n)
-                } else {
-                    (b, a, n)
-                }
-            })
-            .collect();
-        ours.sort();
-        assert_eq!(
-            ours,
-            common::tshark_udp_conversations(&path),
-            "{}",
-            path.display()
-        );
+        common::assert_udp_conversations_as_tsharks(&path);
     }
 }
 

@@ -239,30 +239,7 @@ fn fragmented_dns_answers_are_transactions_with_tsharks_answers() {
 #[test]
 fn udp_conversations_agree_with_tshark() {
     for path in wire_fixtures() {
-        let (_, analysis) = replay(&path, None);
-        let mut ours: Vec<(String, String, u64)> = analysis
-            .udp
-            .conversations
-            .iter()
-            .map(|c| {
-                // tshark writes an IPv6 endpoint without brackets.
-                let bare = |e: &labcap::analysis::Endpoint| e.to_string().replace(['[', ']'], "");
-                let (a, b) = (bare(&c.a), bare(&c.b));
-                let n = c.a_to_b.datagrams + c.b_to_a.datagrams;
-                if a <= b {
-                    (a, b, n)
-                } else {
-                    (b, a, n)
-                }
-            })
-            .collect();
-        ours.sort();
-        assert_eq!(
-            ours,
-            common::tshark_udp_conversations(&path),
-            "{}",
-            path.display()
-        );
+        common::assert_udp_conversations_as_tsharks(&path);
     }
 }
 

@@ -143,6 +143,29 @@ pub fn tshark_udp_conversations(path: &std::path::Path) -> Vec<(String, String, 
     convs
 }
 
+/// Asserts that labcap's UDP conversations in `path` are tshark's (`-z conv,udp`): each endpoint
+/// pair, as tshark writes it (an IPv6 address without brackets), with its frames.
+pub fn assert_udp_conversations_as_tsharks(path: &Path) {
+    let (_, analysis) = replay(path, None);
+    let bare = |e: &labcap::analysis::Endpoint| e.to_string().replace(['[', ']'], "");
+    let mut ours: Vec<(String, String, u64)> = analysis
+        .udp
+        .conversations
+        .iter()
+        .map(|c| {
+            let (a, b) = (bare(&c.a), bare(&c.b));
+            let n = c.a_to_b.datagrams + c.b_to_a.datagrams;
+            if a <= b {
+                (a, b, n)
+            } else {
+                (b, a, n)
+            }
+        })
+        .collect();
+    ours.sort();
+    assert_eq!(ours, tshark_udp_conversations(path), "{}", path.display());
+}
+
 /// Where the saved tshark answers live: `fixtures/golden/tshark.txt`, every answer in one file, each
 /// record `@@ BYTES tshark KEY` and then the answer (one file: hundreds of small ones made the
 /// fixtures folder large on disk).
