@@ -4,19 +4,7 @@ mod common;
 
 use std::process::Command;
 
-use common::fixture;
-
-fn labcap(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_labcap"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+use common::{fixture, labcap};
 
 #[test]
 fn passing_expectations_exit_zero_and_failing_ones_exit_one() {
@@ -616,7 +604,7 @@ fn interfaces_are_numbered_as_tshark_d_numbers_them() {
 
 #[test]
 fn labcap_alone_says_what_to_type_first() {
-    let (code, out, err) = labcap(&[]);
+    let (code, out, err) = labcap::<&str>(&[]);
     assert_eq!(code, 2, "{out}");
     for first in [
         "labcap grade --spec tugas1 --class fixtures/class",

@@ -1,22 +1,12 @@
 //! The memory cap (`--memcap`): a capture whose state outgrows it is still read to its end,
 //! what was evicted is counted in the report, and a check that needed it cannot pass.
 
+mod common;
+
 use std::ops::ControlFlow;
-use std::process::Command;
 
+use common::labcap;
 use labcap::source::FileSource;
-
-fn labcap(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_labcap"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
 
 fn temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("labcap-memcap-{}", std::process::id()));

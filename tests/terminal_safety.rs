@@ -2,20 +2,13 @@
 //! packet list, the DNS table and the checks, file names in reports and errors, and filter
 //! texts echoed in errors are escaped as payloads are (`\x1b`), on stdout and stderr alike.
 
+mod common;
+
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::Command;
 
-fn labcap(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_labcap"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+use common::labcap;
 
 fn dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("labcap-terminal-{}", std::process::id()));
@@ -101,7 +94,7 @@ fn a_dns_name_with_an_escape_sequence_is_escaped_everywhere_it_is_shown() {
     let path = evil_dns_capture();
     let name = std::ffi::OsStr::new("www.\u{1b}[31mevil.com");
     // The packet list, the DNS table, a check quoting the name.
-    let (code, out, err) = labcap(&[
+    let (code, out, err) = labcap::<&OsStr>(&[
         "replay".as_ref(),
         path.as_os_str(),
         "--expect-answer".as_ref(),
@@ -150,7 +143,7 @@ fn a_dns_name_with_an_escape_sequence_is_escaped_everywhere_it_is_shown() {
         "{names}"
     );
     // JSON escapes control characters itself: the real name is in it.
-    let (_, json, _) = labcap(&["replay".as_ref(), path.as_os_str(), "--json".as_ref()]);
+    let (_, json, _) = labcap::<&OsStr>(&["replay".as_ref(), path.as_os_str(), "--json".as_ref()]);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["dns"][0]["qname"], "www.\u{1b}[31mevil.com");
     assert!(!json.contains('\u{1b}'));
@@ -161,7 +154,7 @@ fn file_names_with_control_characters_are_escaped_in_reports_and_errors() {
     let evil = dir().join("bell\u{7}clear\u{1b}[2J.pcap");
     let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/lo-echo.pcap");
     std::fs::copy(&fixture, &evil).unwrap();
-    let (code, out, err) = labcap(&[
+    let (code, out, err) = labcap::<&OsStr>(&[
         "replay".as_ref(),
         evil.as_os_str(),
         fixture.as_os_str(),
@@ -176,7 +169,7 @@ fn file_names_with_control_characters_are_escaped_in_reports_and_errors() {
     // Cut: the error names the file, escaped.
     let bytes = std::fs::read(&fixture).unwrap();
     std::fs::write(&evil, &bytes[..100]).unwrap();
-    let (code, _, err) = labcap(&["replay".as_ref(), evil.as_os_str()]);
+    let (code, _, err) = labcap::<&OsStr>(&["replay".as_ref(), evil.as_os_str()]);
     assert_eq!(code, 2);
     assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
     assert!(
@@ -185,7 +178,7 @@ fn file_names_with_control_characters_are_escaped_in_reports_and_errors() {
     );
     // Missing.
     let missing = dir().join("gone\u{1b}]0;title\u{7}.pcap");
-    let (_, _, err) = labcap(&["replay".as_ref(), missing.as_os_str()]);
+    let (_, _, err) = labcap::<&OsStr>(&["replay".as_ref(), missing.as_os_str()]);
     assert!(
         err.contains("gone\\x1b]0;title\\x07.pcap: offset 0: cannot open"),
         "{err}"
@@ -195,7 +188,7 @@ fn file_names_with_control_characters_are_escaped_in_reports_and_errors() {
 #[test]
 fn a_filter_echoed_in_an_error_is_escaped_and_the_caret_follows() {
     let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/lo-echo.pcap");
-    let (code, _, err) = labcap(&[
+    let (code, _, err) = labcap::<&OsStr>(&[
         "replay".as_ref(),
         fixture.as_os_str(),
         "-Y".as_ref(),
@@ -214,7 +207,7 @@ fn a_filter_echoed_in_an_error_is_escaped_and_the_caret_follows() {
         "{err}"
     );
     // And filter's own command.
-    let (code, _, err) = labcap(&["filter".as_ref(), "tcp.port == 1 \u{9b}".as_ref()]);
+    let (code, _, err) = labcap::<&OsStr>(&["filter".as_ref(), "tcp.port == 1 \u{9b}".as_ref()]);
     assert_eq!(code, 2);
     assert!(!err.contains('\u{9b}') && err.contains("\\x9b"), "{err:?}");
 }

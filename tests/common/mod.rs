@@ -63,6 +63,19 @@ pub fn replay(path: &Path, filter: Option<&str>) -> (Vec<ListedPacket>, Analysis
     (lines, pipeline.finish())
 }
 
+/// Runs the labcap binary with `args`: its exit code, standard output and standard error.
+pub fn labcap<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_labcap"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
 /// Asserts that `filter` selects in `path` exactly the frames tshark selects.
 pub fn assert_selects_tsharks_frames(path: &Path, filter: &str) {
     let (lines, _) = replay(path, Some(filter));
