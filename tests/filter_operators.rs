@@ -128,27 +128,7 @@ const NOTHING: &[(&str, &str)] = &[
 /// The frames labcap and tshark select in `name` with `filter` (HTTP decoded on the course's
 /// port 8885, as labcap recognises it by content).
 fn selected(name: &str, filter: &str) -> (Vec<u64>, Vec<u64>) {
-    let path = fixture(name);
-    let (lines, _) = replay(&path, Some(filter));
-    let ours = lines.iter().map(|l| l.number).collect();
-    let args = [
-        "-n",
-        "-r",
-        path.to_str().unwrap(),
-        "-d",
-        "tcp.port==8885,http",
-        "-Y",
-        filter,
-        "-T",
-        "fields",
-        "-e",
-        "frame.number",
-    ];
-    let theirs = common::tshark_output(&args)
-        .lines()
-        .map(|l| l.trim().parse().unwrap())
-        .collect();
-    (ours, theirs)
+    common::selected_frames(&fixture(name), filter, &["-d", "tcp.port==8885,http"])
 }
 
 #[test]

@@ -343,21 +343,6 @@ fn tls_handshakes_agree_with_tshark() {
     assert_eq!(dns.join(","), names[0][0]);
 }
 
-/// The frame numbers a filter selects, by labcap and by tshark (`decode_as` for tshark, which
-/// decodes HTTP only on its registered ports; labcap recognises it by content).
-fn selected(path: &std::path::Path, filter: &str, decode_as: &[&str]) -> (Vec<u64>, Vec<u64>) {
-    let (lines, _) = replay(path, Some(filter));
-    let ours: Vec<u64> = lines.iter().map(|l| l.number).collect();
-    let mut args = vec!["-n", "-r", path.to_str().unwrap()];
-    args.extend(decode_as);
-    args.extend(["-Y", filter, "-T", "fields", "-e", "frame.number"]);
-    let theirs = common::tshark_output(&args)
-        .lines()
-        .map(|l| l.trim().parse().unwrap())
-        .collect();
-    (ours, theirs)
-}
-
 #[test]
 fn http_and_tls_filters_select_tsharks_frames() {
     let http = fixture("course/http/mesin1.pcapng");
@@ -375,7 +360,7 @@ fn http_and_tls_filters_select_tsharks_frames() {
         "http.content_type == \"text/html\"",
         "http && tcp.srcport == 8885",
     ] {
-        let (ours, theirs) = selected(&http, filter, &decode);
+        let (ours, theirs) = common::selected_frames(&http, filter, &decode);
         assert!(
             !theirs.is_empty() || filter.contains("host"),
             "{filter}: tshark selects nothing"
@@ -386,7 +371,7 @@ fn http_and_tls_filters_select_tsharks_frames() {
     // recognises HTTP by content on any port, must not take them for it.
     let files = fixture("course/fileserver/mesin1.pcapng");
     for filter in ["http", "http.request.method == \"GET\""] {
-        let (ours, theirs) = selected(&files, filter, &[]);
+        let (ours, theirs) = common::selected_frames(&files, filter, &[]);
         assert_eq!(ours, theirs, "{filter} on the file server");
     }
     let tls = fixture("course/tls/mesin1.pcapng");
@@ -399,7 +384,7 @@ fn http_and_tls_filters_select_tsharks_frames() {
         "tls.handshake.extensions_server_name == \"mesin1\"",
         "tls.handshake.extensions_server_name == \"localhost\"",
     ] {
-        let (ours, theirs) = selected(&tls, filter, &[]);
+        let (ours, theirs) = common::selected_frames(&tls, filter, &[]);
         assert!(!theirs.is_empty(), "{filter}: tshark selects nothing");
         assert_eq!(ours, theirs, "{filter}");
     }
@@ -433,12 +418,12 @@ fn ethernet_address_filters_select_tsharks_frames() {
             all.push(format!("eth.addr == {}", row[1]));
         }
         for filter in all {
-            let (ours, theirs) = selected(&path, &filter, &[]);
+            let (ours, theirs) = common::selected_frames(&path, &filter, &[]);
             assert_eq!(ours, theirs, "{} {filter}", path.display());
         }
     }
     // Linux cooked frames carry no Ethernet header: nothing matches, as in tshark.
-    let (ours, theirs) = selected(
+    let (ours, theirs) = common::selected_frames(
         &fixture("any-sll.pcapng"),
         "eth.addr == 00:00:00:00:00:00",
         &[],
@@ -478,7 +463,7 @@ fn stream_filters_select_tsharks_frames() {
         (fixture("lossy.pcap"), vec!["tcp.stream == 0"]),
     ] {
         for filter in filters {
-            let (ours, theirs) = selected(&path, filter, &[]);
+            let (ours, theirs) = common::selected_frames(&path, filter, &[]);
             assert!(!theirs.is_empty(), "{filter}: tshark selects nothing");
             assert_eq!(ours, theirs, "{} {filter}", path.display());
         }
@@ -491,7 +476,7 @@ fn stream_filters_select_tsharks_frames() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let (_, theirs) = selected(&fixture("mesin1.pcapng"), "tcp.stream == 3", &[]);
+    let (_, theirs) = common::selected_frames(&fixture("mesin1.pcapng"), "tcp.stream == 3", &[]);
     assert!(
         text.contains(&format!("{} matched", theirs.len())),
         "{text}"
@@ -601,7 +586,7 @@ fn dns_query_name_filters_select_tsharks_frames() {
         "dns.qry.name == \"www.espnfc.com\" && dns.flags.response == 1",
         "dns.qry.name > \"u\"",
     ] {
-        let (ours, theirs) = selected(&path, filter, &[]);
+        let (ours, theirs) = common::selected_frames(&path, filter, &[]);
         assert!(!theirs.is_empty(), "{filter}: tshark selects nothing");
         assert_eq!(ours, theirs, "{filter}");
     }

@@ -76,6 +76,21 @@ pub fn labcap<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
     )
 }
 
+/// The frame numbers a filter selects, by labcap and by tshark (`decode_as` for tshark, which
+/// decodes HTTP only on its registered ports; labcap recognises it by content).
+pub fn selected_frames(path: &Path, filter: &str, decode_as: &[&str]) -> (Vec<u64>, Vec<u64>) {
+    let (lines, _) = replay(path, Some(filter));
+    let ours: Vec<u64> = lines.iter().map(|l| l.number).collect();
+    let mut args = vec!["-n", "-r", path.to_str().unwrap()];
+    args.extend(decode_as);
+    args.extend(["-Y", filter, "-T", "fields", "-e", "frame.number"]);
+    let theirs = tshark_output(&args)
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    (ours, theirs)
+}
+
 /// Asserts that `filter` selects in `path` exactly the frames tshark selects.
 pub fn assert_selects_tsharks_frames(path: &Path, filter: &str) {
     let (lines, _) = replay(path, Some(filter));
