@@ -18,10 +18,7 @@ pub struct Cells {
 impl Cells {
     /// The cells `write` writes, one for each of `rows`.
     pub fn write<T>(rows: &[T], mut write: impl FnMut(&mut String, &T)) -> Cells {
-        let mut cells = Cells {
-            text: String::with_capacity(rows.len() * 16),
-            ends: Vec::with_capacity(rows.len()),
-        };
+        let mut cells = Cells::for_rows(rows.len());
         for row in rows {
             write(&mut cells.text, row);
             cells.ends.push(cells.text.len());
@@ -31,15 +28,15 @@ impl Cells {
 
     /// The cells holding the text `text` gives for each of `rows`.
     pub fn text<'a, T, S: AsRef<str>>(rows: &'a [T], text: impl Fn(&'a T) -> S) -> Cells {
-        let mut cells = Cells {
-            text: String::with_capacity(rows.len() * 16),
-            ends: Vec::with_capacity(rows.len()),
-        };
-        for row in rows {
-            cells.text.push_str(text(row).as_ref());
-            cells.ends.push(cells.text.len());
+        rows.iter().map(text).collect()
+    }
+
+    /// No cells yet, with room for `rows` of them.
+    fn for_rows(rows: usize) -> Cells {
+        Cells {
+            text: String::with_capacity(rows * 16),
+            ends: Vec::with_capacity(rows),
         }
-        cells
     }
 
     /// The cells showing the times `seconds` gives for each of `rows`.
@@ -127,7 +124,8 @@ pub fn push_endpoint(out: &mut String, e: Endpoint) {
 
 impl<S: AsRef<str>> FromIterator<S> for Cells {
     fn from_iter<I: IntoIterator<Item = S>>(texts: I) -> Cells {
-        let mut cells = Cells::default();
+        let texts = texts.into_iter();
+        let mut cells = Cells::for_rows(texts.size_hint().0);
         for text in texts {
             cells.text.push_str(text.as_ref());
             cells.ends.push(cells.text.len());
