@@ -264,7 +264,9 @@ mod tests {
 
     #[test]
     fn heap_blocks_cost_what_glibc_gives() {
-        // malloc_usable_size of such blocks on glibc: 24 bytes in the smallest, then 16 more.
+        // malloc_usable_size of such blocks on glibc: 24 bytes in the smallest, then 16 more; a
+        // block taken from a free one is not split when less than its smallest (32) would be
+        // left, so it may be 16 bytes larger.
         assert_eq!(heap(0), 0);
         assert_eq!(heap(3), 32);
         assert_eq!(heap(24), 32);
@@ -278,7 +280,8 @@ mod tests {
                 libc::free(p);
                 usable
             };
-            assert_eq!(heap(n), usable + 8, "{n}");
+            let block = usable + 8;
+            assert!(block == heap(n) || block == heap(n) + 16, "{n}: {block}");
         }
     }
 
