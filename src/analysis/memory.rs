@@ -105,8 +105,8 @@ impl MemCap {
         })
     }
 
-    // The shares add up to 11/16 of the total: the rest is for what is not a table (the
-    // reader's buffers, batches between threads, the kept DNS transactions and UDP
+    // The shares add up to 11/16 of the total (and 1/32 for each stream analyzer that runs):
+    // the rest is for what is not a table (the reader's buffers, batches between threads, the kept DNS transactions and UDP
     // conversations, the allocator's fragmentation).
 
     /// Open TCP connections: sequence state, reassembly and echo buffers, events.
@@ -132,6 +132,12 @@ impl MemCap {
     /// UDP conversations in progress.
     pub fn udp(self) -> usize {
         self.total / 16
+    }
+
+    /// What each stream analyzer (HTTP transactions, TLS sessions, framed exchanges) keeps in
+    /// detail for tables and JSON, with their texts; the others are only counted.
+    pub fn detail(self) -> usize {
+        self.total / 32
     }
 }
 
@@ -171,6 +177,17 @@ impl Budget {
     /// An entry changed from `before` to `after` bytes (0 when it is new or gone).
     pub fn resize(&mut self, before: usize, after: usize) {
         self.used = (self.used + after).saturating_sub(before);
+    }
+
+    /// For a list of things kept in detail: counts `bytes` for one more when its list has
+    /// `room` for it and they fit within the limit. True when it is to be kept; past the limit
+    /// the rest are only counted, so the list stops growing.
+    pub fn admit(&mut self, bytes: usize, room: bool) -> bool {
+        let fits = room && self.used + bytes <= self.limit;
+        if fits {
+            self.used += bytes;
+        }
+        fits
     }
 
     /// Bytes counted now.

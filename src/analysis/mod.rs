@@ -10,6 +10,7 @@ mod linger;
 pub mod memory;
 pub mod messages;
 pub mod observer;
+mod streams;
 pub mod tcp;
 pub mod tls;
 pub mod udp;

@@ -253,16 +253,28 @@ impl Pipeline {
             tcp_observers.push((FOLLOW, Box::new(Follow::new(stream, limit))));
         }
         if needs.tls {
-            let tls = TlsAnalyzer::new(options.messages.max_exchanges, tls_observers);
+            let tls = TlsAnalyzer::new(
+                options.messages.max_exchanges,
+                options.memcap.detail(),
+                tls_observers,
+            );
             tcp_observers.push((TLS, Box::new(tls)));
         }
         if needs.http {
-            let http = HttpAnalyzer::new(options.messages.max_exchanges, http_observers);
+            let http = HttpAnalyzer::new(
+                options.messages.max_exchanges,
+                options.memcap.detail(),
+                http_observers,
+            );
             tcp_observers.push((HTTP, Box::new(http)));
         }
         // Messages run when something asks for them and some connection is framed.
         if needs.messages && !options.messages.rules.is_empty() {
-            let messages = MessagesAnalyzer::new(options.messages.clone(), exchange_observers);
+            let config = MessagesConfig {
+                kept_budget: options.memcap.detail(),
+                ..options.messages.clone()
+            };
+            let messages = MessagesAnalyzer::new(config, exchange_observers);
             tcp_observers.push((MESSAGES, Box::new(messages)));
         }
         let tcp = (needs.tcp || options.list)

@@ -669,6 +669,35 @@ pub fn summary(name: &str, analysis: &Analysis) -> String {
             plural(n(dns.counts.malformed), "malformed DNS message")
         );
     }
+    // The stream analyzers' detail lists, when they hold fewer than there were (their share
+    // of the memory cap, or --detail-limit).
+    let messages = &analysis.messages.totals;
+    let details = [
+        (
+            "HTTP requests",
+            analysis.http.transactions.len(),
+            analysis.http.totals.requests,
+        ),
+        (
+            "TLS sessions",
+            analysis.tls.sessions.len(),
+            analysis.tls.total,
+        ),
+        (
+            "framed exchanges",
+            analysis.messages.exchanges.len(),
+            messages.exchanges + messages.unanswered,
+        ),
+    ];
+    for (what, listed, total) in details {
+        if (listed as u64) < total {
+            let _ = write!(
+                line,
+                "\n  {what}: {total} (the first {listed} listed: --detail-limit and --memcap \
+                 set how many)"
+            );
+        }
+    }
     let f = &stats.fragments;
     if f.fragments > 0 {
         let _ = write!(

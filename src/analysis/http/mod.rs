@@ -6,10 +6,10 @@
 
 pub mod parser;
 
-use super::memory::{heap, slot};
+use super::memory::{heap, Budget};
+use super::streams::{Held, PerStream};
 use std::collections::VecDeque;
 
-use rustc_hash::FxHashMap;
 use std::time::Duration;
 
 use super::observer::{finish_all, Observer, Observers, StreamCtx};
@@ -52,6 +52,14 @@ impl HttpTransaction {
     /// From the request to the response.
     pub fn latency(&self) -> Option<Duration> {
         Some(self.response_t?.saturating_sub(self.t))
+    }
+
+    /// What it holds kept in detail: its place in the list (twice over: the list grows by
+    /// doubling) and its texts.
+    fn kept_bytes(&self) -> usize {
+        2 * std::mem::size_of::<HttpTransaction>()
+            + self.request.held()
+            + self.response.as_ref().map_or(0, Head::held)
     }
 
     /// The response's Content-Length differs from the body that followed.
@@ -101,7 +109,7 @@ struct Conn {
     pending: VecDeque<(Duration, Parsed)>,
 }
 
-impl Conn {
+impl Held for Conn {
     /// What this connection holds, as heap blocks: its box, partial heads, requests waiting
     /// for their response.
     fn bytes(&self) -> usize {
@@ -117,28 +125,25 @@ impl Conn {
     }
 }
 
-/// What a connection's slot in the table costs besides its parsers.
-const SLOT: usize = slot::<(u32, Option<Box<Conn>>)>();
-
 /// Parses HTTP connections; fed by the TCP core.
 #[derive(Debug)]
 pub struct HttpAnalyzer {
     max_transactions: usize,
+    /// What the transactions kept in detail hold; past its limit the others are only counted.
+    kept: Budget,
     /// Per connection: its parsers, or `None` when it is not HTTP.
-    open: FxHashMap<u32, Option<Box<Conn>>>,
-    /// What `open` holds, in bytes.
-    held: usize,
+    open: PerStream<Conn>,
     analysis: HttpAnalysis,
     observers: Observers,
 }
 
 impl HttpAnalyzer {
     /// An analyzer keeping `max_transactions` in detail, telling `observers` of each.
-    pub fn new(max_transactions: usize, observers: Observers) -> HttpAnalyzer {
+    pub fn new(max_transactions: usize, kept_budget: usize, observers: Observers) -> HttpAnalyzer {
         HttpAnalyzer {
             max_transactions,
-            open: FxHashMap::default(),
-            held: 0,
+            kept: Budget::new(kept_budget),
+            open: PerStream::default(),
             analysis: HttpAnalysis::default(),
             observers,
         }
@@ -159,7 +164,8 @@ impl HttpAnalyzer {
         if t.length_mismatch() {
             totals.length_mismatches += 1;
         }
-        if self.analysis.transactions.len() < self.max_transactions {
+        let room = self.analysis.transactions.len() < self.max_transactions;
+        if self.kept.admit(t.kept_bytes(), room) {
             self.analysis.transactions.push(t);
         }
     }
@@ -167,23 +173,17 @@ impl HttpAnalyzer {
 
 impl Observer for HttpAnalyzer {
     fn data(&mut self, ctx: &StreamCtx, dir: Direction, data: &[u8]) {
-        let held = &mut self.held;
-        let slot = self.open.entry(ctx.stream).or_insert_with(|| {
-            *held += SLOT;
-            let opens = dir == Direction::ClientToServer
+        let opens = || {
+            let http = dir == Direction::ClientToServer
                 && METHODS.iter().any(|m| data.starts_with(m.as_bytes()));
-            opens.then(|| {
-                Box::new(Conn {
-                    requests: Parser::new(true),
-                    responses: Parser::new(false),
-                    pending: VecDeque::new(),
-                })
+            http.then(|| Conn {
+                requests: Parser::new(true),
+                responses: Parser::new(false),
+                pending: VecDeque::new(),
             })
-        });
-        let Some(conn) = slot else { return };
-        let before = conn.bytes();
+        };
         let mut done = Vec::new();
-        match dir {
+        let parse = |conn: &mut Conn| match dir {
             Direction::ClientToServer => {
                 let pending = &mut conn.pending;
                 conn.requests.feed(data, &mut || false, &mut |m| {
@@ -206,8 +206,8 @@ impl Observer for HttpAnalyzer {
                     }
                 });
             }
-        }
-        self.held = (self.held + conn.bytes()).saturating_sub(before);
+        };
+        self.open.update(ctx.stream, opens, parse);
         for (request, response) in done {
             let t = transaction(ctx.stream, ctx.client, ctx.server, request, response);
             self.emit(t, ctx.matched);
@@ -215,13 +215,7 @@ impl Observer for HttpAnalyzer {
     }
 
     fn connection_closed(&mut self, c: &Connection) {
-        let Some(slot) = self.open.remove(&c.stream) else {
-            return;
-        };
-        self.held = self
-            .held
-            .saturating_sub(SLOT + slot.as_ref().map_or(0, |conn| conn.bytes()));
-        let Some(mut conn) = slot else {
+        let Some(mut conn) = self.open.close(c.stream) else {
             return;
         };
         let mut closing = None;
@@ -244,7 +238,7 @@ impl Observer for HttpAnalyzer {
     }
 
     fn held_bytes(&self) -> usize {
-        self.held
+        self.open.held()
     }
 
     fn finish(self: Box<Self>) -> Observation {
@@ -274,5 +268,69 @@ fn transaction(
         response_body: response.as_ref().map_or(0, |(_, r)| r.body_bytes),
         response_t: response.as_ref().map(|(t, _)| *t),
         response: response.map(|(_, r)| r.head),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    const REQUEST: &[u8] = b"GET /index.html HTTP/1.1\r\nHost: mesin1\r\n\r\n";
+    const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+    fn at(port: u16) -> Endpoint {
+        Endpoint {
+            ip: Ipv4Addr::new(172, 16, 16, 101).into(),
+            port,
+        }
+    }
+
+    fn ctx(stream: u32) -> StreamCtx {
+        StreamCtx {
+            stream,
+            client: at(40000),
+            server: at(80),
+            ts: Duration::ZERO,
+            matched: true,
+        }
+    }
+
+    /// Feeds `streams` complete exchanges, their connections left open.
+    fn exchanges(a: &mut HttpAnalyzer, streams: u32) {
+        for stream in 0..streams {
+            a.data(&ctx(stream), Direction::ClientToServer, REQUEST);
+            a.data(&ctx(stream), Direction::ServerToClient, RESPONSE);
+        }
+    }
+
+    #[test]
+    fn an_open_connection_is_counted_whole_until_it_closes() {
+        let mut a = HttpAnalyzer::new(100, 1 << 20, Observers::new());
+        exchanges(&mut a, 10);
+        // Each exchange is over, but its parsers stay until the connection closes.
+        assert!(a.held_bytes() >= 10 * heap(std::mem::size_of::<Conn>()));
+        for stream in 0..10 {
+            a.connection_closed(&Connection::new(stream, at(40000), at(80), Duration::ZERO));
+        }
+        assert_eq!(a.held_bytes(), 0);
+        assert_eq!(a.analysis.totals.requests, 10);
+    }
+
+    #[test]
+    fn transactions_kept_in_detail_stop_at_their_budget_and_the_rest_are_counted() {
+        let budget = 16 * 1024;
+        let mut a = HttpAnalyzer::new(1000, budget, Observers::new());
+        exchanges(&mut a, 200);
+        let listed = a.analysis.transactions.len();
+        assert!(listed > 0 && listed < 200, "{listed} listed");
+        assert_eq!(a.analysis.totals.requests, 200);
+        let kept: usize = a
+            .analysis
+            .transactions
+            .iter()
+            .map(HttpTransaction::kept_bytes)
+            .sum();
+        assert!(kept <= budget, "{kept}");
     }
 }

@@ -9,10 +9,10 @@
 
 pub mod framing;
 
-use super::memory::slot;
+use super::memory::{heap, Budget, MemCap};
+use super::streams::{Held, PerStream};
 use std::collections::VecDeque;
 
-use rustc_hash::FxHashMap;
 use std::time::Duration;
 
 use super::observer::{Observer, Observers, StreamCtx};
@@ -36,6 +36,8 @@ pub struct MessagesConfig {
     pub max_exchanges: usize,
     /// Bytes of one message held for the checks (the rest is counted).
     pub message_limit: usize,
+    /// Bytes the exchanges kept in detail may hold; past it the others are only counted.
+    pub kept_budget: usize,
 }
 
 impl Default for MessagesConfig {
@@ -44,6 +46,7 @@ impl Default for MessagesConfig {
             rules: Vec::new(),
             max_exchanges: 10_000,
             message_limit: 1 << 20,
+            kept_budget: MemCap::default().detail(),
         }
     }
 }
@@ -172,10 +175,11 @@ struct Conv {
     last_request: Option<Message>,
 }
 
-impl Conv {
-    /// What this conversation holds: partial messages, requests waiting for their response.
+impl Held for Conv {
+    /// What this conversation holds: its box, partial messages, requests waiting for their
+    /// response.
     fn bytes(&self) -> usize {
-        std::mem::size_of::<Conv>()
+        heap(std::mem::size_of::<Conv>())
             + self.framers.iter().map(Framer::held).sum::<usize>()
             + self
                 .pending
@@ -186,17 +190,14 @@ impl Conv {
     }
 }
 
-/// What a connection's slot in the table costs besides its conversation.
-const SLOT: usize = slot::<(u32, Option<Box<Conv>>)>();
-
 /// Cuts framed connections into messages and pairs them; fed by the TCP core.
 #[derive(Debug)]
 pub struct MessagesAnalyzer {
     config: MessagesConfig,
+    /// What the exchanges kept in detail hold, against `MessagesConfig::kept_budget`.
+    kept: Budget,
     /// Per connection with a rule, its state; `None` for one without a rule.
-    open: FxHashMap<u32, Option<Box<Conv>>>,
-    /// What `open` holds, in bytes.
-    held: usize,
+    open: PerStream<Conv>,
     analysis: MessagesAnalysis,
     observers: Observers,
 }
@@ -205,9 +206,9 @@ impl MessagesAnalyzer {
     /// An analyzer with these rules, telling `observers` of every exchange and conversation.
     pub fn new(config: MessagesConfig, observers: Observers) -> MessagesAnalyzer {
         MessagesAnalyzer {
+            kept: Budget::new(config.kept_budget),
             config,
-            open: FxHashMap::default(),
-            held: 0,
+            open: PerStream::default(),
             analysis: MessagesAnalysis::default(),
             observers,
         }
@@ -226,11 +227,18 @@ impl MessagesAnalyzer {
             (Some(_), None) => t.unanswered += 1,
             _ => {}
         }
-        if self.analysis.exchanges.len() < self.config.max_exchanges {
+        // Kept with the first bytes of each message only (a new, exact buffer: the rest is
+        // given back), its place in the list counted twice over (the list grows by doubling).
+        let shown = |m: &Option<Message>| m.as_ref().map_or(0, |m| m.bytes.len().min(DETAIL_TEXT));
+        let bytes = 2 * std::mem::size_of::<Exchange>()
+            + heap(shown(&ex.request))
+            + heap(shown(&ex.response));
+        let room = self.analysis.exchanges.len() < self.config.max_exchanges;
+        if self.kept.admit(bytes, room) {
             let short = |m: Option<Message>| {
-                m.map(|mut m| {
-                    m.bytes.truncate(DETAIL_TEXT);
-                    m
+                m.map(|m| Message {
+                    bytes: m.bytes[..m.bytes.len().min(DETAIL_TEXT)].to_vec(),
+                    ..m
                 })
             };
             self.analysis.exchanges.push(Exchange {
@@ -245,55 +253,56 @@ impl MessagesAnalyzer {
 impl Observer for MessagesAnalyzer {
     fn data(&mut self, ctx: &StreamCtx, dir: Direction, data: &[u8]) {
         let rules = &self.config.rules;
-        let held = &mut self.held;
-        let slot = self.open.entry(ctx.stream).or_insert_with(|| {
-            *held += SLOT;
+        let opens = || {
             let rule = rules.iter().find(|r| r.applies(ctx.server.port))?;
-            Some(Box::new(Conv {
+            Some(Conv {
                 framers: [Framer::new(rule.request), Framer::new(rule.response)],
                 pending: VecDeque::new(),
                 first_speaker: None,
                 requests: 0,
                 responses: 0,
                 last_request: None,
-            }))
-        });
-        let Some(conv) = slot else { return };
-        let before = conv.bytes();
-        let mut messages = Vec::new();
-        let side = usize::from(dir == Direction::ServerToClient);
-        conv.framers[side].feed(data, self.config.message_limit, &mut |cut| {
-            messages.push(Message {
-                ts: ctx.ts,
-                bytes: cut.bytes.to_vec(),
-                len: cut.len,
             })
-        });
+        };
+        let limit = self.config.message_limit;
         let mut done = Vec::new();
-        for m in messages {
-            if m.is_cut() && ctx.matched {
-                self.analysis.totals.cut += 1;
-            }
-            conv.first_speaker.get_or_insert(dir);
-            match dir {
-                Direction::ClientToServer => {
-                    conv.requests += 1;
-                    conv.last_request = Some(Message {
-                        bytes: m.bytes[..m.bytes.len().min(DETAIL_TEXT)].to_vec(),
-                        ..m.clone()
-                    });
-                    conv.pending.push_back(m);
-                    if conv.pending.len() > MAX_PENDING {
-                        done.push((conv.pending.pop_front(), None));
+        let mut cut = 0;
+        let frame = |conv: &mut Conv| {
+            let mut messages = Vec::new();
+            let side = usize::from(dir == Direction::ServerToClient);
+            conv.framers[side].feed(data, limit, &mut |piece| {
+                messages.push(Message {
+                    ts: ctx.ts,
+                    bytes: piece.bytes.to_vec(),
+                    len: piece.len,
+                })
+            });
+            for m in messages {
+                if m.is_cut() && ctx.matched {
+                    cut += 1;
+                }
+                conv.first_speaker.get_or_insert(dir);
+                match dir {
+                    Direction::ClientToServer => {
+                        conv.requests += 1;
+                        conv.last_request = Some(Message {
+                            bytes: m.bytes[..m.bytes.len().min(DETAIL_TEXT)].to_vec(),
+                            ..m.clone()
+                        });
+                        conv.pending.push_back(m);
+                        if conv.pending.len() > MAX_PENDING {
+                            done.push((conv.pending.pop_front(), None));
+                        }
+                    }
+                    Direction::ServerToClient => {
+                        conv.responses += 1;
+                        done.push((conv.pending.pop_front(), Some(m)));
                     }
                 }
-                Direction::ServerToClient => {
-                    conv.responses += 1;
-                    done.push((conv.pending.pop_front(), Some(m)));
-                }
             }
-        }
-        self.held = (self.held + conv.bytes()).saturating_sub(before);
+        };
+        self.open.update(ctx.stream, opens, frame);
+        self.analysis.totals.cut += cut;
         for (request, response) in done {
             let ex = Exchange {
                 stream: ctx.stream,
@@ -307,13 +316,7 @@ impl Observer for MessagesAnalyzer {
     }
 
     fn connection_closed(&mut self, c: &Connection) {
-        let Some(slot) = self.open.remove(&c.stream) else {
-            return;
-        };
-        self.held = self
-            .held
-            .saturating_sub(SLOT + slot.as_ref().map_or(0, |conv| conv.bytes()));
-        let Some(mut conv) = slot else {
+        let Some(mut conv) = self.open.close(c.stream) else {
             return;
         };
         for request in std::mem::take(&mut conv.pending) {
@@ -350,7 +353,7 @@ impl Observer for MessagesAnalyzer {
     }
 
     fn held_bytes(&self) -> usize {
-        self.held
+        self.open.held()
     }
 
     fn finish(self: Box<Self>) -> Observation {
@@ -400,5 +403,39 @@ mod tests {
             ));
         }
         assert_eq!(a.held_bytes(), 0);
+    }
+
+    #[test]
+    fn exchanges_kept_in_detail_hold_their_first_bytes_only_and_stop_at_their_budget() {
+        let at = |port| Endpoint {
+            ip: Ipv4Addr::LOCALHOST.into(),
+            port,
+        };
+        let budget = 64 * 1024;
+        let config = MessagesConfig {
+            rules: vec![FrameRule::parse("7000=crlf").unwrap()],
+            kept_budget: budget,
+            ..MessagesConfig::default()
+        };
+        let mut a = MessagesAnalyzer::new(config, Observers::new());
+        let mut line = vec![b'x'; 100_000];
+        line.extend(b"\r\n");
+        for stream in 0..100 {
+            let ctx = StreamCtx {
+                stream,
+                client: at(40000),
+                server: at(7000),
+                ts: Duration::ZERO,
+                matched: true,
+            };
+            a.data(&ctx, Direction::ClientToServer, &line);
+            a.data(&ctx, Direction::ServerToClient, b"ok\r\n");
+        }
+        let kept = &a.analysis.exchanges;
+        assert!(!kept.is_empty() && kept.len() < 100, "{} kept", kept.len());
+        assert_eq!(a.analysis.totals.exchanges, 100);
+        let request = kept[0].request.as_ref().unwrap();
+        assert_eq!(request.len, 100_002);
+        assert!(request.bytes.capacity() <= DETAIL_TEXT);
     }
 }

@@ -487,12 +487,9 @@ impl TcpAnalyzer {
             return;
         }
         self.totals.add(&c);
-        let bytes = c.mem_bytes();
-        self.kept_bytes.resize(0, bytes);
-        if self.kept.len() < self.config.max_connections && !self.kept_bytes.over() {
+        let room = self.kept.len() < self.config.max_connections;
+        if self.kept_bytes.admit(c.mem_bytes(), room) {
             self.kept.push(*c);
-        } else {
-            self.kept_bytes.resize(bytes, 0);
         }
     }
 

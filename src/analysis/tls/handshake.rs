@@ -3,6 +3,7 @@
 //! asks of them taken out (SNI, versions, ALPN, cipher, the server's certificate). Parsing by
 //! tls-parser and x509-parser; anything they reject ends the reading of that direction.
 
+use crate::analysis::memory::heap;
 use tls_parser::{
     parse_tls_extensions, parse_tls_message_handshake, TlsCipherSuite, TlsExtension, TlsMessage,
     TlsMessageHandshake,
@@ -31,6 +32,23 @@ pub struct Hello {
     pub cert_san: Vec<String>,
     /// A hello was read.
     pub seen: bool,
+}
+
+impl Hello {
+    /// Bytes its texts and lists hold, as heap blocks.
+    pub fn held(&self) -> usize {
+        let text = |s: &String| heap(s.capacity());
+        self.sni.as_ref().map_or(0, text)
+            + self.cert_subject.as_ref().map_or(0, text)
+            + heap(self.versions.capacity() * std::mem::size_of::<u16>())
+            + [&self.alpn, &self.cert_san]
+                .iter()
+                .map(|list| {
+                    heap(list.capacity() * std::mem::size_of::<String>())
+                        + list.iter().map(text).sum::<usize>()
+                })
+                .sum::<usize>()
+    }
 }
 
 /// Reads one direction.

@@ -6,8 +6,8 @@
 
 pub mod handshake;
 
-use super::memory::slot;
-use rustc_hash::FxHashMap;
+use super::memory::{heap, Budget};
+use super::streams::{Held, PerStream};
 
 use super::observer::{finish_all, Observer, Observers, StreamCtx};
 use super::tcp::{Connection, Direction};
@@ -60,34 +60,32 @@ struct Conn {
     readers: [Reader; 2],
 }
 
-impl Conn {
-    /// What this connection holds: partial records and handshake messages.
+impl Held for Conn {
+    /// What this connection holds: its box, partial records and handshake messages.
     fn bytes(&self) -> usize {
-        std::mem::size_of::<Conn>() + self.readers.iter().map(Reader::held).sum::<usize>()
+        heap(std::mem::size_of::<Conn>()) + self.readers.iter().map(Reader::held).sum::<usize>()
     }
 }
-
-/// What a connection's slot in the table costs besides its readers.
-const SLOT: usize = slot::<(u32, Option<Box<Conn>>)>();
 
 /// Reads TLS handshakes; fed by the TCP core.
 #[derive(Debug)]
 pub struct TlsAnalyzer {
     max_sessions: usize,
-    open: FxHashMap<u32, Option<Box<Conn>>>,
-    /// What `open` holds, in bytes.
-    held: usize,
+    /// What the sessions kept in detail hold; past its limit the others are only counted.
+    kept: Budget,
+    /// Per connection: its readers, or `None` when it is not TLS.
+    open: PerStream<Conn>,
     analysis: TlsAnalysis,
     observers: Observers,
 }
 
 impl TlsAnalyzer {
     /// An analyzer keeping `max_sessions` in detail, telling `observers` of each session.
-    pub fn new(max_sessions: usize, observers: Observers) -> TlsAnalyzer {
+    pub fn new(max_sessions: usize, kept_budget: usize, observers: Observers) -> TlsAnalyzer {
         TlsAnalyzer {
             max_sessions,
-            open: FxHashMap::default(),
-            held: 0,
+            kept: Budget::new(kept_budget),
+            open: PerStream::default(),
             analysis: TlsAnalysis::default(),
             observers,
         }
@@ -96,34 +94,22 @@ impl TlsAnalyzer {
 
 impl Observer for TlsAnalyzer {
     fn data(&mut self, ctx: &StreamCtx, dir: Direction, data: &[u8]) {
-        let held = &mut self.held;
-        let slot = self.open.entry(ctx.stream).or_insert_with(|| {
-            *held += SLOT;
-            (dir == Direction::ClientToServer && opens_tls(data)).then(|| {
-                Box::new(Conn {
-                    readers: [Reader::default(), Reader::default()],
-                })
+        let opens = || {
+            (dir == Direction::ClientToServer && opens_tls(data)).then(|| Conn {
+                readers: [Reader::default(), Reader::default()],
             })
-        });
-        if let Some(conn) = slot {
-            let before = conn.bytes();
-            conn.readers[usize::from(dir == Direction::ServerToClient)].feed(data);
-            self.held = (self.held + conn.bytes()).saturating_sub(before);
-        }
+        };
+        let side = usize::from(dir == Direction::ServerToClient);
+        self.open
+            .update(ctx.stream, opens, |conn| conn.readers[side].feed(data));
     }
 
     fn held_bytes(&self) -> usize {
-        self.held
+        self.open.held()
     }
 
     fn connection_closed(&mut self, c: &Connection) {
-        let Some(slot) = self.open.remove(&c.stream) else {
-            return;
-        };
-        self.held = self
-            .held
-            .saturating_sub(SLOT + slot.as_ref().map_or(0, |conn| conn.bytes()));
-        let Some(conn) = slot else {
+        let Some(conn) = self.open.close(c.stream) else {
             return;
         };
         let [client, server] = conn.readers;
@@ -139,7 +125,11 @@ impl Observer for TlsAnalyzer {
         }
         if c.matched {
             self.analysis.total += 1;
-            if self.analysis.sessions.len() < self.max_sessions {
+            let room = self.analysis.sessions.len() < self.max_sessions;
+            let bytes = 2 * std::mem::size_of::<TlsSession>()
+                + session.client_hello.held()
+                + session.server_hello.held();
+            if self.kept.admit(bytes, room) {
                 self.analysis.sessions.push(session);
             }
         }
