@@ -18,7 +18,7 @@ use crate::analysis::memory::{self, Budget, Candidate, MemCap, ALLOCATION};
 use crate::checks::observe::Observation;
 use crate::wire::dns::{Message, Record};
 use crate::wire::{DnsPorts, Packet, Transport};
-use table::Table;
+use table::{Handle, Table};
 pub(crate) use tcp_framing::TcpFraming;
 pub use totals::{normalise, DnsTotals, Unanswered};
 
@@ -121,7 +121,7 @@ impl Transaction {
     fn mem_bytes(&self) -> usize {
         let strings = |s: &String| s.capacity() + ALLOCATION;
         Table::PLACE
-            + 2 * std::mem::size_of::<(Duration, Key)>()
+            + 2 * std::mem::size_of::<(Duration, Handle)>()
             + strings(&self.qname)
             + self
                 .answers
@@ -176,10 +176,10 @@ pub struct DnsAnalyzer {
     config: DnsConfig,
     open: Table,
     /// Transactions to look at once the linger time has passed: (last message, key).
-    waiting: Linger<Key>,
+    waiting: Linger<Handle>,
     /// Like `waiting`, the older entries found unanswered when the memory cap was reached, so
     /// that closing answered transactions early does not look at them again each time.
-    unanswered: Linger<Key>,
+    unanswered: Linger<Handle>,
     kept: Vec<Transaction>,
     totals: DnsTotals,
     counts: DnsCounts,
@@ -372,8 +372,8 @@ impl DnsAnalyzer {
             last_seen: ts,
         };
         self.state.resize(0, t.mem_bytes());
-        self.open.insert(key, t);
-        self.waiting.push(ts, key);
+        let handle = self.open.insert(key, t);
+        self.waiting.push(ts, handle);
         if self.state.over() {
             self.evict();
         }
@@ -385,15 +385,17 @@ impl DnsAnalyzer {
         // First the answered transactions, oldest first from the linger queue (no walk over
         // the table): closing them early costs only the pairing of a late duplicate.
         while self.state.excess() > 0 {
-            let Some((since, key)) = self.waiting.pop_front() else {
+            let Some((since, handle)) = self.waiting.pop_front() else {
                 break;
             };
-            match self.open.remove_if(key, Transaction::answered) {
+            match self.open.remove_handle_if(handle, Transaction::answered) {
                 Some(t) => {
                     self.state.resize(t.mem_bytes(), 0);
                     self.close_for_good(t);
                 }
-                None if self.open.contains_key(&key) => self.unanswered.push(since, key),
+                None if self.open.by_handle(handle).is_some() => {
+                    self.unanswered.push(since, handle)
+                }
                 None => {}
             }
         }
@@ -421,19 +423,22 @@ impl DnsAnalyzer {
             self.close_for_good(t);
         }
         let open = &self.open;
-        self.waiting.retain(|key| open.contains_key(key));
-        self.unanswered.retain(|key| open.contains_key(key));
+        self.waiting
+            .retain(|&handle| open.by_handle(handle).is_some());
+        self.unanswered
+            .retain(|&handle| open.by_handle(handle).is_some());
     }
 
     /// Closes for good the transactions quiet for the linger time.
     fn sweep(&mut self, now: Duration) {
         let open = &self.open;
-        let last_seen = |key: &Key| open.get(key).map(|t| t.last_seen);
+        let last_seen = |&handle: &Handle| open.by_handle(handle).map(|t| t.last_seen);
         let linger = self.config.linger;
         let mut due = self.unanswered.due(now, linger, SWEEP_EVERY, last_seen);
         due.extend(self.waiting.due(now, linger, SWEEP_EVERY, last_seen));
-        for key in due {
-            let t = self.open.remove(&key).expect("present");
+        for handle in due {
+            let t = self.open.remove_handle_if(handle, |_| true);
+            let t = t.expect("present");
             self.state.resize(t.mem_bytes(), 0);
             self.close_for_good(t);
         }
