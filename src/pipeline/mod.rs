@@ -236,11 +236,18 @@ impl Pipeline {
     fn split(options: PipelineOptions) -> (Pipeline, Option<TcpAnalyzer>) {
         let mut options = options.with_dns_ports_in_filter();
         let memcap = options.memcap;
-        options.tcp.state_budget = memcap.tcp();
+        let needs = options.needs;
+        // What the stream analyzers keep in detail comes out of the TCP share (what they hold
+        // for open connections is in it already): the shares add up to the same whatever runs.
+        let messages = needs.messages && !options.messages.rules.is_empty();
+        let details = [needs.http, needs.tls, messages]
+            .iter()
+            .filter(|&&x| x)
+            .count();
+        options.tcp.state_budget = memcap.tcp() - details * memcap.detail();
         options.tcp.kept_budget = memcap.tcp_kept();
         options.dns.state_budget = memcap.dns();
         options.dns.tcp_budget = memcap.dns_tcp();
-        let needs = options.needs;
         let ObserverSets {
             tcp: mut tcp_observers,
             dns: dns_observers,
@@ -269,7 +276,7 @@ impl Pipeline {
             tcp_observers.push((HTTP, Box::new(http)));
         }
         // Messages run when something asks for them and some connection is framed.
-        if needs.messages && !options.messages.rules.is_empty() {
+        if messages {
             let config = MessagesConfig {
                 kept_budget: options.memcap.detail(),
                 ..options.messages.clone()
