@@ -20,11 +20,12 @@ const BATCH: usize = 2048;
 /// Batches in flight between the threads: enough that the analysis threads (three threads
 /// on what may be two cores) rarely wait for the reader while it waits for the other one.
 /// 4 kept the cores 1.6 busy of 2 on the mixed benchmark capture; 16 is 6% faster there (32
-/// and 64 are slower again), for 5 MiB more at most.
+/// and 64 are slower again).
 const IN_FLIGHT: usize = 16;
 /// Payload bytes after which a batch is sent however few its segments: batches of large
-/// segments (64 KiB ones on a loopback capture) stay as small as those of small ones.
-const BATCH_BYTES: usize = 1 << 20;
+/// segments (64 KiB ones on a loopback capture) stay as small as those of small ones, and
+/// the batches in flight (each keeps its buffer) hold a few MiB at most.
+const BATCH_BYTES: usize = 128 << 10;
 
 /// A TCP segment as the analyzer needs it: its header's fields, its payload and options in
 /// the batch's byte buffer (a `Tcp` with empty slices would carry two dead slices).

@@ -12,8 +12,9 @@ use crate::wire::{Ip, Packet, Tcp, Transport, Udp};
 
 /// Packets per batch.
 const BATCH: usize = 1024;
-/// Payload bytes after which a batch is sent however few its packets.
-const BATCH_BYTES: usize = 1 << 20;
+/// Payload bytes after which a batch is sent however few its packets (see the TCP batches'
+/// `BATCH_BYTES` in `parallel.rs`).
+const BATCH_BYTES: usize = 128 << 10;
 
 /// A packet's transport header, its payload (and TCP options) in the batch's bytes.
 enum Header {
