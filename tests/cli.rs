@@ -4,7 +4,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{fixture, labcap};
+use common::{fixture, labcap, Scratch};
 
 #[test]
 fn passing_expectations_exit_zero_and_failing_ones_exit_one() {
@@ -248,8 +248,8 @@ fn nothing_passes_on_a_capture_that_was_not_read() {
     assert!(err.contains("missing.pcap: offset 0: cannot open"), "{err}");
     // A cut file: what was read is reported, the checks are not evaluated, exit 2.
     let bytes = std::fs::read(fixture("mesin1.pcapng")).unwrap();
-    let cut = std::env::temp_dir().join(format!("labcap-cut-{}.pcapng", std::process::id()));
-    std::fs::write(&cut, &bytes[..3000]).unwrap();
+    let dir = Scratch::new("cut");
+    let cut = dir.write("cut.pcapng", &bytes[..3000]);
     let cut_name = cut.to_str().unwrap();
     let (code, out, err) = labcap(&["replay", cut_name, "--summary", "--expect-no-rst"]);
     assert_eq!(code, 2);
@@ -384,12 +384,6 @@ fn labcap_stdin(args: &[&str], input: &[u8]) -> (i32, String, String) {
     )
 }
 
-fn temp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("labcap-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -431,11 +425,12 @@ fn a_capture_piped_from_tcpdump_reads_from_stdin() {
 
 #[test]
 fn gzip_and_zstd_captures_replay_as_the_plain_file() {
+    let dir = Scratch::new("cli");
     let plain = fixture("mesin1.pcapng");
     let bytes = std::fs::read(&plain).unwrap();
-    let gz = temp("mesin1.pcapng.gz");
+    let gz = dir.path("mesin1.pcapng.gz");
     std::fs::write(&gz, gzip(&bytes)).unwrap();
-    let zst = temp("mesin1.pcapng.zst");
+    let zst = dir.path("mesin1.pcapng.zst");
     std::fs::write(
         &zst,
         ruzstd::encoding::compress_to_vec(&bytes[..], ruzstd::encoding::CompressionLevel::Fastest),
@@ -520,9 +515,10 @@ fn tshark_frames(file: &std::path::Path, filter: Option<&str>) -> Vec<String> {
 
 #[test]
 fn dash_w_writes_the_matched_packets_tshark_reads_them_back() {
+    let dir = Scratch::new("cli");
     // Two sections with Ethernet, Linux cooked v2 and raw IP frames.
     let mixed = fixture("mixed.pcapng");
-    let out_all = temp("all.pcapng");
+    let out_all = dir.path("all.pcapng");
     let (code, _, err) = labcap(&[
         "replay",
         mixed.to_str().unwrap(),
@@ -538,7 +534,7 @@ fn dash_w_writes_the_matched_packets_tshark_reads_them_back() {
     let lossy = fixture("lossy.pcap");
     let filter = "tcp.len > 0 && tcp.srcport == 32444";
     for list in [true, false] {
-        let out = temp("matched.pcapng");
+        let out = dir.path("matched.pcapng");
         let mut args = vec![
             "replay",
             lossy.to_str().unwrap(),
@@ -733,7 +729,8 @@ fn the_summary_line_says_one_of_a_thing() {
 
 #[test]
 fn lab_hints_keep_the_prefix() {
-    let out_dir = temp("lab-out");
+    let dir = Scratch::new("cli");
+    let out_dir = dir.path("lab-out");
     let (code, _, err) = labcap(&[
         "lab",
         "--prefix",

@@ -7,17 +7,9 @@ mod common;
 use std::ops::ControlFlow;
 use std::path::Path;
 
-use common::fixture;
+use common::{fixture, Scratch};
 use labcap::pipeline::{Pipeline, PipelineOptions};
 use labcap::source::FileSource;
-
-fn write(name: &str, bytes: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("labcap-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
 
 /// Replays `path`; returns packets read, malformed, truncated and the error text.
 fn run(path: &Path) -> (u64, u64, u64, Option<String>) {
@@ -65,7 +57,8 @@ fn pcap(linktype: u32, records: &[(&[u8], u32)]) -> Vec<u8> {
 
 #[test]
 fn wrong_magic_and_empty_files_name_the_file_and_offset() {
-    let err = FileSource::open(&write("text.pcap", b"hello, this is not a capture"))
+    let dir = Scratch::new("hostile");
+    let err = FileSource::open(&dir.write("text.pcap", b"hello, this is not a capture"))
         .err()
         .unwrap()
         .to_string();
@@ -73,7 +66,7 @@ fn wrong_magic_and_empty_files_name_the_file_and_offset() {
         err.contains("text.pcap: offset 0: not a pcap or pcapng file"),
         "{err}"
     );
-    let err = FileSource::open(&write("empty.pcap", b""))
+    let err = FileSource::open(&dir.write("empty.pcap", b""))
         .err()
         .unwrap()
         .to_string();
@@ -90,9 +83,10 @@ fn wrong_magic_and_empty_files_name_the_file_and_offset() {
 
 #[test]
 fn a_file_cut_in_a_record_keeps_the_packets_before_and_names_the_offset() {
+    let dir = Scratch::new("hostile");
     let bytes = std::fs::read(fixture("lo-echo.pcap")).unwrap();
     for cut in [30, 100, bytes.len() - 5] {
-        let (packets, _, _, err) = run(&write("cut.pcap", &bytes[..cut]));
+        let (packets, _, _, err) = run(&dir.write("cut.pcap", &bytes[..cut]));
         let err = err.expect("a cut file is an error");
         assert!(
             err.contains("cut.pcap: offset ") && err.contains("ends inside a record"),
@@ -102,7 +96,7 @@ fn a_file_cut_in_a_record_keeps_the_packets_before_and_names_the_offset() {
         assert!(packets < 14);
     }
     let ng = std::fs::read(fixture("any-sll.pcapng")).unwrap();
-    let (packets, _, _, err) = run(&write("cut.pcapng", &ng[..ng.len() - 7]));
+    let (packets, _, _, err) = run(&dir.write("cut.pcapng", &ng[..ng.len() - 7]));
     assert!(err.unwrap().contains("ends inside a block"));
     // dumpcap ends the file with an interface-statistics block: every packet is before the cut.
     assert_eq!(packets, 27);
@@ -110,18 +104,20 @@ fn a_file_cut_in_a_record_keeps_the_packets_before_and_names_the_offset() {
 
 #[test]
 fn a_block_length_that_lies_is_an_error_not_a_panic() {
+    let dir = Scratch::new("hostile");
     let mut ng = std::fs::read(fixture("any-sll.pcapng")).unwrap();
     let shb_len = u32::from_le_bytes(ng[4..8].try_into().unwrap()) as usize;
     // The interface block after the section header claims 2 GiB.
     ng[shb_len + 4..shb_len + 8].copy_from_slice(&0x8000_0000u32.to_le_bytes());
-    let (_, _, _, err) = run(&write("lying.pcapng", &ng));
+    let (_, _, _, err) = run(&dir.write("lying.pcapng", &ng));
     let err = err.unwrap();
     assert!(err.contains(&format!("offset {shb_len}")), "{err}");
 }
 
 #[test]
 fn unknown_link_types_are_counted_malformed() {
-    let path = write(
+    let dir = Scratch::new("hostile");
+    let path = dir.write(
         "odd-link.pcap",
         &pcap(147, &[(b"\x01\x02\x03", 3), (b"", 0)]),
     );
@@ -131,6 +127,7 @@ fn unknown_link_types_are_counted_malformed() {
 
 #[test]
 fn snaplen_cut_frames_decode_as_far_as_they_go() {
+    let dir = Scratch::new("hostile");
     let bytes = std::fs::read(fixture("lo-echo.pcap")).unwrap();
     // Frame 6 carries the 46-byte message: keep its headers and 10 payload bytes.
     let mut off = 24;
@@ -146,13 +143,14 @@ fn snaplen_cut_frames_decode_as_far_as_they_go() {
         (&sixth[..20], sixth.len() as u32),
         (&sixth[..40], sixth.len() as u32),
     ];
-    let path = write("snaplen.pcap", &pcap(1, &cut_records));
+    let path = dir.write("snaplen.pcap", &pcap(1, &cut_records));
     let (packets, malformed, truncated, err) = run(&path);
     assert_eq!((packets, malformed, truncated, err), (3, 0, 3, None));
 }
 
 #[test]
 fn random_corruption_never_panics() {
+    let dir = Scratch::new("hostile");
     let originals = [
         "lo-echo.pcap",
         "any-sll.pcapng",
@@ -174,13 +172,14 @@ fn random_corruption_never_panics() {
                 let at = (next() as usize) % bytes.len();
                 bytes[at] = next() as u8;
             }
-            let _ = run(&write("fuzz.bin", &bytes));
+            let _ = run(&dir.write("fuzz.bin", &bytes));
         }
     }
 }
 
 #[test]
 fn a_mapped_file_reads_as_the_same_file_streamed() {
+    let dir = Scratch::new("hostile");
     // `FileSource::open` maps a plain file; `from_reader` streams it through read(2). Both must
     // hand over the same frames and stop at the same error, on every fixture and on cut ones.
     let frames = |mut s: FileSource| {
@@ -199,7 +198,7 @@ fn a_mapped_file_reads_as_the_same_file_streamed() {
     };
     let mut files = common::all_fixtures();
     let whole = std::fs::read(fixture("lossy.pcap")).unwrap();
-    files.push(write("cut-mapped.pcap", &whole[..whole.len() - 37]));
+    files.push(dir.write("cut-mapped.pcap", &whole[..whole.len() - 37]));
     for path in files {
         let mapped = frames(FileSource::open(&path).unwrap());
         let streamed =

@@ -5,16 +5,8 @@ mod common;
 
 use std::ops::ControlFlow;
 
-use common::labcap;
+use common::{labcap, Scratch};
 use labcap::source::FileSource;
-
-fn temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("labcap-memcap-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
 
 /// An IPv4 TCP segment (raw IP link type).
 fn segment(
@@ -94,7 +86,8 @@ fn echo_then_syn_flood(syns: u32) -> Vec<u8> {
 
 #[test]
 fn a_check_whose_connections_were_evicted_cannot_pass() {
-    let path = temp("flood.pcap", &echo_then_syn_flood(8_000));
+    let dir = Scratch::new("memcap");
+    let path = dir.write("flood.pcap", &echo_then_syn_flood(8_000));
     let path = path.to_str().unwrap();
     let args = [
         "replay",
@@ -133,7 +126,8 @@ fn a_check_whose_connections_were_evicted_cannot_pass() {
 
 #[test]
 fn memcap_sizes_are_checked() {
-    let path = temp("small.pcap", &echo_then_syn_flood(0));
+    let dir = Scratch::new("memcap");
+    let path = dir.write("small.pcap", &echo_then_syn_flood(0));
     let path = path.to_str().unwrap();
     for bad in ["12", "64X", "lots"] {
         let (code, _, err) = labcap(&["replay", path, "--memcap", bad]);
@@ -147,6 +141,7 @@ fn memcap_sizes_are_checked() {
 
 #[test]
 fn thousands_of_long_interface_names_are_cut_and_then_dropped() {
+    let dir = Scratch::new("memcap");
     let mut f = Vec::new();
     let block = |f: &mut Vec<u8>, kind: u32, body: &[u8]| {
         let pad = (4 - body.len() % 4) % 4;
@@ -180,7 +175,7 @@ fn thousands_of_long_interface_names_are_cut_and_then_dropped() {
         epb.extend(&packet);
         block(&mut f, 6, &epb);
     }
-    let path = temp("interfaces.pcapng", &f);
+    let path = dir.write("interfaces.pcapng", &f);
     let mut names = Vec::new();
     FileSource::open(&path)
         .unwrap()

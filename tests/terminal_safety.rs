@@ -8,13 +8,7 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::labcap;
-
-fn dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("labcap-terminal-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{labcap, Scratch};
 
 /// A DNS message: `id`, response or query, one question for `labels` type A, and for a
 /// response one A answer (a pointer to the question's name).
@@ -73,11 +67,11 @@ fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-/// A capture of a lookup of `www.<ESC>[31mevil.com` and its answer.
-fn evil_dns_capture() -> PathBuf {
+/// A capture of a lookup of `www.<ESC>[31mevil.com` and its answer, in `dir`.
+fn evil_dns_capture(dir: &Scratch) -> PathBuf {
     let labels: &[&[u8]] = &[b"www", b"\x1b[31mevil", b"com"];
     let (client, server) = ([172, 16, 16, 102], [127, 0, 0, 11]);
-    let path = dir().join("evil-dns.pcap");
+    let path = dir.path("evil-dns.pcap");
     std::fs::write(
         &path,
         pcap(&[
@@ -91,7 +85,8 @@ fn evil_dns_capture() -> PathBuf {
 
 #[test]
 fn a_dns_name_with_an_escape_sequence_is_escaped_everywhere_it_is_shown() {
-    let path = evil_dns_capture();
+    let dir = Scratch::new("terminal");
+    let path = evil_dns_capture(&dir);
     let name = std::ffi::OsStr::new("www.\u{1b}[31mevil.com");
     // The packet list, the DNS table, a check quoting the name.
     let (code, out, err) = labcap::<&OsStr>(&[
@@ -151,7 +146,8 @@ fn a_dns_name_with_an_escape_sequence_is_escaped_everywhere_it_is_shown() {
 
 #[test]
 fn file_names_with_control_characters_are_escaped_in_reports_and_errors() {
-    let evil = dir().join("bell\u{7}clear\u{1b}[2J.pcap");
+    let dir = Scratch::new("terminal");
+    let evil = dir.path("bell\u{7}clear\u{1b}[2J.pcap");
     let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/lo-echo.pcap");
     std::fs::copy(&fixture, &evil).unwrap();
     let (code, out, err) = labcap::<&OsStr>(&[
@@ -177,7 +173,7 @@ fn file_names_with_control_characters_are_escaped_in_reports_and_errors() {
         "{err}"
     );
     // Missing.
-    let missing = dir().join("gone\u{1b}]0;title\u{7}.pcap");
+    let missing = dir.path("gone\u{1b}]0;title\u{7}.pcap");
     let (_, _, err) = labcap::<&OsStr>(&["replay".as_ref(), missing.as_os_str()]);
     assert!(
         err.contains("gone\\x1b]0;title\\x07.pcap: offset 0: cannot open"),

@@ -11,6 +11,41 @@ use labcap::pipeline::{Analysis, Pipeline, PipelineOptions};
 use labcap::report::list::ListedPacket;
 use labcap::source::FileSource;
 
+/// A directory of one test's own for the files it writes, removed with them when the test is
+/// done (dropped), so test runs leave nothing behind in the temporary directory.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// A new, empty directory; `tag` names it (`labcap-TAG-PID-N`).
+    pub fn new(tag: &str) -> Scratch {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("labcap-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// The path of `name` in it.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Writes `bytes` to `name` in it; returns the path.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A bundled fixture.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
