@@ -252,7 +252,11 @@ fn read_name_into(data: &[u8], mut offset: usize, name: &mut String) -> Result<u
                 if !name.is_empty() {
                     name.push('.');
                 }
-                name.push_str(&String::from_utf8_lossy(label));
+                // Labels are ASCII almost always: checked whole, copied whole.
+                match std::str::from_utf8(label) {
+                    Ok(text) => name.push_str(text),
+                    Err(_) => name.push_str(&String::from_utf8_lossy(label)),
+                }
                 offset += 1 + usize::from(len);
             }
             0xc0 => {
