@@ -2,6 +2,7 @@
 //! relative sequence numbers, `tcp.analysis.*` findings, reassembly, echo check and Zeek state.
 
 mod connection;
+mod kept;
 mod reassembly;
 mod sequence;
 mod state;
@@ -23,6 +24,7 @@ use super::observer::{finish_all, Observers};
 pub use super::Endpoint;
 use super::Linger;
 use crate::checks::observe::Observation;
+use kept::Kept;
 
 use crate::wire::{Packet, Tcp, TcpFlags};
 
@@ -208,7 +210,7 @@ pub struct TcpAnalyzer {
     /// Boxed: the table's slots stay small, and moving a connection in or out is a pointer copy.
     open: HashMap<Key, Box<Connection>, FxBuildHasher>,
     next_stream: u32,
-    kept: Vec<Connection>,
+    kept: Kept,
     totals: TcpTotals,
     /// Ended connections waiting out the linger time, by key and stream.
     ending: Linger<(Key, u32)>,
@@ -221,8 +223,6 @@ pub struct TcpAnalyzer {
     since_sweep: u32,
     /// What the open connections hold, against `TcpConfig::state_budget`.
     state: Budget,
-    /// What the connections kept in detail hold, against `TcpConfig::kept_budget`.
-    kept_bytes: Budget,
     observers: Observers,
 }
 
@@ -232,7 +232,7 @@ impl TcpAnalyzer {
         TcpAnalyzer {
             events_left: config.events_budget,
             state: Budget::new(config.state_budget),
-            kept_bytes: Budget::new(config.kept_budget),
+            kept: Kept::new(config.max_connections, config.kept_budget),
             config,
             ..Default::default()
         }
@@ -483,13 +483,9 @@ impl TcpAnalyzer {
         for (_, o) in &mut self.observers {
             o.connection_closed(&c);
         }
-        if !c.matched {
-            return;
-        }
-        self.totals.add(&c);
-        let room = self.kept.len() < self.config.max_connections;
-        if self.kept_bytes.admit(c.mem_bytes(), room) {
-            self.kept.push(*c);
+        if c.matched {
+            self.totals.add(&c);
+            self.kept.offer(c);
         }
     }
 
@@ -500,11 +496,10 @@ impl TcpAnalyzer {
         for c in open {
             self.close_for_good(c);
         }
-        self.kept.sort_by_key(|c| c.stream);
         let mut observed = Vec::new();
         finish_all(std::mem::take(&mut self.observers), &mut observed);
         TcpAnalysis {
-            connections: self.kept,
+            connections: self.kept.into_sorted(),
             totals: self.totals,
             observed,
         }
