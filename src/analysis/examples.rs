@@ -31,6 +31,24 @@ impl<T> Examples<T> {
         }
     }
 
+    /// Counts one more; keeps the lowest few by `order` (`order_of` tells a kept one's), in
+    /// that order, whatever order they come in: for connections by stream number, so that the
+    /// examples a check quotes are the first connections of the capture, not the first to
+    /// close.
+    pub fn add_lowest(
+        &mut self,
+        order: u32,
+        example: impl FnOnce() -> T,
+        order_of: impl Fn(&T) -> u32,
+    ) {
+        self.count += 1;
+        let at = self.first.partition_point(|e| order_of(e) <= order);
+        if at < EXAMPLES {
+            self.first.insert(at, example());
+            self.first.truncate(EXAMPLES);
+        }
+    }
+
     /// The examples put into words by `say` and joined by `sep`, with "and N more" when some
     /// were only counted.
     pub fn list(&self, sep: &str, say: impl Fn(&T) -> String) -> String {
@@ -58,5 +76,15 @@ mod tests {
             e.list(", ", |i| format!("#{i}")),
             "#0, #1, #2, #3, #4, and 2 more"
         );
+    }
+
+    #[test]
+    fn the_lowest_examples_are_kept_in_order_whatever_order_they_come_in() {
+        let mut e = Examples::default();
+        for i in [9u32, 3, 7, 1, 8, 5, 2, 6] {
+            e.add_lowest(i, || i, |&kept| kept);
+        }
+        assert_eq!(e.count, 8);
+        assert_eq!(e.first, [1, 2, 3, 5, 6]);
     }
 }

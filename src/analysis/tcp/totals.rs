@@ -93,6 +93,16 @@ pub struct TcpTotals {
 /// Client addresses remembered.
 const CLIENTS: usize = 4096;
 
+/// The stream of an example connection (examples are kept lowest streams first).
+fn ref_stream(r: &ConnRef) -> u32 {
+    r.stream
+}
+
+/// The stream of an example finding.
+fn found_stream(f: &Found) -> u32 {
+    f.0.stream
+}
+
 impl TcpTotals {
     /// Adds one finished connection.
     pub fn add(&mut self, c: &Connection) {
@@ -107,25 +117,33 @@ impl TcpTotals {
             server: c.server,
         };
         if !c.handshake {
-            self.without_handshake.add(|| {
-                let why = match (c.c2s.syn, c.refused()) {
-                    (false, _) => Finding::NoSyn,
-                    (true, true) => Finding::Refused,
-                    (true, false) => Finding::Incomplete(c.zeek.history.as_str().to_string()),
-                };
-                (conn, why)
-            });
+            self.without_handshake.add_lowest(
+                c.stream,
+                || {
+                    let why = match (c.c2s.syn, c.refused()) {
+                        (false, _) => Finding::NoSyn,
+                        (true, true) => Finding::Refused,
+                        (true, false) => Finding::Incomplete(c.zeek.history.as_str().to_string()),
+                    };
+                    (conn, why)
+                },
+                found_stream,
+            );
         }
         if !(c.c2s.fin && c.s2c.fin && c.close() == Close::Fin) {
-            self.not_closed.add(|| {
-                let why = match (c.close(), c.c2s.fin, c.s2c.fin) {
-                    (Close::Rst, _, _) => Finding::Reset,
-                    (_, false, false) => Finding::NoFin,
-                    (_, true, false) => Finding::NoServerFin,
-                    _ => Finding::NoClientFin,
-                };
-                (conn, why)
-            });
+            self.not_closed.add_lowest(
+                c.stream,
+                || {
+                    let why = match (c.close(), c.c2s.fin, c.s2c.fin) {
+                        (Close::Rst, _, _) => Finding::Reset,
+                        (_, false, false) => Finding::NoFin,
+                        (_, true, false) => Finding::NoServerFin,
+                        _ => Finding::NoClientFin,
+                    };
+                    (conn, why)
+                },
+                found_stream,
+            );
         }
         if c.handshake {
             if self.clients.len() < CLIENTS {
@@ -134,28 +152,32 @@ impl TcpTotals {
             self.duration_sum += c.end.saturating_sub(c.start);
         }
         if c.evicted {
-            self.evicted.add(|| conn);
+            self.evicted.add_lowest(c.stream, || conn, ref_stream);
         }
         if c.unanswered() {
-            self.no_reply.add(|| conn);
+            self.no_reply.add_lowest(c.stream, || conn, ref_stream);
         }
         if c.refused() {
-            self.refused.add(|| conn);
+            self.refused.add_lowest(c.stream, || conn, ref_stream);
         }
         if c.c2s.rst || c.s2c.rst {
-            self.reset.add(|| conn);
+            self.reset.add_lowest(c.stream, || conn, ref_stream);
         }
         if c.c2s.bytes() > 0 || c.c2s.missing() > 0 {
             self.carried_data += 1;
             if !c.echo() {
-                self.echo_failed.add(|| {
-                    let why = Finding::EchoDiffers {
-                        sent: c.c2s.bytes(),
-                        got: c.s2c.bytes(),
-                        missing: c.c2s.missing() + c.s2c.missing() > 0,
-                    };
-                    (conn, why)
-                });
+                self.echo_failed.add_lowest(
+                    c.stream,
+                    || {
+                        let why = Finding::EchoDiffers {
+                            sent: c.c2s.bytes(),
+                            got: c.s2c.bytes(),
+                            missing: c.c2s.missing() + c.s2c.missing() > 0,
+                        };
+                        (conn, why)
+                    },
+                    found_stream,
+                );
             }
         }
     }
