@@ -166,12 +166,18 @@ impl Evictions {
 pub struct Budget {
     limit: usize,
     used: usize,
+    /// [`Budget::admit`] refused one for its bytes: the list it counts is closed.
+    closed: bool,
 }
 
 impl Budget {
     /// A budget of `limit` bytes.
     pub fn new(limit: usize) -> Budget {
-        Budget { limit, used: 0 }
+        Budget {
+            limit,
+            used: 0,
+            closed: false,
+        }
     }
 
     /// An entry changed from `before` to `after` bytes (0 when it is new or gone).
@@ -179,15 +185,25 @@ impl Budget {
         self.used = (self.used + after).saturating_sub(before);
     }
 
-    /// For a list of things kept in detail: counts `bytes` for one more when its list has
-    /// `room` for it and they fit within the limit. True when it is to be kept; past the limit
-    /// the rest are only counted, so the list stops growing.
+    /// For a list of the first things kept in detail: counts `bytes` for one more when its
+    /// list has `room` for it and they fit within the limit. True when it is to be kept; once
+    /// one does not fit, none after it is kept either (the list holds the first ones, without
+    /// gaps), the rest being only counted.
     pub fn admit(&mut self, bytes: usize, room: bool) -> bool {
-        let fits = room && self.used + bytes <= self.limit;
-        if fits {
-            self.used += bytes;
+        if !room || self.closed {
+            return false;
         }
-        fits
+        if self.used + bytes > self.limit {
+            self.closed = true;
+            return false;
+        }
+        self.used += bytes;
+        true
+    }
+
+    /// The limit, in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
     }
 
     /// Bytes counted now.
@@ -278,6 +294,16 @@ pub fn oldest<K>(mut entries: Vec<Candidate<K>>, excess: usize) -> Vec<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_detail_list_admits_the_first_that_fit_and_none_after_one_that_did_not() {
+        let mut b = Budget::new(100);
+        let admitted: Vec<bool> = [60, 50, 10, 20].iter().map(|&n| b.admit(n, true)).collect();
+        assert_eq!(admitted, [true, false, false, false]);
+        assert_eq!(b.used(), 60);
+        let mut count = Budget::new(100);
+        assert!(!count.admit(10, false) && count.admit(10, true));
+    }
 
     #[test]
     fn heap_blocks_cost_what_glibc_gives() {

@@ -480,6 +480,7 @@ impl Serialize for Document<'_> {
                 "responses": m.responses,
                 "exchanges": m.exchanges,
                 "unanswered": m.unanswered,
+                "unsolicited": m.unsolicited,
                 "cut": m.cut,
                 "listed": a.messages.exchanges.len(),
             }),

@@ -686,7 +686,7 @@ pub fn summary(name: &str, analysis: &Analysis) -> String {
         (
             "framed exchanges",
             analysis.messages.exchanges.len(),
-            messages.exchanges + messages.unanswered,
+            messages.exchanges + messages.unanswered + messages.unsolicited,
         ),
     ];
     for (what, listed, total) in details {

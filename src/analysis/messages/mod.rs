@@ -143,6 +143,8 @@ pub struct MessageTotals {
     pub exchanges: u64,
     /// Requests without a response.
     pub unanswered: u64,
+    /// Server messages with no request waiting (a greeting, a banner).
+    pub unsolicited: u64,
     /// Messages longer than the limit (held in part).
     pub cut: u64,
 }
@@ -225,7 +227,8 @@ impl MessagesAnalyzer {
         match (&ex.request, &ex.response) {
             (Some(_), Some(_)) => t.exchanges += 1,
             (Some(_), None) => t.unanswered += 1,
-            _ => {}
+            (None, Some(_)) => t.unsolicited += 1,
+            (None, None) => {}
         }
         // Kept with the first bytes of each message only (a new, exact buffer: the rest is
         // given back), its place in the list counted twice over (the list grows by doubling).

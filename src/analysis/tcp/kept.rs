@@ -58,7 +58,12 @@ impl Kept {
         if full && self.heap.peek().is_none_or(|top| top.0.stream < c.stream) {
             return;
         }
-        self.bytes.resize(0, c.mem_bytes());
+        // One that could never fit is skipped (it must not push out the others first).
+        let bytes = c.mem_bytes();
+        if bytes > self.bytes.limit() {
+            return;
+        }
+        self.bytes.resize(0, bytes);
         self.heap.push(ByStream(c));
         while self.heap.len() > self.max || self.bytes.over() {
             let Some(highest) = self.heap.pop() else {
@@ -122,5 +127,19 @@ mod tests {
             kept.offer(connection(stream));
         }
         assert_eq!(streams(kept), [1, 2]);
+    }
+
+    #[test]
+    fn one_too_large_to_keep_is_skipped_and_pushes_out_nothing() {
+        let each = connection(0).mem_bytes();
+        let mut kept = Kept::new(1000, 3 * each);
+        for stream in [1, 2, 3] {
+            kept.offer(connection(stream));
+        }
+        let mut large = connection(0);
+        large.events = Vec::with_capacity(1000);
+        assert!(large.mem_bytes() > 3 * each);
+        kept.offer(large);
+        assert_eq!(streams(kept), [1, 2, 3]);
     }
 }

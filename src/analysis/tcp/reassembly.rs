@@ -206,12 +206,14 @@ impl EchoCheck {
         front[..split] == data[..split] && back.starts_with(&data[split..])
     }
 
-    /// Ends the check: bytes still waiting for their echo will not get it; frees them.
+    /// Ends the check: bytes still waiting for their echo will not get it; frees the buffer.
     pub fn seal(&mut self) {
         if !self.unechoed.is_empty() {
             self.broken = true;
-            self.unechoed = VecDeque::new();
         }
+        // Nothing is compared after this: the buffer goes, even empty (a closed connection
+        // kept in detail would hold its capacity otherwise).
+        self.unechoed = VecDeque::new();
     }
 }
 
