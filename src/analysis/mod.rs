@@ -6,6 +6,7 @@ mod endpoint;
 mod examples;
 pub mod follow;
 pub mod http;
+pub mod kept;
 mod linger;
 pub mod memory;
 pub mod messages;

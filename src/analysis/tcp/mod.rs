@@ -2,7 +2,6 @@
 //! relative sequence numbers, `tcp.analysis.*` findings, reassembly, echo check and Zeek state.
 
 mod connection;
-mod kept;
 mod reassembly;
 mod sequence;
 mod state;
@@ -19,12 +18,12 @@ pub use connection::{Close, Connection, Event, Half, Stamp};
 pub use sequence::{DupAck, Findings};
 pub use totals::{ConnRef, Finding, Found, TcpTotals};
 
+use super::kept::{Detail, Kept};
 use super::memory::{self, Budget, Candidate, MemCap};
 use super::observer::{finish_all, Observers};
 pub use super::Endpoint;
 use super::Linger;
 use crate::checks::observe::Observation;
-use kept::Kept;
 
 use crate::wire::{Packet, Tcp, TcpFlags};
 
@@ -210,7 +209,7 @@ pub struct TcpAnalyzer {
     /// Boxed: the table's slots stay small, and moving a connection in or out is a pointer copy.
     open: HashMap<Key, Box<Connection>, FxBuildHasher>,
     next_stream: u32,
-    kept: Kept,
+    kept: Kept<Box<Connection>>,
     totals: TcpTotals,
     /// Ended connections waiting out the linger time, by key and stream.
     ending: Linger<(Key, u32)>,
@@ -499,7 +498,7 @@ impl TcpAnalyzer {
         let mut observed = Vec::new();
         finish_all(std::mem::take(&mut self.observers), &mut observed);
         TcpAnalysis {
-            connections: self.kept.into_sorted(),
+            connections: self.kept.into_sorted().into_iter().map(|c| *c).collect(),
             totals: self.totals,
             observed,
         }
@@ -534,6 +533,16 @@ fn connection_for(
     c.client_is_low = (client == src) == segment_key.from_low;
     c.reuses_ports = old.is_some_and(|o| o.reused_by(segment_key.from_low, tcp.seq));
     c
+}
+
+impl Detail for Box<Connection> {
+    fn number(&self) -> u32 {
+        self.stream
+    }
+
+    fn bytes(&self) -> usize {
+        self.mem_bytes()
+    }
 }
 
 /// Who is the client: the SYN's sender, the SYN-ACK's receiver, or, for a connection seen

@@ -9,6 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use super::analyzer::{Analyzer, Found, PacketNotes};
+use super::kept::{Detail, Kept};
 use super::memory::{self, slot, Budget, Candidate};
 use super::observer::{finish_all, Observers};
 use super::{Endpoint, Linger};
@@ -133,11 +134,23 @@ pub struct UdpAnalyzer {
     open: FxHashMap<Key, UdpConversation>,
     idle: Linger<Key>,
     next_stream: u32,
-    max_conversations: usize,
+    /// The lowest-numbered conversations, kept in detail.
+    kept: Kept<UdpConversation>,
     /// What the open conversations hold, against their share of the memory cap.
     state: Budget,
     analysis: UdpAnalysis,
     observers: Observers,
+}
+
+impl Detail for UdpConversation {
+    fn number(&self) -> u32 {
+        self.stream
+    }
+
+    /// Not counted: the list is bounded by its length (conversations hold no buffers).
+    fn bytes(&self) -> usize {
+        0
+    }
 }
 
 /// What one open conversation holds: its table entry and its place in the idle queue.
@@ -162,7 +175,7 @@ impl UdpAnalyzer {
     /// bytes, telling `observers` of every datagram.
     pub fn new(max_conversations: usize, budget: usize, observers: Observers) -> UdpAnalyzer {
         UdpAnalyzer {
-            max_conversations,
+            kept: Kept::new(max_conversations, usize::MAX),
             state: Budget::new(budget),
             observers,
             ..Default::default()
@@ -203,9 +216,7 @@ impl UdpAnalyzer {
         t.datagrams += c.a_to_b.datagrams + c.b_to_a.datagrams;
         t.bytes += c.a_to_b.bytes + c.b_to_a.bytes;
         t.broadcasts += c.broadcasts;
-        if self.analysis.conversations.len() < self.max_conversations {
-            self.analysis.conversations.push(c);
-        }
+        self.kept.offer(c);
     }
 
     /// Ends the analysis.
@@ -215,7 +226,7 @@ impl UdpAnalyzer {
         for c in open {
             self.close(c);
         }
-        self.analysis.conversations.sort_by_key(|c| c.stream);
+        self.analysis.conversations = std::mem::take(&mut self.kept).into_sorted();
         finish_all(
             std::mem::take(&mut self.observers),
             &mut self.analysis.observed,

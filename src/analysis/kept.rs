@@ -1,49 +1,63 @@
-//! The connections kept in detail for the tables and JSON: the lowest-numbered streams that fit
-//! the count and byte limits, whatever order the connections close in (a long-lived stream 0
-//! closes last and is still listed first; "the first 1000 listed" means streams in order).
+//! What is kept in detail for the tables and JSON (TCP connections, UDP conversations): the
+//! lowest-numbered streams that fit the count and byte limits, whatever order they close in (a
+//! long-lived stream 0 closes last and is still listed first: "the first 1000 listed" means
+//! streams in order).
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::Connection;
 use crate::analysis::memory::Budget;
 
-/// A kept connection, ordered by its stream: the heap's top is the highest stream.
-#[derive(Debug)]
-struct ByStream(Box<Connection>);
+/// What the list asks of a thing it keeps.
+pub trait Detail {
+    /// Its stream number: the lowest are kept.
+    fn number(&self) -> u32;
+    /// The bytes it holds, against the byte limit.
+    fn bytes(&self) -> usize;
+}
 
-impl PartialEq for ByStream {
-    fn eq(&self, other: &ByStream) -> bool {
-        self.0.stream == other.0.stream
+/// A kept thing, ordered by its number: the heap's top is the highest.
+#[derive(Debug)]
+struct ByNumber<T>(T);
+
+impl<T: Detail> PartialEq for ByNumber<T> {
+    fn eq(&self, other: &ByNumber<T>) -> bool {
+        self.0.number() == other.0.number()
     }
 }
 
-impl Eq for ByStream {}
+impl<T: Detail> Eq for ByNumber<T> {}
 
-impl PartialOrd for ByStream {
-    fn partial_cmp(&self, other: &ByStream) -> Option<Ordering> {
+impl<T: Detail> PartialOrd for ByNumber<T> {
+    fn partial_cmp(&self, other: &ByNumber<T>) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for ByStream {
-    fn cmp(&self, other: &ByStream) -> Ordering {
-        self.0.stream.cmp(&other.0.stream)
+impl<T: Detail> Ord for ByNumber<T> {
+    fn cmp(&self, other: &ByNumber<T>) -> Ordering {
+        self.0.number().cmp(&other.0.number())
     }
 }
 
-/// The closed connections kept in detail.
-#[derive(Debug, Default)]
-pub(super) struct Kept {
-    heap: BinaryHeap<ByStream>,
+/// The closed things kept in detail.
+#[derive(Debug)]
+pub struct Kept<T> {
+    heap: BinaryHeap<ByNumber<T>>,
     max: usize,
-    /// What the kept connections hold, against the byte limit.
+    /// What the kept ones hold, against the byte limit.
     bytes: Budget,
 }
 
-impl Kept {
-    /// Keeps at most `max` connections holding at most `budget` bytes.
-    pub fn new(max: usize, budget: usize) -> Kept {
+impl<T: Detail> Default for Kept<T> {
+    fn default() -> Kept<T> {
+        Kept::new(0, 0)
+    }
+}
+
+impl<T: Detail> Kept<T> {
+    /// Keeps at most `max` things holding at most `budget` bytes.
+    pub fn new(max: usize, budget: usize) -> Kept<T> {
         Kept {
             heap: BinaryHeap::new(),
             max,
@@ -51,34 +65,39 @@ impl Kept {
         }
     }
 
-    /// Offers a connection closed for good: kept when it is among the lowest streams that fit,
-    /// the highest kept ones going to make room.
-    pub fn offer(&mut self, c: Box<Connection>) {
+    /// Offers a thing closed for good: kept when it is among the lowest numbers that fit, the
+    /// highest kept ones going to make room.
+    pub fn offer(&mut self, item: T) {
         let full = self.heap.len() >= self.max;
-        if full && self.heap.peek().is_none_or(|top| top.0.stream < c.stream) {
+        if full
+            && self
+                .heap
+                .peek()
+                .is_none_or(|top| top.0.number() < item.number())
+        {
             return;
         }
         // One that could never fit is skipped (it must not push out the others first).
-        let bytes = c.mem_bytes();
+        let bytes = item.bytes();
         if bytes > self.bytes.limit() {
             return;
         }
         self.bytes.resize(0, bytes);
-        self.heap.push(ByStream(c));
+        self.heap.push(ByNumber(item));
         while self.heap.len() > self.max || self.bytes.over() {
             let Some(highest) = self.heap.pop() else {
                 break;
             };
-            self.bytes.resize(highest.0.mem_bytes(), 0);
+            self.bytes.resize(highest.0.bytes(), 0);
         }
     }
 
-    /// The kept connections by stream.
-    pub fn into_sorted(self) -> Vec<Connection> {
+    /// The kept things by number.
+    pub fn into_sorted(self) -> Vec<T> {
         self.heap
             .into_sorted_vec()
             .into_iter()
-            .map(|kept| *kept.0)
+            .map(|kept| kept.0)
             .collect()
     }
 }
@@ -86,6 +105,7 @@ impl Kept {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::tcp::Connection;
     use crate::analysis::Endpoint;
     use std::net::Ipv4Addr;
     use std::time::Duration;
@@ -103,7 +123,7 @@ mod tests {
         ))
     }
 
-    fn streams(kept: Kept) -> Vec<u32> {
+    fn streams(kept: Kept<Box<Connection>>) -> Vec<u32> {
         kept.into_sorted().iter().map(|c| c.stream).collect()
     }
 
