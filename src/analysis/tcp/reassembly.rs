@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use crate::analysis::memory::heap;
+
 /// What one waiting out-of-order segment costs beyond its bytes: its map entry and vector.
 const PENDING_ENTRY: usize = 64;
 
@@ -14,11 +16,20 @@ pub struct Reassembler {
     next: Option<u32>,
     /// Stream offset of `next`.
     position: u64,
-    /// Segments beyond a hole, by stream offset: captured bytes and claimed length.
-    pending: BTreeMap<u64, (Vec<u8>, u32)>,
-    pending_bytes: usize,
+    /// Segments beyond a hole, when there are any.
+    pending: Option<Box<Pending>>,
     /// Bytes skipped because they were never captured (holes, snaplen cuts, dropped).
     missing: u64,
+}
+
+/// Segments waiting beyond a hole: rare, so held out of line (an in-order direction carries a
+/// pointer, not the map).
+#[derive(Clone, Debug, Default)]
+struct Pending {
+    /// By stream offset: captured bytes and claimed length.
+    map: BTreeMap<u64, (Vec<u8>, u32)>,
+    /// What the entries hold, each entry's overhead included.
+    bytes: usize,
 }
 
 impl Reassembler {
@@ -41,7 +52,9 @@ impl Reassembler {
 
     /// Bytes held for out-of-order segments, each entry's overhead included.
     pub fn buffered(&self) -> usize {
-        self.pending_bytes
+        self.pending
+            .as_ref()
+            .map_or(0, |p| heap(std::mem::size_of::<Pending>()) + p.bytes)
     }
 
     /// Adds a segment: relative `seq`, captured `data`, and `len` as the headers claim (longer
@@ -86,15 +99,16 @@ impl Reassembler {
             // Each entry costs its bytes and its place in the map: a million segments cut to
             // no captured bytes must not grow without bound either.
             let cost = data.len() + PENDING_ENTRY;
-            if self.pending_bytes + cost <= limit {
-                let keep = self.pending.entry(start).or_default();
+            if self.buffered() + cost <= limit {
+                let pending = self.pending.get_or_insert_with(Box::default);
+                let keep = pending.map.entry(start).or_default();
                 if len > keep.1 {
                     let old = if keep.1 == 0 {
                         0
                     } else {
                         keep.0.len() + PENDING_ENTRY
                     };
-                    self.pending_bytes = self.pending_bytes + cost - old;
+                    pending.bytes = pending.bytes + cost - old;
                     *keep = (data.to_vec(), len);
                 }
             }
@@ -126,12 +140,17 @@ impl Reassembler {
     }
 
     fn drain(&mut self, deliver: &mut dyn FnMut(&[u8])) {
-        while let Some(entry) = self.pending.first_entry() {
+        while let Some(pending) = self.pending.as_mut() {
+            let Some(entry) = pending.map.first_entry() else {
+                // The last waiting segment is delivered: the map goes.
+                self.pending = None;
+                break;
+            };
             if *entry.key() > self.position {
                 break;
             }
             let (start, (data, len)) = entry.remove_entry();
-            self.pending_bytes -= data.len() + PENDING_ENTRY;
+            pending.bytes -= data.len() + PENDING_ENTRY;
             let end = start + u64::from(len);
             if end > self.position {
                 self.take(start, &data, end, deliver);
@@ -139,15 +158,22 @@ impl Reassembler {
         }
     }
 
+    /// The stream offset of the first waiting segment.
+    fn first_pending(&self) -> Option<u64> {
+        let pending = self.pending.as_ref()?;
+        pending.map.first_key_value().map(|(&start, _)| start)
+    }
+
     /// At the end of the capture: skips the holes before waiting segments and delivers them.
     pub fn finish(&mut self, deliver: &mut dyn FnMut(&[u8])) {
-        while let Some((&start, _)) = self.pending.first_key_value() {
+        while let Some(start) = self.first_pending() {
             if start > self.position {
                 self.missing += start - self.position;
                 self.advance(start);
             }
             self.drain(deliver);
         }
+        self.pending = None;
     }
 }
 
@@ -298,7 +324,7 @@ mod tests {
         r.start_at(1);
         let mut out = Vec::new();
         r.push(100, &[1; 64], 64, 32, &mut |d| out.extend_from_slice(d));
-        assert_eq!(r.pending_bytes, 0);
+        assert_eq!(r.buffered(), 0);
         r.finish(&mut |d| out.extend_from_slice(d));
         assert!(out.is_empty());
     }
@@ -371,11 +397,11 @@ mod tests {
         for i in 0..1_000_000u32 {
             r.push(1000 + i * 1000, &[], 1000, 64 * 1024, &mut |_| {});
         }
-        assert!(
-            r.pending.len() <= 64 * 1024 / PENDING_ENTRY,
-            "{}",
-            r.pending.len()
+        let waiting = r.pending.as_ref().map_or(0, |p| p.map.len());
+        assert!(waiting <= 64 * 1024 / PENDING_ENTRY, "{waiting}");
+        assert_eq!(
+            r.buffered(),
+            heap(std::mem::size_of::<Pending>()) + waiting * PENDING_ENTRY
         );
-        assert_eq!(r.buffered(), r.pending.len() * PENDING_ENTRY);
     }
 }
