@@ -507,11 +507,15 @@ mod tests {
     use super::*;
     use crate::pipeline::{analyse_file, PipelineOptions};
 
-    /// `row` as written, and as a `Value` (whose maps sort their keys) writes it.
-    fn as_written_and_sorted<T: Serialize>(row: &T) -> (String, String) {
-        let written = serde_json::to_string(row).unwrap();
-        let sorted = serde_json::to_value(row).unwrap().to_string();
-        (written, sorted)
+    /// Asserts that each of `rows` is written with its keys sorted, as a `Value` (whose maps
+    /// sort their keys) writes it; returns how many rows there were.
+    fn as_written_sorted<T: Serialize>(rows: impl Iterator<Item = T>) -> usize {
+        rows.map(|row| {
+            let written = serde_json::to_string(&row).unwrap();
+            let sorted = serde_json::to_value(&row).unwrap().to_string();
+            assert_eq!(written, sorted);
+        })
+        .count()
     }
 
     #[test]
@@ -533,26 +537,20 @@ mod tests {
             read.unwrap();
             let a = &analyses[0];
             let origin = a.stats.first_ts.unwrap_or_default();
-            for c in &a.connections {
-                let (written, sorted) = as_written_and_sorted(&connection(c, origin));
-                assert_eq!(written, sorted);
-                rows[0] += 1;
-            }
-            for t in &a.dns.transactions {
-                let (written, sorted) = as_written_and_sorted(&transaction(t, origin));
-                assert_eq!(written, sorted);
-                rows[1] += 1;
-            }
-            for t in &a.http.transactions {
-                let (written, sorted) = as_written_and_sorted(&http_transaction(t, origin));
-                assert_eq!(written, sorted);
-                rows[2] += 1;
-            }
-            for c in &a.udp.conversations {
-                let (written, sorted) = as_written_and_sorted(&udp_conversation(c, origin));
-                assert_eq!(written, sorted);
-                rows[3] += 1;
-            }
+            rows[0] += as_written_sorted(a.connections.iter().map(|c| connection(c, origin)));
+            rows[1] += as_written_sorted(a.dns.transactions.iter().map(|t| transaction(t, origin)));
+            rows[2] += as_written_sorted(
+                a.http
+                    .transactions
+                    .iter()
+                    .map(|t| http_transaction(t, origin)),
+            );
+            rows[3] += as_written_sorted(
+                a.udp
+                    .conversations
+                    .iter()
+                    .map(|c| udp_conversation(c, origin)),
+            );
         }
         assert!(rows.iter().all(|&n| n > 0), "{rows:?}");
     }

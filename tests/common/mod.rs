@@ -178,6 +178,15 @@ pub fn tshark_occurrences(
         .collect()
 }
 
+/// A conversation's two endpoints, the lower first, with its frames.
+fn pair(a: String, b: String, frames: u64) -> (String, String, u64) {
+    if a <= b {
+        (a, b, frames)
+    } else {
+        (b, a, frames)
+    }
+}
+
 /// tshark's UDP conversations (`-z conv,udp`): each endpoint pair, sorted, with its frames.
 pub fn tshark_udp_conversations(path: &std::path::Path) -> Vec<(String, String, u64)> {
     let text = tshark_output(&[
@@ -193,13 +202,8 @@ pub fn tshark_udp_conversations(path: &std::path::Path) -> Vec<(String, String, 
         .map(|l| {
             let words: Vec<&str> = l.split_whitespace().collect();
             // a <-> b frames bytes "bytes" frames bytes "bytes" total-frames ...
-            let (a, b) = (words[0].to_string(), words[2].to_string());
             let total: u64 = words[9].parse().unwrap();
-            if a <= b {
-                (a, b, total)
-            } else {
-                (b, a, total)
-            }
+            pair(words[0].to_string(), words[2].to_string(), total)
         })
         .collect();
     convs.sort();
@@ -216,13 +220,11 @@ pub fn assert_udp_conversations_as_tsharks(path: &Path) {
         .conversations
         .iter()
         .map(|c| {
-            let (a, b) = (bare(&c.a), bare(&c.b));
-            let n = c.a_to_b.datagrams + c.b_to_a.datagrams;
-            if a <= b {
-                (a, b, n)
-            } else {
-                (b, a, n)
-            }
+            pair(
+                bare(&c.a),
+                bare(&c.b),
+                c.a_to_b.datagrams + c.b_to_a.datagrams,
+            )
         })
         .collect();
     ours.sort();
