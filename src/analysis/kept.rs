@@ -93,12 +93,8 @@ impl<T: Detail> Kept<T> {
     }
 
     /// The kept things by number.
-    pub fn into_sorted(self) -> Vec<T> {
-        self.heap
-            .into_sorted_vec()
-            .into_iter()
-            .map(|kept| kept.0)
-            .collect()
+    pub fn into_sorted(self) -> impl Iterator<Item = T> {
+        self.heap.into_sorted_vec().into_iter().map(|kept| kept.0)
     }
 }
 
@@ -124,7 +120,7 @@ mod tests {
     }
 
     fn streams(kept: Kept<Box<Connection>>) -> Vec<u32> {
-        kept.into_sorted().iter().map(|c| c.stream).collect()
+        kept.into_sorted().map(|c| c.stream).collect()
     }
 
     #[test]

@@ -106,7 +106,8 @@ impl MemCap {
     }
 
     // The shares add up to 11/16 of the total (each stream analyzer that runs takes 1/32 of
-    // the TCP share for what it keeps in detail): the rest is for what is not a table (the reader's buffers, batches between threads, the kept DNS transactions and UDP
+    // the TCP share for what it keeps in detail): the rest is for what is not a table (the
+    // reader's buffers, batches between threads, the kept DNS transactions and UDP
     // conversations, the allocator's fragmentation).
 
     /// Open TCP connections: sequence state, reassembly and echo buffers, events.

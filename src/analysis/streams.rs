@@ -40,26 +40,26 @@ impl<C: Held> PerStream<C> {
     }
 
     /// Applies `change` to the state of `stream`, made first by `open` when the stream is new
-    /// (`None`: not the protocol's). Returns what `change` returned, or `None` when the stream
-    /// is not the protocol's.
-    pub fn update<R>(
+    /// (`None`: not the protocol's, and then `change` is not called).
+    pub fn update(
         &mut self,
         stream: u32,
         open: impl FnOnce() -> Option<C>,
-        change: impl FnOnce(&mut C) -> R,
-    ) -> Option<R> {
+        change: impl FnOnce(&mut C),
+    ) {
         let held = &mut self.held;
         let slot = self.open.entry(stream).or_insert_with(|| {
             let state = open().map(Box::new);
             *held += Self::SLOT + state.as_ref().map_or(0, |s| s.bytes());
             state
         });
-        let state = slot.as_mut()?;
+        let Some(state) = slot.as_mut() else {
+            return;
+        };
         let before = state.bytes();
-        let result = change(state);
+        change(state);
         // `held` counts `before` already: this cannot go below zero.
         self.held = self.held - before + state.bytes();
-        Some(result)
     }
 
     /// Takes out the state of a connection that closed: `None` when it had none or was not the
@@ -91,8 +91,10 @@ mod tests {
         p.update(1, || Some(Buffer(Vec::with_capacity(100))), |_| ());
         assert_eq!(p.held(), slot + 164);
         // A stream that is not the protocol's costs its slot only, and is not opened again.
-        assert_eq!(p.update(2, || None, |_| ()), None);
-        assert_eq!(p.update(2, || Some(Buffer(Vec::new())), |_| ()), None);
+        let mut changed = false;
+        p.update(2, || None, |_| changed = true);
+        p.update(2, || Some(Buffer(Vec::new())), |_| changed = true);
+        assert!(!changed);
         assert_eq!(p.held(), 2 * slot + 164);
         // Changes are counted by their difference.
         p.update(1, || None, |b| b.0 = Vec::with_capacity(1000));

@@ -437,8 +437,10 @@ impl DnsAnalyzer {
         let mut due = self.unanswered.due(now, linger, SWEEP_EVERY, last_seen);
         due.extend(self.waiting.due(now, linger, SWEEP_EVERY, last_seen));
         for handle in due {
-            let t = self.open.remove_handle_if(handle, |_| true);
-            let t = t.expect("present");
+            let t = self
+                .open
+                .remove_handle_if(handle, |_| true)
+                .expect("present");
             self.state.resize(t.mem_bytes(), 0);
             self.close_for_good(t);
         }

@@ -67,6 +67,20 @@ impl Message {
     pub fn is_cut(&self) -> bool {
         (self.bytes.len() as u64) < self.len
     }
+
+    /// The bytes shown in detail: the first [`DETAIL_TEXT`].
+    fn shown(&self) -> &[u8] {
+        &self.bytes[..self.bytes.len().min(DETAIL_TEXT)]
+    }
+
+    /// The message as kept in detail: its shown bytes only, in a buffer of their size.
+    fn detail(&self) -> Message {
+        Message {
+            ts: self.ts,
+            bytes: self.shown().to_vec(),
+            len: self.len,
+        }
+    }
 }
 
 /// A request and the response that answered it (either may be missing: a request never
@@ -232,21 +246,13 @@ impl MessagesAnalyzer {
         }
         // Kept with the first bytes of each message only (a new, exact buffer: the rest is
         // given back), its place in the list counted twice over (the list grows by doubling).
-        let shown = |m: &Option<Message>| m.as_ref().map_or(0, |m| m.bytes.len().min(DETAIL_TEXT));
-        let bytes = 2 * std::mem::size_of::<Exchange>()
-            + heap(shown(&ex.request))
-            + heap(shown(&ex.response));
+        let shown = |m: &Option<Message>| m.as_ref().map_or(0, |m| heap(m.shown().len()));
+        let bytes = 2 * std::mem::size_of::<Exchange>() + shown(&ex.request) + shown(&ex.response);
         let room = self.analysis.exchanges.len() < self.config.max_exchanges;
         if self.kept.admit(bytes, room) {
-            let short = |m: Option<Message>| {
-                m.map(|m| Message {
-                    bytes: m.bytes[..m.bytes.len().min(DETAIL_TEXT)].to_vec(),
-                    ..m
-                })
-            };
             self.analysis.exchanges.push(Exchange {
-                request: short(ex.request),
-                response: short(ex.response),
+                request: ex.request.as_ref().map(Message::detail),
+                response: ex.response.as_ref().map(Message::detail),
                 ..ex
             });
         }
@@ -288,10 +294,7 @@ impl Observer for MessagesAnalyzer {
                 match dir {
                     Direction::ClientToServer => {
                         conv.requests += 1;
-                        conv.last_request = Some(Message {
-                            bytes: m.bytes[..m.bytes.len().min(DETAIL_TEXT)].to_vec(),
-                            ..m.clone()
-                        });
+                        conv.last_request = Some(m.detail());
                         conv.pending.push_back(m);
                         if conv.pending.len() > MAX_PENDING {
                             done.push((conv.pending.pop_front(), None));

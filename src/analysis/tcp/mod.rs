@@ -498,7 +498,7 @@ impl TcpAnalyzer {
         let mut observed = Vec::new();
         finish_all(std::mem::take(&mut self.observers), &mut observed);
         TcpAnalysis {
-            connections: self.kept.into_sorted().into_iter().map(|c| *c).collect(),
+            connections: self.kept.into_sorted().map(|c| *c).collect(),
             totals: self.totals,
             observed,
         }

@@ -226,7 +226,7 @@ impl UdpAnalyzer {
         for c in open {
             self.close(c);
         }
-        self.analysis.conversations = std::mem::take(&mut self.kept).into_sorted();
+        self.analysis.conversations = std::mem::take(&mut self.kept).into_sorted().collect();
         finish_all(
             std::mem::take(&mut self.observers),
             &mut self.analysis.observed,
