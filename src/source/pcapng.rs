@@ -46,8 +46,13 @@ impl Interface {
     /// A raw 64-bit timestamp as time since the epoch.
     pub fn time(&self, raw: u64) -> Duration {
         let ups = self.units_per_sec;
-        let secs = (raw / ups).saturating_add_signed(self.offset_secs);
-        let frac = raw % ups;
+        // The usual resolutions divide by a constant (a multiplication), not by a variable.
+        let (secs, frac) = match ups {
+            1_000_000 => (raw / 1_000_000, raw % 1_000_000),
+            1_000_000_000 => (raw / 1_000_000_000, raw % 1_000_000_000),
+            _ => (raw / ups, raw % ups),
+        };
+        let secs = secs.saturating_add_signed(self.offset_secs);
         // Decimal resolutions up to 1 ns scale by a whole factor; others need the wide division.
         let nanos = if 1_000_000_000 % ups == 0 {
             frac * (1_000_000_000 / ups)

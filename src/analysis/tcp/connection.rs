@@ -217,11 +217,10 @@ impl Connection {
     /// capacity and the events it recorded.
     pub fn mem_bytes(&self) -> usize {
         use crate::analysis::memory::{slot, ALLOCATION};
-        // The box, its slot in the table (a key and a pointer) and in the set of established
-        // connections.
+        // The box, its place in the table and in the set of established connections.
         std::mem::size_of::<Connection>()
             + ALLOCATION
-            + slot::<([u64; 6], usize)>()
+            + super::table::Table::PLACE
             + slot::<(u32, super::ConnRef)>()
             + self.c2s.buffered()
             + self.s2c.buffered()

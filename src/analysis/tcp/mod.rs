@@ -5,9 +5,9 @@ mod connection;
 mod reassembly;
 mod sequence;
 mod state;
+mod table;
 mod totals;
 
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -126,6 +126,38 @@ struct Key {
     v6: bool,
 }
 
+impl Key {
+    /// The key of the lower (address, port) side `low` and the higher `high`, packed.
+    fn new(low: (u128, u16), high: (u128, u16), v6: bool) -> Key {
+        let fold = |ip: u128| (ip as u64) ^ ((ip >> 64) as u64).rotate_left(29);
+        let hash = fold(low.0)
+            ^ fold(high.0).rotate_left(17)
+            ^ (u64::from(low.1) << 32 | u64::from(high.1)).rotate_left(7)
+            ^ u64::from(v6);
+        Key {
+            hash,
+            addresses: [
+                (low.0 >> 64) as u64,
+                low.0 as u64,
+                (high.0 >> 64) as u64,
+                high.0 as u64,
+            ],
+            ports: u32::from(low.1) << 16 | u32::from(high.1),
+            v6,
+        }
+    }
+
+    /// The key `c` is filed under.
+    fn of(c: &Connection) -> Key {
+        let (low, high) = match c.client_is_low {
+            true => (c.client, c.server),
+            false => (c.server, c.client),
+        };
+        let pack = |e: Endpoint| packed(e.ip, e.port);
+        Key::new(pack(low), pack(high), low.ip.is_ipv6())
+    }
+}
+
 impl std::hash::Hash for Key {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         state.write_u64(self.hash);
@@ -158,23 +190,8 @@ impl SegmentKey {
         let dst = packed(ip.dst, tcp.dst_port);
         let from_low = src <= dst;
         let (low, high) = if from_low { (src, dst) } else { (dst, src) };
-        let fold = |ip: u128| (ip as u64) ^ ((ip >> 64) as u64).rotate_left(29);
-        let hash = fold(low.0)
-            ^ fold(high.0).rotate_left(17)
-            ^ (u64::from(low.1) << 32 | u64::from(high.1)).rotate_left(7)
-            ^ u64::from(ip.src.is_ipv6());
         Some(SegmentKey {
-            key: Key {
-                hash,
-                addresses: [
-                    (low.0 >> 64) as u64,
-                    low.0 as u64,
-                    (high.0 >> 64) as u64,
-                    high.0 as u64,
-                ],
-                ports: u32::from(low.1) << 16 | u32::from(high.1),
-                v6: ip.src.is_ipv6(),
-            },
+            key: Key::new(low, high, ip.src.is_ipv6()),
             from_low,
         })
     }
@@ -206,8 +223,7 @@ const SWEEP_EVERY: u32 = 1024;
 #[derive(Debug, Default)]
 pub struct TcpAnalyzer {
     config: TcpConfig,
-    /// Boxed: the table's slots stay small, and moving a connection in or out is a pointer copy.
-    open: HashMap<Key, Box<Connection>, FxBuildHasher>,
+    open: table::Table,
     next_stream: u32,
     kept: Kept<Box<Connection>>,
     totals: TcpTotals,
@@ -282,17 +298,18 @@ impl TcpAnalyzer {
         // this SYN starts the 4-tuple over; the old one is closed once this segment is done).
         let mut replaced = None;
         let mut bytes_before = 0;
-        let connection = match self.open.entry(key) {
-            Entry::Occupied(o) if !o.get().restarted_by(tcp.flags, tcp.seq) => {
-                bytes_before = o.get().mem_bytes();
-                o.into_mut()
+        let connection = match self.open.find(&key) {
+            Some(at) => {
+                let c = self.open.at(at);
+                if c.restarted_by(tcp.flags, tcp.seq) {
+                    let new = new_connection(Some(c));
+                    replaced = Some(std::mem::replace(c, new));
+                } else {
+                    bytes_before = c.mem_bytes();
+                }
+                c
             }
-            Entry::Occupied(mut o) => {
-                let new = new_connection(Some(o.get()));
-                replaced = Some(std::mem::replace(o.get_mut(), new));
-                o.into_mut()
-            }
-            Entry::Vacant(v) => v.insert(new_connection(None)),
+            None => self.open.insert(&key, new_connection(None)),
         };
         let dir = if from_low == connection.client_is_low {
             Direction::ClientToServer
@@ -377,13 +394,13 @@ impl TcpAnalyzer {
         }
         let entries = self
             .open
-            .iter()
-            .map(|(k, c)| Candidate {
+            .values()
+            .map(|c| Candidate {
                 done: c.ended(),
                 last: c.end,
                 order: u64::from(c.stream),
                 bytes: c.mem_bytes(),
-                key: *k,
+                key: Key::of(c),
             })
             .collect();
         for key in memory::oldest(entries, excess) {
@@ -408,7 +425,6 @@ impl TcpAnalyzer {
         let connection = match self.open.get(&segment_key.key) {
             Some(c) if !c.restarted_by(tcp.flags, tcp.seq) => c,
             old => {
-                let old = old.map(|c| &**c);
                 fresh = connection_for(segment_key, tcp, packet.ts, self.next_stream, old);
                 &fresh
             }
@@ -459,9 +475,9 @@ impl TcpAnalyzer {
             self.last_idle_sweep = now;
             let stale: Vec<Key> = self
                 .open
-                .iter()
-                .filter(|(_, c)| c.end + idle <= now)
-                .map(|(k, _)| *k)
+                .values()
+                .filter(|c| c.end + idle <= now)
+                .map(Key::of)
                 .collect();
             for k in stale {
                 let c = self.open.remove(&k).expect("present");
@@ -490,7 +506,7 @@ impl TcpAnalyzer {
 
     /// Ends the analysis.
     pub fn finish(mut self) -> TcpAnalysis {
-        let mut open: Vec<Box<Connection>> = self.open.drain().map(|(_, c)| c).collect();
+        let mut open: Vec<Box<Connection>> = self.open.drain().collect();
         open.sort_by_key(|c| c.stream);
         for c in open {
             self.close_for_good(c);
