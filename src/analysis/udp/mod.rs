@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::analyzer::{Analyzer, Found, PacketNotes};
 use super::kept::{Detail, Kept};
-use super::memory::{self, slot, Budget, Candidate};
+use super::memory::{slot, Budget};
 use super::observer::{finish_all, Observers};
 use super::{Endpoint, Linger};
 use crate::checks::observe::Observation;
@@ -182,28 +182,28 @@ impl UdpAnalyzer {
         }
     }
 
-    /// Closes the quietest conversations early, until the open ones are back under budget.
+    /// Closes the quietest conversations early, until the open ones are back under budget: from
+    /// the front of the idle queue, where one active since it was queued goes to the back with
+    /// the time it was last active and one that was not is closed (quietest first as a clock
+    /// approximates it, without a walk over the table: each eviction costs constant time).
     fn evict(&mut self) {
-        let entries = self
-            .open
-            .iter()
-            .map(|(k, c)| Candidate {
-                done: false,
-                last: c.last,
-                order: u64::from(c.stream),
-                bytes: CONVERSATION_BYTES,
-                key: *k,
-            })
-            .collect();
-        for key in memory::oldest(entries, self.state.excess()) {
+        while self.state.excess() > 0 {
+            let Some((since, key)) = self.idle.pop_front() else {
+                break;
+            };
+            let Some(last) = self.open.get(&key).map(|c| c.last) else {
+                continue;
+            };
+            if last > since {
+                self.idle.push(last, key);
+                continue;
+            }
             let c = self.open.remove(&key).expect("present");
             if c.matched {
                 self.analysis.totals.evicted += 1;
             }
             self.close(c);
         }
-        let open = &self.open;
-        self.idle.retain(|key| open.contains_key(key));
     }
 
     fn close(&mut self, c: UdpConversation) {
@@ -357,5 +357,22 @@ mod tests {
         // Detail is kept for the first ones; the numbering goes on past the evicted.
         assert_eq!(r.conversations.len(), 100);
         assert_eq!(r.conversations[99].stream, 99);
+    }
+
+    #[test]
+    fn a_busy_conversation_outlives_a_flood_of_quiet_ones() {
+        let budget = 64 * 1024;
+        let mut a = UdpAnalyzer::new(100, budget, Observers::new());
+        let n = 10_000;
+        // Conversation 0 sends once between every two new one-datagram conversations.
+        for i in 0..n {
+            a.packet(&datagram(u64::from(2 * i), 0), true, None);
+            a.packet(&datagram(u64::from(2 * i + 1), i + 1), true, None);
+            assert!(a.state.used() <= budget);
+        }
+        let r = a.finish();
+        assert!(r.totals.evicted > 9_000, "{}", r.totals.evicted);
+        let busy = &r.conversations[0];
+        assert_eq!((busy.stream, busy.a_to_b.datagrams), (0, u64::from(n)));
     }
 }
