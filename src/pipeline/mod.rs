@@ -423,14 +423,18 @@ impl Pipeline {
     pub fn finish(mut self) -> Analysis {
         let tcp = self.tcp.take().map(TcpAnalyzer::finish);
         let fragments = self.decoder.fragment_stats();
-        self.finish_with(tcp, fragments)
+        self.finish_with(tcp, fragments, Found::default())
     }
 
-    /// Ends the capture with a TCP analysis made elsewhere (see [`replay`]) and the counts of
-    /// the decoder that fed the pipeline.
-    fn finish_with(mut self, tcp: Option<TcpAnalysis>, fragments: DefragStats) -> Analysis {
+    /// Ends the capture with a TCP analysis made elsewhere (see [`replay`]), the counts of the
+    /// decoder that fed the pipeline, and what analyzers that ran elsewhere `found` already.
+    fn finish_with(
+        mut self,
+        tcp: Option<TcpAnalysis>,
+        fragments: DefragStats,
+        mut found: Found,
+    ) -> Analysis {
         self.stats.fragments = fragments;
-        let mut found = Found::default();
         for analyzer in self.analyzers {
             analyzer.finish_into(&mut found);
         }
@@ -536,7 +540,7 @@ pub fn analyse_source(
         .into_iter()
         .map(|mut p| {
             let tcp = p.tcp.take().map(TcpAnalyzer::finish);
-            p.finish_with(tcp, fragments)
+            p.finish_with(tcp, fragments, Found::default())
         })
         .collect();
     (analyses, read)

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::side::SideBatch;
 use super::{Analysis, Pipeline, PipelineOptions};
+use crate::analysis::analyzer::Found;
 use crate::analysis::tcp::SegmentKey;
 use crate::source::{FileSource, SourceError};
 use crate::wire::{Packet, Tcp, TcpFlags};
@@ -128,7 +129,7 @@ pub fn replay(
             ControlFlow::Continue(())
         });
         let fragments = front.decoder.fragment_stats();
-        return (front.finish_with(None, fragments), read);
+        return (front.finish_with(None, fragments, Found::default()), read);
     };
     // Transport-only analyzers (DNS) get a thread of their own, fed copies of what they want.
     let (mut side, mut wants) = (Vec::new(), Vec::new());
@@ -152,7 +153,12 @@ pub fn replay(
                     batch.feed(&mut side);
                     let _ = side_empty_tx.send(batch);
                 }
-                side
+                // Finished here, while the TCP thread finishes its own.
+                let mut found = Found::default();
+                for analyzer in side {
+                    analyzer.finish_into(&mut found);
+                }
+                found
             })
         });
         let worker = scope.spawn(move || {
@@ -194,14 +200,11 @@ pub fn replay(
             let _ = side_tx.send(side_batch);
         }
         drop((full_tx, side_tx));
-        if let Some(side_worker) = side_worker {
-            let side = side_worker
-                .join()
-                .expect("the packet analysis thread panicked");
-            front.analyzers.extend(side);
-        }
+        let found = side_worker.map_or_else(Found::default, |side| {
+            side.join().expect("the packet analysis thread panicked")
+        });
         let tcp = worker.join().expect("the TCP analysis thread panicked");
-        (front.finish_with(Some(tcp), decoder.fragment_stats()), read)
+        (front.finish_with(Some(tcp), decoder.fragment_stats(), found), read)
     })
 }
 
