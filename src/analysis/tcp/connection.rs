@@ -370,6 +370,7 @@ impl Connection {
 
     /// Analyses one segment and returns its event; keeps the event when `record` (and the
     /// per-connection limit allows).
+    #[allow(clippy::too_many_arguments)]
     pub fn on_segment(
         &mut self,
         dir: Direction,
