@@ -1,5 +1,6 @@
 //! Closing things for good once they have been quiet for a while, in capture time: the TCP
-//! analyzer's ended connections and the DNS analyzer's transactions.
+//! analyzer's ended connections, the DNS analyzer's transactions and the UDP analyzer's
+//! conversations.
 
 use std::collections::VecDeque;
 use std::time::Duration;

@@ -10,12 +10,13 @@ use std::time::Duration;
 /// The default total budget: 64 MiB.
 pub const DEFAULT_MEMCAP: usize = 64 << 20;
 
-/// A heap allocation's overhead: the allocator's header and rounding.
+/// A heap allocation's overhead: the allocator's header and rounding (see [`heap`]).
 pub const ALLOCATION: usize = 16;
 
-/// What a heap block for `capacity` bytes costs with glibc's malloc: an 8-byte header, rounded
-/// up to 16 bytes, 32 at least (a three-letter `String` costs 32, not 3); nothing for a buffer
-/// never allocated.
+/// What a heap block for `capacity` bytes costs, as glibc's malloc lays it out: an 8-byte
+/// header, rounded up to 16 bytes, 32 at least (a three-letter `String` costs 32, not 3);
+/// nothing for a buffer never allocated. mimalloc, the binary's allocator, has no header but
+/// rounds up to its size classes (up to an eighth more): an estimate within that.
 pub const fn heap(capacity: usize) -> usize {
     if capacity == 0 {
         return 0;

@@ -9,7 +9,9 @@ mod table;
 mod totals;
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::net::IpAddr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use rustc_hash::FxBuildHasher;
@@ -126,41 +128,62 @@ struct Key {
     v6: bool,
 }
 
+/// This process's key for the connection hash, random: a capture cannot be made to file its
+/// connections under one hash (a fixed fold of the addresses let 16,000 crafted connections
+/// share one, and every lookup walk them all).
+fn hash_seed() -> u64 {
+    static SEED: OnceLock<u64> = OnceLock::new();
+    *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64))
+}
+
 impl Key {
     /// The key of the lower (address, port) side `low` and the higher `high`, packed.
     fn new(low: (u128, u16), high: (u128, u16), v6: bool) -> Key {
-        let fold = |ip: u128| (ip as u64) ^ ((ip >> 64) as u64).rotate_left(29);
-        let hash = fold(low.0)
-            ^ fold(high.0).rotate_left(17)
-            ^ (u64::from(low.1) << 32 | u64::from(high.1)).rotate_left(7)
-            ^ u64::from(v6);
+        let addresses = [
+            (low.0 >> 64) as u64,
+            low.0 as u64,
+            (high.0 >> 64) as u64,
+            high.0 as u64,
+        ];
+        let ports = u32::from(low.1) << 16 | u32::from(high.1);
+        // Each word goes through a multiply and a shift after the last: not linear in the
+        // words, so which keys collide depends on the seed.
+        let mut hash = hash_seed();
+        for word in addresses.into_iter().chain([u64::from(ports) << 1 | u64::from(v6)]) {
+            hash = (hash ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            hash ^= hash >> 29;
+        }
         Key {
             hash,
-            addresses: [
-                (low.0 >> 64) as u64,
-                low.0 as u64,
-                (high.0 >> 64) as u64,
-                high.0 as u64,
-            ],
-            ports: u32::from(low.1) << 16 | u32::from(high.1),
+            addresses,
+            ports,
             v6,
         }
     }
 
     /// The key `c` is filed under.
     fn of(c: &Connection) -> Key {
-        let (low, high) = match c.client_is_low {
-            true => (c.client, c.server),
-            false => (c.server, c.client),
-        };
-        let pack = |e: Endpoint| packed(e.ip, e.port);
-        Key::new(pack(low), pack(high), low.ip.is_ipv6())
+        let (low, high) = Key::sides(c);
+        Key::new(low, high, c.client.ip.is_ipv6())
     }
-}
 
-impl std::hash::Hash for Key {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash);
+    /// True when `c` is filed under this key (its hash, already equal, is not computed again).
+    fn is_of(&self, c: &Connection) -> bool {
+        let (low, high) = Key::sides(c);
+        let words = |ip: u128| [(ip >> 64) as u64, ip as u64];
+        self.ports == u32::from(low.1) << 16 | u32::from(high.1)
+            && self.addresses[..2] == words(low.0)
+            && self.addresses[2..] == words(high.0)
+            && self.v6 == c.client.ip.is_ipv6()
+    }
+
+    /// `c`'s lower and higher (address, port) sides, packed.
+    fn sides(c: &Connection) -> ((u128, u16), (u128, u16)) {
+        let pack = |e: Endpoint| packed(e.ip, e.port);
+        match c.client_is_low {
+            true => (pack(c.client), pack(c.server)),
+            false => (pack(c.server), pack(c.client)),
+        }
     }
 }
 
@@ -473,13 +496,16 @@ impl TcpAnalyzer {
         if self.since_sweep >= SWEEP_EVERY && now >= self.last_idle_sweep + idle / 4 {
             self.since_sweep = 0;
             self.last_idle_sweep = now;
-            let stale: Vec<Key> = self
+            // Closed in stream order: observers that keep the first few see the same ones
+            // whatever order the table holds them in.
+            let mut stale: Vec<(u32, Key)> = self
                 .open
                 .values()
                 .filter(|c| c.end + idle <= now)
-                .map(Key::of)
+                .map(|c| (c.stream, Key::of(c)))
                 .collect();
-            for k in stale {
+            stale.sort_unstable_by_key(|(stream, _)| *stream);
+            for (_, k) in stale {
                 let c = self.open.remove(&k).expect("present");
                 self.close_for_good(c);
             }

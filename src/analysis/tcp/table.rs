@@ -54,7 +54,7 @@ impl Table {
             let slot = &self.slots[at];
             match &slot.connection {
                 None => return None,
-                Some(c) if slot.hash == key.hash && Key::of(c) == *key => return Some(at),
+                Some(c) if slot.hash == key.hash && key.is_of(c) => return Some(at),
                 Some(_) => at = (at + 1) & self.mask(),
             }
         }
@@ -142,10 +142,13 @@ impl Table {
         self.slots.iter().filter_map(|s| s.connection.as_deref())
     }
 
-    /// Takes every connection out.
-    pub fn drain(&mut self) -> impl Iterator<Item = Box<Connection>> + '_ {
+    /// Takes every connection out, leaving the table empty (even if the iterator is dropped
+    /// early).
+    pub fn drain(&mut self) -> impl Iterator<Item = Box<Connection>> {
         self.len = 0;
-        self.slots.iter_mut().filter_map(|s| s.connection.take())
+        std::mem::take(&mut self.slots)
+            .into_iter()
+            .filter_map(|s| s.connection)
     }
 }
 
@@ -212,6 +215,35 @@ mod tests {
         expected.sort_unstable();
         assert_eq!(drained, expected);
         assert!(table.values().next().is_none());
+        // Emptied, the table files connections again.
+        let (key, c) = connection(1);
+        table.insert(&key, c);
+        assert_eq!(table.get(&key).map(|c| c.stream), Some(1));
+    }
+
+    #[test]
+    fn keys_made_to_collide_under_a_fixed_fold_get_their_own_hashes() {
+        // Under the former hash (a fixed XOR fold of addresses and ports), these 16,384
+        // connections all had one hash: every lookup walked all of them.
+        let at = |ip: u32, port| Endpoint {
+            ip: IpAddr::V4(Ipv4Addr::from(ip)),
+            port,
+        };
+        let mut hashes: Vec<u64> = (0..16_384u32)
+            .map(|k| {
+                let mut c = Connection::new(
+                    k,
+                    at(0x0a00_0000 ^ (k << 17), 1024),
+                    at(0xc800_0000 + k, 80),
+                    Duration::ZERO,
+                );
+                c.client_is_low = true;
+                Key::of(&c).hash
+            })
+            .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), 16_384);
     }
 
     #[test]
