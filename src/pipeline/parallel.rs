@@ -204,7 +204,10 @@ pub fn replay(
             side.join().expect("the packet analysis thread panicked")
         });
         let tcp = worker.join().expect("the TCP analysis thread panicked");
-        (front.finish_with(Some(tcp), decoder.fragment_stats(), found), read)
+        (
+            front.finish_with(Some(tcp), decoder.fragment_stats(), found),
+            read,
+        )
     })
 }
 

@@ -149,7 +149,10 @@ impl Key {
         // Each word goes through a multiply and a shift after the last: not linear in the
         // words, so which keys collide depends on the seed.
         let mut hash = hash_seed();
-        for word in addresses.into_iter().chain([u64::from(ports) << 1 | u64::from(v6)]) {
+        for word in addresses
+            .into_iter()
+            .chain([u64::from(ports) << 1 | u64::from(v6)])
+        {
             hash = (hash ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             hash ^= hash >> 29;
         }

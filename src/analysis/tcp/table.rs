@@ -187,7 +187,9 @@ mod tests {
         let mut model: HashMap<u32, Key> = HashMap::new();
         let mut rng: u64 = 0x2545_f491_4f6c_dd1d;
         for _ in 0..50_000 {
-            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let n = (rng >> 33) as u32 % 3_000;
             let (key, c) = connection(n);
             match model.remove(&n) {
