@@ -199,6 +199,9 @@ python3 "$here/pcap-variants.py" "$out/lo-echo.pcap" "$out/any-sll2-ns.pcap" "$o
 # 7. The whole assignment on three namespaces, captured by labcap itself.
 "$here/make-lab-fixtures.sh" "$out" >"$work/lab.log" || { cat "$work/lab.log"; exit 1; }
 
+# 7b. Those echo connections with their SYNs cut inside the TCP options by a short snaplen.
+"$here/make-snaplen-fixture.sh" "$out"
+
 # 8. A made-up class of six submissions of it (fixtures/class/), for `labcap grade`.
 LABCAP_BIN=${LABCAP_BIN:-$here/../target/release/labcap} "$here/make-class-fixtures.sh" >"$work/class.log" || { cat "$work/class.log"; exit 1; }
 

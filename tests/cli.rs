@@ -44,6 +44,34 @@ fn passing_expectations_exit_zero_and_failing_ones_exit_one() {
 }
 
 #[test]
+fn a_handshake_whose_syn_options_a_snaplen_cut_still_counts() {
+    // Every SYN and SYN-ACK is cut inside its options (70-byte snapshot length); Wireshark
+    // still analyses them, and so the handshake is there, and the echo whole.
+    let f = fixture("syn-options-cut.pcapng");
+    let (code, out, _) = labcap(&[
+        "replay",
+        f.to_str().unwrap(),
+        "--expect-handshake",
+        "--expect-echo",
+        "--expect-connections",
+        "3",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("PASS handshake: all 3 connections completed the 3-way handshake"),
+        "{out}"
+    );
+    // The SYN's line shows the options captured, and the cut, as Wireshark's Info does.
+    let (_, out, _) = labcap(&["replay", f.to_str().unwrap(), "-c", "1"]);
+    assert!(
+        out.contains(
+            "[SYN] Seq=0 Win=64240 Len=0 MSS=1460 SACK_PERM[Packet size limited during capture]"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
 fn errors_exit_two_with_one_actionable_line() {
     let (code, _, err) = labcap(&["replay", "/nonexistent.pcap"]);
     assert_eq!(code, 2);

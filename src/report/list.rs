@@ -135,13 +135,16 @@ pub fn describe(
 
 /// Whether Wireshark marks a snaplen-cut frame `[Packet size limited during capture]`: when a
 /// dissector reads past the captured bytes, that is when a header is cut (nothing decoded past
-/// IP, or a transport header cut) or a DNS message is; a cut payload nobody reads (TCP or UDP
-/// data on a port without a dissector) is not marked.
+/// IP, a transport header or TCP's options cut) or a DNS message is; a cut payload nobody reads
+/// (TCP or UDP data on a port without a dissector) is not marked.
 fn limited_where_read(packet: &Packet<'_>, dns_ports: &DnsPorts) -> bool {
     match &packet.transport {
         Transport::None => !packet.ip.is_some_and(|ip| ip.fragment),
         Transport::Udp(udp) => dns_ports.is_dns(packet) && (udp.payload.len() as u32) < udp.len,
-        Transport::Tcp(tcp) => dns_ports.is_dns(packet) && (tcp.payload.len() as u32) < tcp.len,
+        Transport::Tcp(tcp) => {
+            20 + tcp.option_bytes.len() < usize::from(tcp.header_len)
+                || dns_ports.is_dns(packet) && (tcp.payload.len() as u32) < tcp.len
+        }
     }
 }
 

@@ -401,6 +401,18 @@ fn network_and_transport<'a>(
         return;
     };
     match (&packet.transport, ip.protocol) {
+        (Transport::None, 6) if cut && cut_within_options(ip_payload) => {
+            // Wireshark analyses such a segment (a SYN's options cut by a short snaplen): its
+            // fixed header is whole, its options as far as they were captured.
+            if let Some(Transport::Tcp(tcp)) = broken_transport(6, ip_payload) {
+                let header_len = usize::from(tcp.header_len);
+                packet.transport = Transport::Tcp(Tcp {
+                    len: claimed_payload.map_or(0, |c| c.saturating_sub(header_len) as u32),
+                    option_bytes: &ip_payload[20..],
+                    ..tcp
+                });
+            }
+        }
         (Transport::None, 6 | 17) => {
             if let Some(broken) = broken_transport(ip.protocol, ip_payload) {
                 packet.other_layers.push(Layer {
@@ -444,6 +456,12 @@ fn ipv6_fragment<'a>(
         }),
         _ => None,
     })
+}
+
+/// True when `bytes` hold a TCP header's 20 fixed bytes, valid, but not all of its options.
+fn cut_within_options(bytes: &[u8]) -> bool {
+    let header_len = bytes.get(12).map_or(0, |b| usize::from(b >> 4) * 4);
+    bytes.len() >= 20 && header_len > bytes.len()
 }
 
 /// What Wireshark still shows of a TCP or UDP header that is cut or invalid: its ports (and
