@@ -154,6 +154,11 @@ impl Expectations {
                     Some(what) => (false, format!("{detail}; {what}")),
                     None => (passed, detail),
                 };
+                // A failure in a capture the snapshot length cut may be the cut's doing.
+                let detail = match analysis.stats.truncated {
+                    cut if cut > 0 && !passed => format!("{detail}; {}", cut_short(cut)),
+                    _ => detail,
+                };
                 Check {
                     name: e.title(),
                     passed,
@@ -184,6 +189,16 @@ fn evicted_under(topic: Topic, analysis: &Analysis) -> Option<String> {
             analysis.memcap
         )
     })
+}
+
+/// What a failing check adds when `cut` packets were cut short by the snapshot length: what
+/// they carried past the cut was not captured, which may be why it failed.
+fn cut_short(cut: u64) -> String {
+    format!(
+        "{} cut short by the capture's snapshot length, their data not all captured \
+         (capture again with the whole packets: tcpdump -s 0, Wireshark without a packet limit)",
+        plural(count(cut), "packet")
+    )
 }
 
 /// `1 query`, `2 queries`, `3 connections`.
@@ -254,6 +269,43 @@ mod tests {
         );
         assert!(v.iter().all(|(passed, _)| !passed), "{v:?}");
         assert!(v[0].1.contains("no TCP connection in the capture"));
+    }
+
+    #[test]
+    fn a_failure_in_a_snaplen_cut_capture_says_the_capture_was_cut() {
+        let mut analysis = Analysis::default();
+        analysis.tcp.connections = 1;
+        analysis.tcp.carried_data = 1;
+        analysis.tcp.echo_failed.add(|| {
+            (
+                conn(0),
+                Finding::EchoDiffers {
+                    sent: 46,
+                    got: 2,
+                    missing: true,
+                },
+            )
+        });
+        analysis.stats.truncated = 3;
+        let v = verdicts(vec![Expect::Echo, Expect::Connections(1)], &analysis);
+        assert!(!v[0].0);
+        assert!(
+            v[0].1.ends_with(
+                "; 3 packets cut short by the capture's snapshot length, their data \
+                            not all captured (capture again with the whole packets: tcpdump -s 0, \
+                            Wireshark without a packet limit)"
+            ),
+            "{}",
+            v[0].1
+        );
+        // A check that passes says nothing of it.
+        assert_eq!(
+            v[1],
+            (
+                true,
+                "connections == 1: 1 TCP connection in the capture".into()
+            )
+        );
     }
 
     #[test]
