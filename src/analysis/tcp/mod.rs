@@ -128,12 +128,21 @@ struct Key {
     v6: bool,
 }
 
-/// This process's key for the connection hash, random: a capture cannot be made to file its
+/// This process's keys for the connection hash, random: a capture cannot be made to file its
 /// connections under one hash (a fixed fold of the addresses let 16,000 crafted connections
 /// share one, and every lookup walk them all).
-fn hash_seed() -> u64 {
-    static SEED: OnceLock<u64> = OnceLock::new();
-    *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64))
+fn hash_seeds() -> &'static [u64; 5] {
+    static SEEDS: OnceLock<[u64; 5]> = OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let random = std::collections::hash_map::RandomState::new();
+        std::array::from_fn(|i| random.hash_one(i))
+    })
+}
+
+/// The 128-bit product of `a` and `b`, its halves folded into 64 bits.
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    product as u64 ^ (product >> 64) as u64
 }
 
 impl Key {
@@ -146,16 +155,14 @@ impl Key {
             high.0 as u64,
         ];
         let ports = u32::from(low.1) << 16 | u32::from(high.1);
-        // Each word goes through a multiply and a shift after the last: not linear in the
-        // words, so which keys collide depends on the seed.
-        let mut hash = hash_seed();
-        for word in addresses
-            .into_iter()
-            .chain([u64::from(ports) << 1 | u64::from(v6)])
-        {
-            hash = (hash ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            hash ^= hash >> 29;
-        }
+        // Pairs of words keyed and multiplied (as foldhash does): not linear in the words, so
+        // which keys collide depends on the keys; the three products are independent, so the
+        // processor works them out at once.
+        let k = hash_seeds();
+        let last = u64::from(ports) << 1 | u64::from(v6);
+        let hash = folded_multiply(addresses[0] ^ k[0], addresses[1] ^ k[1])
+            ^ folded_multiply(addresses[2] ^ k[2], addresses[3] ^ k[3]).rotate_left(23)
+            ^ folded_multiply(last ^ k[4], 0x9E37_79B9_7F4A_7C15).rotate_left(41);
         Key {
             hash,
             addresses,
