@@ -46,19 +46,19 @@ impl Interface {
     /// A raw 64-bit timestamp as time since the epoch.
     pub fn time(&self, raw: u64) -> Duration {
         let ups = self.units_per_sec;
-        // The usual resolutions divide by a constant (a multiplication), not by a variable.
-        let (secs, frac) = match ups {
-            1_000_000 => (raw / 1_000_000, raw % 1_000_000),
+        // The usual resolutions (µs, ns) divide by constants (multiplications), not by a
+        // variable; decimal resolutions up to 1 ns scale by a whole factor; others need the
+        // wide division.
+        let (secs, nanos) = match ups {
+            1_000_000 => (raw / 1_000_000, raw % 1_000_000 * 1_000),
             1_000_000_000 => (raw / 1_000_000_000, raw % 1_000_000_000),
-            _ => (raw / ups, raw % ups),
+            _ if 1_000_000_000 % ups == 0 => (raw / ups, raw % ups * (1_000_000_000 / ups)),
+            _ => (
+                raw / ups,
+                (u128::from(raw % ups) * 1_000_000_000 / u128::from(ups)) as u64,
+            ),
         };
-        let secs = secs.saturating_add_signed(self.offset_secs);
-        // Decimal resolutions up to 1 ns scale by a whole factor; others need the wide division.
-        let nanos = if 1_000_000_000 % ups == 0 {
-            frac * (1_000_000_000 / ups)
-        } else {
-            (u128::from(frac) * 1_000_000_000 / u128::from(ups)) as u64
-        } as u32;
+        let (secs, nanos) = (secs.saturating_add_signed(self.offset_secs), nanos as u32);
         Duration::new(secs, nanos)
     }
 }

@@ -146,15 +146,21 @@ fn folded_multiply(a: u64, b: u64) -> u64 {
 }
 
 impl Key {
-    /// The key of the lower (address, port) side `low` and the higher `high`, packed.
-    fn new(low: (u128, u16), high: (u128, u16), v6: bool) -> Key {
+    /// The lower (address, port) side `low` and the higher `high` as the key holds them: the
+    /// addresses as four words, the ports as one.
+    fn words(low: (u128, u16), high: (u128, u16)) -> ([u64; 4], u32) {
         let addresses = [
             (low.0 >> 64) as u64,
             low.0 as u64,
             (high.0 >> 64) as u64,
             high.0 as u64,
         ];
-        let ports = u32::from(low.1) << 16 | u32::from(high.1);
+        (addresses, u32::from(low.1) << 16 | u32::from(high.1))
+    }
+
+    /// The key of the lower (address, port) side `low` and the higher `high`, packed.
+    fn new(low: (u128, u16), high: (u128, u16), v6: bool) -> Key {
+        let (addresses, ports) = Key::words(low, high);
         // Pairs of words keyed and multiplied (as foldhash does): not linear in the words, so
         // which keys collide depends on the keys; the three products are independent, so the
         // processor works them out at once.
@@ -180,11 +186,7 @@ impl Key {
     /// True when `c` is filed under this key (its hash, already equal, is not computed again).
     fn is_of(&self, c: &Connection) -> bool {
         let (low, high) = Key::sides(c);
-        let words = |ip: u128| [(ip >> 64) as u64, ip as u64];
-        self.ports == u32::from(low.1) << 16 | u32::from(high.1)
-            && self.addresses[..2] == words(low.0)
-            && self.addresses[2..] == words(high.0)
-            && self.v6 == c.client.ip.is_ipv6()
+        (self.addresses, self.ports) == Key::words(low, high) && self.v6 == c.client.ip.is_ipv6()
     }
 
     /// `c`'s lower and higher (address, port) sides, packed.
